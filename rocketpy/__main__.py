@@ -1,0 +1,3 @@
+from rocketpy.cli import main
+
+raise SystemExit(main())
