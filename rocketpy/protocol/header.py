@@ -1,0 +1,140 @@
+"""Typed command headers that flatten to and from extFields exactly as Java does.
+
+Java's RemotingCommand.makeCustomHeaderToNet writes every non-null field of a CommandCustomHeader as
+`extFields[fieldName] = String.valueOf(value)`; decodeCommandCustomHeader parses each field by its declared type and
+throws "the custom field <name> is null" for a missing @CFNotNull field. A header here is a dataclass whose fields
+are named in snake_case; the wire key is the Java field name, derived by camel-casing unless the field's metadata
+says otherwise (`field(metadata=java_name("isForce"))`). A field without a default is required (@CFNotNull).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self, Union
+
+from rocketpy.protocol.codes import ResponseCode
+from rocketpy.protocol.errors import RocketMQError
+
+_JAVA_KEY = "java"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def java_name(name: str) -> dict[str, str]:
+    """Metadata naming the Java field where camel-casing the Python name would not give it."""
+    return {_JAVA_KEY: name}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _parse_int(text: str, low: int, high: int) -> int:
+    # Java's Integer.parseInt / Long.parseLong: optional sign, ASCII digits only, range-checked.
+    body = text[1:] if text[:1] in "+-" else text
+    if not body or not body.isascii() or not body.isdigit():
+        raise ValueError(f'For input string: "{text}"')
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f'For input string: "{text}"')
+    return value
+
+
+def _parse_bool(text: str) -> bool:
+    return text.lower() == "true"  # Boolean.parseBoolean
+
+
+def _fmt_bool(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _fmt_float(value: Any) -> str:
+    text = repr(float(value))
+    return text if "e" not in text else text.replace("e", "E").replace("E+", "E")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _FieldCodec:
+    attr: str
+    key: str
+    required: bool
+    parse: typing.Callable[[str], Any]
+    fmt: typing.Callable[[Any], str]
+
+
+def _codec_for(tp: Any) -> tuple[typing.Callable[[str], Any], typing.Callable[[Any], str], bool]:
+    """(parser, formatter, is_optional) for a declared field type."""
+    optional = False
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        optional = len(args) != len(typing.get_args(tp))
+        tp = args[0]
+    if tp is bool:
+        return _parse_bool, _fmt_bool, optional
+    if tp is int:
+        return functools.partial(_parse_int, low=_INT64_MIN, high=_INT64_MAX), str, optional
+    if tp is float:
+        return float, _fmt_float, optional
+    if tp is str:
+        return str, str, optional
+    raise TypeError(f"unsupported header field type {tp!r}")
+
+
+class Header:
+    """Base of all command headers: `to_ext()` and `from_ext()` with Java's flattening rules."""
+
+    __codecs__: ClassVar[tuple[_FieldCodec, ...]]
+
+    @classmethod
+    def _codecs(cls) -> tuple[_FieldCodec, ...]:
+        cached = cls.__dict__.get("__codecs__")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        hints = typing.get_type_hints(cls)
+        codecs = []
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            parse, fmt, _ = _codec_for(hints[f.name])
+            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            key = f.metadata.get(_JAVA_KEY, _camel(f.name))
+            codecs.append(_FieldCodec(f.name, key, required, parse, fmt))
+        result = tuple(codecs)
+        cls.__codecs__ = result
+        return result
+
+    def to_ext(self, into: dict[str, str] | None = None) -> dict[str, str]:
+        """Flatten to extFields; None fields are left out as Java leaves out nulls."""
+        ext = {} if into is None else into
+        for c in self._codecs():
+            value = getattr(self, c.attr)
+            if value is not None:
+                ext[c.key] = c.fmt(value)
+        return ext
+
+    @classmethod
+    def from_ext(cls, ext: Mapping[str, str] | None) -> Self:
+        """Parse extFields; a missing required field or a bad number is SYSTEM_ERROR, as Java reports it."""
+        ext = ext or {}
+        kwargs: dict[str, Any] = {}
+        for c in cls._codecs():
+            raw = ext.get(c.key)
+            if raw is None:
+                if c.required:
+                    raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"the custom field <{c.key}> is null")
+                continue
+            try:
+                kwargs[c.attr] = c.parse(raw)
+            except ValueError as exc:
+                raise RocketMQError(
+                    ResponseCode.SYSTEM_ERROR, f"the custom field <{c.key}> is invalid: {exc}"
+                ) from None
+        return cls(**kwargs)
+
+
+@dataclasses.dataclass(slots=True)
+class EmptyHeader(Header):
+    """A header with no fields (Java requests that carry only a body)."""

@@ -1,0 +1,227 @@
+"""RemotingCommand and its two header serialisations (JSON and ROCKETMQ binary).
+
+Mirrors org.apache.rocketmq.remoting.protocol.RemotingCommand, RemotingSerializable (fastjson) and
+RocketMQSerializable. Sans-IO: nothing here touches a socket.
+
+JSON header: the fastjson rendering of RemotingCommand, keys in fastjson's sorted order (code, extFields, flag,
+language, opaque, remark, serializeTypeCurrentRPC, version); remark and extFields are left out when null.
+
+ROCKETMQ header (big-endian):
+
+    code      int16        language  int8         version  int16
+    opaque    int32        flag      int32
+    remarkLen int32, remark UTF-8
+    extLen    int32, then entries of (keyLen int16, key, valLen int32, value)
+
+On decode a zero-length string reads as null (Java's readStr), so an empty remark or ext value is absent.
+Ext entries keep their wire order, so a decoded frame re-encodes to the same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from rocketpy.protocol.codes import CURRENT_VERSION, LanguageCode, SerializeType
+
+RESPONSE_FLAG = 1  # RemotingCommand RPC_TYPE bit
+ONEWAY_FLAG = 2  # RemotingCommand RPC_ONEWAY bit
+
+_LANG_BY_NAME = {lc.name: int(lc) for lc in LanguageCode}
+_LANG_NAME = {int(lc): lc.name for lc in LanguageCode}
+_SER_NAME = {int(st): st.name for st in SerializeType}
+
+_FIXED = struct.Struct(">hbhii")  # code, language, version, opaque, flag: 13 bytes
+_I32 = struct.Struct(">i")
+_I16 = struct.Struct(">h")
+
+
+class HeaderError(ValueError):
+    """A header that cannot be decoded; the connection that sent it is closed, as Java's NettyDecoder does."""
+
+
+@dataclass(slots=True)
+class RemotingCommand:
+    """One request or response of the remoting protocol."""
+
+    code: int
+    language: int = LanguageCode.JAVA
+    version: int = CURRENT_VERSION
+    opaque: int = 0
+    flag: int = 0
+    remark: str | None = None
+    ext_fields: dict[str, str] | None = None
+    body: bytes | bytearray | memoryview | None = None
+    serialize_type: int = SerializeType.JSON
+
+    @classmethod
+    def request(cls, code: int, ext_fields: dict[str, str] | None = None, body: bytes | None = None) -> RemotingCommand:
+        return cls(code=int(code), ext_fields=ext_fields, body=body)
+
+    @classmethod
+    def response(
+        cls,
+        code: int = 0,
+        remark: str | None = None,
+        ext_fields: dict[str, str] | None = None,
+        body: bytes | bytearray | memoryview | None = None,
+    ) -> RemotingCommand:
+        return cls(code=int(code), flag=RESPONSE_FLAG, remark=remark, ext_fields=ext_fields, body=body)
+
+    @property
+    def is_response(self) -> bool:
+        return bool(self.flag & RESPONSE_FLAG)
+
+    @property
+    def is_oneway(self) -> bool:
+        return bool(self.flag & ONEWAY_FLAG)
+
+    def ext(self) -> dict[str, str]:
+        """The extFields map, created on first use (Java's addExtField)."""
+        if self.ext_fields is None:
+            self.ext_fields = {}
+        return self.ext_fields
+
+    def encode_header(self) -> bytes:
+        if self.serialize_type == SerializeType.ROCKETMQ:
+            return encode_rocketmq_header(self)
+        return encode_json_header(self)
+
+
+def encode_json_header(cmd: RemotingCommand) -> bytes:
+    doc: dict[str, Any] = {"code": cmd.code}
+    if cmd.ext_fields is not None:
+        doc["extFields"] = cmd.ext_fields
+    doc["flag"] = cmd.flag
+    doc["language"] = _LANG_NAME.get(cmd.language, "OTHER")
+    doc["opaque"] = cmd.opaque
+    if cmd.remark is not None:
+        doc["remark"] = cmd.remark
+    doc["serializeTypeCurrentRPC"] = _SER_NAME.get(cmd.serialize_type, "JSON")
+    doc["version"] = cmd.version
+    return orjson.dumps(doc)
+
+
+def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise HeaderError(f"invalid JSON header: {exc}") from None
+    if not isinstance(doc, dict):
+        raise HeaderError("JSON header is not an object")
+    try:
+        language = doc.get("language", "JAVA")
+        lang = _LANG_BY_NAME[language] if isinstance(language, str) else int(language)
+        ext = doc.get("extFields")
+        ext_fields = None
+        if ext is not None:
+            if not isinstance(ext, dict):
+                raise HeaderError("extFields is not an object")
+            # fastjson coerces scalar values to String for HashMap<String, String>; nulls read as absent.
+            ext_fields = {k: v if isinstance(v, str) else _scalar_text(v) for k, v in ext.items() if v is not None}
+        remark = doc.get("remark")
+        return RemotingCommand(
+            code=_int(doc.get("code", 0)),
+            language=lang,
+            version=_int(doc.get("version", 0)),
+            opaque=_int(doc.get("opaque", 0)),
+            flag=_int(doc.get("flag", 0)),
+            remark=None if remark is None else str(remark),
+            ext_fields=ext_fields,
+            serialize_type=SerializeType.JSON,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HeaderError(f"bad JSON header field: {exc!r}") from None
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise HeaderError(f"expected an integer, got {value!r}")
+    result = int(value)
+    if not -(2**31) <= result < 2**31:
+        raise HeaderError(f"integer out of range: {value!r}")
+    return result
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise HeaderError(f"extFields value is not a scalar: {value!r}")
+
+
+def encode_rocketmq_header(cmd: RemotingCommand) -> bytes:
+    parts = [_FIXED.pack(cmd.code, cmd.language, cmd.version, cmd.opaque, cmd.flag)]
+    remark = cmd.remark.encode() if cmd.remark else b""
+    parts.append(_I32.pack(len(remark)))
+    parts.append(remark)
+    ext_parts: list[bytes] = []
+    if cmd.ext_fields:
+        for key, value in cmd.ext_fields.items():
+            kb, vb = key.encode(), value.encode()
+            ext_parts += (_I16.pack(len(kb)), kb, _I32.pack(len(vb)), vb)
+    ext = b"".join(ext_parts)
+    parts.append(_I32.pack(len(ext)))
+    parts.append(ext)
+    return b"".join(parts)
+
+
+def decode_rocketmq_header(data: bytes | memoryview) -> RemotingCommand:
+    """Decode a binary header, bounds-checking every length against the header (Java #3475 hardening)."""
+    end = len(data)
+    if end < _FIXED.size + 8:
+        raise HeaderError(f"ROCKETMQ header too short: {end} bytes")
+    code, lang, version, opaque, flag = _FIXED.unpack_from(data, 0)
+    pos = _FIXED.size
+    (remark_len,) = _I32.unpack_from(data, pos)
+    pos += 4
+    if remark_len < 0 or pos + remark_len + 4 > end:
+        raise HeaderError(f"remark length {remark_len} exceeds header length {end}")
+    remark = _utf8(data[pos : pos + remark_len]) if remark_len else None
+    pos += remark_len
+    (ext_len,) = _I32.unpack_from(data, pos)
+    pos += 4
+    if ext_len < 0 or pos + ext_len > end:
+        raise HeaderError(f"extFields length {ext_len} exceeds header length {end}")
+    ext_fields = _decode_ext(data, pos, pos + ext_len) if ext_len > 0 else None
+    return RemotingCommand(
+        code=code,
+        language=lang,
+        version=version,
+        opaque=opaque,
+        flag=flag,
+        remark=remark,
+        ext_fields=ext_fields,
+        serialize_type=SerializeType.ROCKETMQ,
+    )
+
+
+def _decode_ext(data: bytes | memoryview, pos: int, end: int) -> dict[str, str]:
+    ext: dict[str, str] = {}
+    while pos < end:
+        if pos + 2 > end:
+            raise HeaderError("truncated extFields key length")
+        (klen,) = _I16.unpack_from(data, pos)
+        pos += 2
+        if klen < 0 or pos + klen + 4 > end:
+            raise HeaderError(f"extFields key length {klen} past the extFields end")
+        key = _utf8(data[pos : pos + klen])
+        pos += klen
+        (vlen,) = _I32.unpack_from(data, pos)
+        pos += 4
+        if vlen < 0 or pos + vlen > end:
+            raise HeaderError(f"extFields value length {vlen} past the extFields end")
+        value = _utf8(data[pos : pos + vlen])
+        pos += vlen
+        if klen and vlen:  # zero-length strings read as null in Java: the entry is absent
+            ext[key] = value
+    return ext
+
+
+def _utf8(raw: bytes | memoryview) -> str:
+    # Netty's readCharSequence replaces malformed input rather than failing; do the same.
+    return bytes(raw).decode("utf-8", "replace")
