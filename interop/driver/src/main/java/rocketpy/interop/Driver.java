@@ -1,0 +1,57 @@
+package rocketpy.interop;
+
+import com.alibaba.fastjson.JSON;
+import com.alibaba.fastjson.serializer.SerializerFeature;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Entry point: {@code java -cp <driver cp> rocketpy.interop.Driver <scenario> [--key value ...]}.
+ *
+ * <p>Runs one scenario family with the official 4.9.8 client libraries and prints what it observed as exactly one
+ * JSON object on the last line of stdout. Everything else (client logs, stack traces) goes to stderr. The process
+ * exits 0 when the scenario ran to the end (its observations may still record failures: judging them is the pytest
+ * layer's job) and 2 when the driver itself could not run the scenario.
+ */
+public final class Driver {
+    private Driver() {
+    }
+
+    public static void main(String[] argv) {
+        // Keep a handle on the real stdout: mqadmin capture swaps System.out while commands run.
+        PrintStream realOut = System.out;
+        int status = 0;
+        Map<String, Object> result = new LinkedHashMap<String, Object>();
+        try {
+            if (argv.length < 1) {
+                throw new IllegalArgumentException("usage: Driver <scenario> [--key value ...]");
+            }
+            Args args = Args.parse(argv, 1);
+            result.put("scenario", argv[0]);
+            result.put("observations", run(argv[0], args));
+        } catch (Throwable e) {
+            e.printStackTrace(System.err);
+            result.put("driverError", Errors.describe(e));
+            status = 2;
+        }
+        realOut.println(JSON.toJSONString(result, SerializerFeature.DisableCircularReferenceDetect,
+            SerializerFeature.WriteNonStringKeyAsString, SerializerFeature.WriteMapNullValue));
+        realOut.flush();
+        // Client libraries leave non-daemon threads behind; the observations are printed, so leave now.
+        System.exit(status);
+    }
+
+    private static Object run(String scenario, Args args) throws Exception {
+        if ("admin".equals(scenario)) {
+            return new AdminSteps(args).run();
+        }
+        if ("produce-consume".equals(scenario)) {
+            return new Messaging(args).run();
+        }
+        if ("broker-calls".equals(scenario)) {
+            return new BrokerCalls(args).run();
+        }
+        throw new IllegalArgumentException("unknown scenario: " + scenario);
+    }
+}

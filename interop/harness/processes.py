@@ -1,0 +1,192 @@
+"""Start and stop the servers under test as subprocesses: Java reference NameServer/Broker and rocketpy NameServer.
+
+Readiness is the boot line each server prints on stdout. All output goes to a log file in the test's directory so
+that a failure report can quote it and a chatty server never blocks on a full pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interop.harness.build import REFERENCE_DIR, JavaBuild
+from interop.harness.ports import free_broker_port, free_port
+
+BOOT_TIMEOUT_S = 60.0
+NAMESRV_BOOT = "The Name Server boot success"
+BROKER_BOOT = "The broker["
+
+# Small and quick JVMs: the CI machine has 2 cores. C1 only speeds up start-up, serial GC keeps threads down.
+SERVER_JVM_OPTS = [
+    "-Xms128m",
+    "-Xmx256m",
+    "-XX:MaxDirectMemorySize=256m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+]
+
+
+class ServerStartError(RuntimeError):
+    """A server exited or did not print its boot line in time; the message quotes its output."""
+
+
+@dataclass
+class ServerProcess:
+    """A running server subprocess whose combined output is appended to `log_path`."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    addr: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def output(self, limit: int = 6000) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return text[-limit:]
+
+    def wait_for(self, marker: str, timeout: float = BOOT_TIMEOUT_S) -> None:
+        """Block until `marker` appears in the output; raise ServerStartError if the process dies or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker in self.output(limit=1 << 20):
+                return
+            if self.proc.poll() is not None:
+                raise ServerStartError(
+                    f"{self.name} exited with code {self.proc.returncode} before printing {marker!r}; "
+                    f"output:\n{self.output()}"
+                )
+            time.sleep(0.05)
+        raise ServerStartError(f"{self.name} did not print {marker!r} within {timeout}s; output:\n{self.output()}")
+
+    def stop(self, grace: float = 0.0) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds (0 = kill at once: every test's state is throwaway)."""
+        if self.proc.poll() is None:
+            if grace > 0:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(grace)
+                    return
+                except subprocess.TimeoutExpired:
+                    pass
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _spawn(name: str, cmd: list[str], workdir: Path, addr: str, env: dict[str, str] | None = None) -> ServerProcess:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}.out"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir, env=env
+        )
+    return ServerProcess(name=name, proc=proc, log_path=log_path, addr=addr)
+
+
+def start_java_namesrv(build: JavaBuild, workdir: Path) -> ServerProcess:
+    """Official 4.9.7 NamesrvStartup on a free port; user.home is `workdir` so kvConfig.json lands there."""
+    port = free_port()
+    props = workdir / "namesrv.properties"
+    workdir.mkdir(parents=True, exist_ok=True)
+    props.write_text(f"listenPort={port}\n")
+    cmd = [
+        build.java,
+        *SERVER_JVM_OPTS,
+        f"-Duser.home={workdir}",
+        f"-Drocketmq.home.dir={REFERENCE_DIR}",
+        "-cp",
+        build.reference_classpath,
+        "org.apache.rocketmq.namesrv.NamesrvStartup",
+        "-c",
+        str(props),
+    ]
+    server = _spawn("java-namesrv", cmd, workdir, f"127.0.0.1:{port}")
+    _wait_or_stop(server, NAMESRV_BOOT)
+    return server
+
+
+def broker_conf(
+    workdir: Path, port: int, cluster: str, broker_name: str, extra: dict[str, str] | None = None
+) -> Path:
+    """A small broker.conf: tiny commit log / consume queue / index files, loopback address, store in workdir."""
+    store = workdir / "store"
+    settings = {
+        "brokerClusterName": cluster,
+        "brokerName": broker_name,
+        "brokerId": "0",
+        "brokerIP1": "127.0.0.1",
+        "listenPort": str(port),
+        "storePathRootDir": str(store),
+        "storePathCommitLog": str(store / "commitlog"),
+        "mappedFileSizeCommitLog": str(16 * 1024 * 1024),
+        "mappedFileSizeConsumeQueue": str(20 * 30000),
+        "maxHashSlotNum": "10000",
+        "maxIndexNum": "40000",
+        "autoCreateTopicEnable": "true",
+        "flushDiskType": "ASYNC_FLUSH",
+        "diskMaxUsedSpaceRatio": "95",
+        **(extra or {}),
+    }
+    conf = workdir / "broker.conf"
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    return conf
+
+
+def start_java_broker(
+    build: JavaBuild,
+    workdir: Path,
+    namesrv_addr: str,
+    cluster: str = "DefaultCluster",
+    broker_name: str = "broker-a",
+    jvm_props: list[str] | None = None,
+) -> ServerProcess:
+    """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line."""
+    port = free_broker_port()
+    conf = broker_conf(workdir, port, cluster, broker_name)
+    cmd = [
+        build.java,
+        *SERVER_JVM_OPTS,
+        *(jvm_props or []),
+        f"-Duser.home={workdir}",
+        f"-Drocketmq.home.dir={REFERENCE_DIR}",
+        "-cp",
+        build.reference_classpath,
+        "org.apache.rocketmq.broker.BrokerStartup",
+        "-n",
+        namesrv_addr,
+        "-c",
+        str(conf),
+    ]
+    server = _spawn("java-broker", cmd, workdir, f"127.0.0.1:{port}")
+    server.extra.update(cluster=cluster, broker_name=broker_name)
+    _wait_or_stop(server, BROKER_BOOT)
+    return server
+
+
+ROCKETPY_BOOT = "The Name Server boot success. serializeType=JSON"
+
+
+def start_rocketpy_namesrv(workdir: Path) -> ServerProcess:
+    """`python -m rocketpy namesrv --listenPort=P` with HOME=workdir (its kvConfig.json goes there)."""
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HOME": str(workdir), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "rocketpy", "namesrv", f"--listenPort={port}"]
+    server = _spawn("rocketpy-namesrv", cmd, workdir, f"127.0.0.1:{port}", env=env)
+    _wait_or_stop(server, ROCKETPY_BOOT)
+    return server
+
+
+def _wait_or_stop(server: ServerProcess, marker: str) -> None:
+    try:
+        server.wait_for(marker)
+    except BaseException:
+        server.stop()
+        raise
