@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import trio
 
 from rocketpy.remoting.command import RemotingCommand
-from rocketpy.remoting.connection import Connection, ConnectionClosedError, Handler
+from rocketpy.remoting.connection import Connection, Handler
 from rocketpy.remoting.server import format_addr
 
 log = logging.getLogger("RocketmqRemoting")
@@ -86,7 +86,7 @@ class RemotingClient:
     async def _run(self, conn: Connection) -> None:
         assert self._nursery is not None
         try:
-            await conn.run(self._nursery)
+            await conn.run()
         except Exception:
             log.exception("client connection %s failed", conn.remote_addr)
         finally:
@@ -105,5 +105,3 @@ class RemotingClient:
         conn = self._connections.pop(addr, None)
         if conn is not None:
             await conn.aclose()
-
-

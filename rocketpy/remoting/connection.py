@@ -16,17 +16,18 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
-from rocketpy.remoting.codec import CodecError, FrameDecoder, encode, encode_many
+from rocketpy.remoting.codec import CodecError, FrameDecoder, encode
 from rocketpy.remoting.command import ONEWAY_FLAG, RESPONSE_FLAG, RemotingCommand
 
 log = logging.getLogger("RocketmqRemoting")
 
+H = TypeVar("H")
 Handler = Callable[["RequestContext", RemotingCommand], Awaitable[RemotingCommand | None]]
 
 # One counter per process, like RemotingCommand.requestId: opaques are only ever compared per connection.
@@ -50,12 +51,23 @@ class RequestContext:
     """What a handler gets besides the command: the connection it came on, and a nursery for deferred work."""
 
     connection: Connection
-    nursery: trio.Nursery
+    nursery: trio.Nursery  # the connection's: work started here ends when the connection closes
     request: RemotingCommand
 
     def respond(self, response: RemotingCommand) -> Awaitable[None]:
         """Send a deferred response (the handler returned None for a two-way request)."""
         return self.connection.send_response(self.request, response)
+
+
+def inline(handler: H) -> H:
+    """Mark a handler that never waits on the network or the disk: it runs in the read loop, and its reply joins
+    the batch written for that read. Unmarked handlers run in a task of their own, so one that waits (long
+    polling, a flush, a request to the client on this same connection) never stalls the connection."""
+    handler.rocketpy_inline = True  # type: ignore[attr-defined]
+    return handler
+
+
+_HIGH_WATER = 8 * 1024 * 1024  # replies queued but not yet written before the reader stops reading
 
 
 @dataclass(eq=False)
@@ -68,51 +80,70 @@ class Connection:
     max_frame_length: int = 16 * 1024 * 1024
     idle_timeout: float = 120.0
     attributes: dict[str, Any] = field(default_factory=dict)
-    _pending: dict[int, trio.MemorySendChannel[RemotingCommand]] = field(default_factory=dict)
-    _send_lock: trio.Lock = field(default_factory=trio.Lock)
     closed: bool = False
+    _pending: dict[int, trio.MemorySendChannel[RemotingCommand]] = field(default_factory=dict)
+    _outbox: list[bytes] = field(default_factory=list)
+    _outbox_bytes: int = 0
+    _wake_writer: trio.Event = field(default_factory=trio.Event)
+    _drained: trio.Event = field(default_factory=trio.Event)
 
     def __hash__(self) -> int:
         return id(self)
 
-    async def run(self, nursery: trio.Nursery) -> None:
+    async def run(self) -> None:
         """Read until EOF, a codec error, idleness or cancellation; then close."""
-        decoder = FrameDecoder(self.max_frame_length)
         try:
-            while True:
-                with trio.move_on_after(self.idle_timeout if self.idle_timeout > 0 else math.inf) as idle:
-                    data = await self.stream.receive_some(65536)
-                if idle.cancelled_caught:
-                    log.info("closing idle connection %s", self.remote_addr)
-                    return
-                if not data:
-                    return
-                try:
-                    commands = decoder.feed(data)
-                except CodecError as exc:
-                    log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
-                    return
-                if commands:
-                    await self._process(commands, nursery)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._writer)
+                await self._reader(nursery)
+                nursery.cancel_scope.cancel()
         except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return
+            pass
         finally:
             await self.aclose()
 
+    async def _reader(self, nursery: trio.Nursery) -> None:
+        decoder = FrameDecoder(self.max_frame_length)
+        idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
+        while True:
+            with trio.move_on_after(idle) as idle_scope:
+                data = await self.stream.receive_some(65536)
+            if idle_scope.cancelled_caught:
+                log.info("closing idle connection %s", self.remote_addr)
+                return
+            if not data:
+                return
+            try:
+                commands = decoder.feed(data)
+            except CodecError as exc:
+                log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
+                return
+            if commands:
+                await self._process(commands, nursery)
+            if self._outbox_bytes > _HIGH_WATER:
+                await self._drained.wait()
+
     async def _process(self, commands: list[RemotingCommand], nursery: trio.Nursery) -> None:
-        replies: list[RemotingCommand] = []
         for cmd in commands:
             if cmd.flag & RESPONSE_FLAG:
                 self._resolve(cmd)
                 continue
-            reply = await self._dispatch(cmd, nursery)
-            if reply is not None and not cmd.flag & ONEWAY_FLAG:
-                replies.append(_as_reply(cmd, reply))
-        if replies:
-            await self._send(encode_many(replies) if len(replies) > 1 else encode(replies[0]))
+            handler = self.handlers.get(cmd.code, self.default_handler)
+            if handler is None or getattr(handler, "rocketpy_inline", False):
+                reply = await self._dispatch(handler, cmd, nursery)
+                if reply is not None and not cmd.flag & ONEWAY_FLAG:
+                    self._enqueue(encode(_as_reply(cmd, reply)))
+            else:
+                nursery.start_soon(self._run_handler, handler, cmd, nursery)
 
-    async def _dispatch(self, cmd: RemotingCommand, nursery: trio.Nursery) -> RemotingCommand | None:
-        handler = self.handlers.get(cmd.code, self.default_handler)
+    async def _run_handler(self, handler: Handler, cmd: RemotingCommand, nursery: trio.Nursery) -> None:
+        reply = await self._dispatch(handler, cmd, nursery)
+        if reply is not None and not cmd.flag & ONEWAY_FLAG:
+            self._enqueue(encode(_as_reply(cmd, reply)))
+
+    async def _dispatch(
+        self, handler: Handler | None, cmd: RemotingCommand, nursery: trio.Nursery
+    ) -> RemotingCommand | None:
         if handler is None:
             log.warning("request type %d not supported, from %s", cmd.code, self.remote_addr)
             return RemotingCommand.response(
@@ -134,18 +165,30 @@ class Connection:
         with contextlib.suppress(trio.WouldBlock, trio.BrokenResourceError):
             waiter.send_nowait(cmd)
 
-    async def _send(self, data: bytes) -> None:
+    def _enqueue(self, data: bytes) -> None:
         if self.closed:
             raise ConnectionClosedError(self.remote_addr)
-        async with self._send_lock:
-            await self.stream.send_all(data)
+        self._outbox.append(data)
+        self._outbox_bytes += len(data)
+        self._wake_writer.set()
+
+    async def _writer(self) -> None:
+        """Write whatever is queued in one send: replies to one read, deferred replies, our own requests."""
+        while True:
+            await self._wake_writer.wait()
+            self._wake_writer = trio.Event()
+            batch, self._outbox, self._outbox_bytes = self._outbox, [], 0
+            await self.stream.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
+            if not self._outbox:
+                self._drained.set()
+                self._drained = trio.Event()
 
     async def send_response(self, request: RemotingCommand, response: RemotingCommand) -> None:
         if request.flag & ONEWAY_FLAG:
             return
         try:
-            await self._send(encode(_as_reply(request, response)))
-        except (ConnectionClosedError, trio.BrokenResourceError, trio.ClosedResourceError):
+            self._enqueue(encode(_as_reply(request, response)))
+        except ConnectionClosedError:
             log.info("response to %s dropped: connection closed", self.remote_addr)
 
     async def invoke(self, cmd: RemotingCommand, timeout: float) -> RemotingCommand:
@@ -156,24 +199,19 @@ class Connection:
         self._pending[cmd.opaque] = send
         try:
             with trio.move_on_after(timeout):
-                await self._send(encode(cmd))
+                self._enqueue(encode(cmd))
                 try:
                     return await receive.receive()
                 except trio.EndOfChannel:
                     raise ConnectionClosedError(self.remote_addr) from None
             raise RemotingTimeoutError(f"wait response on {self.remote_addr} timeout {timeout * 1000:.0f}ms")
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            raise ConnectionClosedError(self.remote_addr) from None
         finally:
             self._pending.pop(cmd.opaque, None)
 
     async def invoke_oneway(self, cmd: RemotingCommand) -> None:
         cmd.opaque = next_opaque()
         cmd.flag = (cmd.flag | ONEWAY_FLAG) & ~RESPONSE_FLAG
-        try:
-            await self._send(encode(cmd))
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            raise ConnectionClosedError(self.remote_addr) from None
+        self._enqueue(encode(cmd))
 
     async def aclose(self) -> None:
         if self.closed:
@@ -182,6 +220,7 @@ class Connection:
         for waiter in self._pending.values():
             waiter.close()
         self._pending.clear()
+        self._drained.set()
         with trio.CancelScope(shield=True):
             await self.stream.aclose()
 

@@ -69,9 +69,9 @@ class RemotingServer:
                     log.warning("accept failed: %s", exc)
                     await trio.sleep(0.1)
                     continue
-                nursery.start_soon(self._handle, stream, nursery)
+                nursery.start_soon(self._handle, stream)
 
-    async def _handle(self, stream: trio.SocketStream, nursery: trio.Nursery) -> None:
+    async def _handle(self, stream: trio.SocketStream) -> None:
         try:
             remote = format_addr(stream.socket.getpeername())
             local = format_addr(stream.socket.getsockname())
@@ -89,7 +89,7 @@ class RemotingServer:
         )
         self.connections.add(conn)
         try:
-            await conn.run(nursery)
+            await conn.run()
         except Exception:  # a bug on one connection must not take the server down
             log.exception("connection %s failed", remote)
         finally:
