@@ -1,0 +1,147 @@
+"""`rocketpy` command line: the only module that reads argv, sets up logging and starts trio.
+
+    rocketpy namesrv [-c FILE] [--KEY=VALUE ...]
+    rocketpy broker  [-n NAMESRV_ADDRS] [-c broker.conf] [--KEY=VALUE ...]
+    rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
+
+`--KEY=VALUE` options use the Java config keys (NamesrvConfig, NettyServerConfig, BrokerConfig,
+MessageStoreConfig), so that existing scripts and broker.conf files work unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import trio
+
+from rocketpy import __version__
+
+log = logging.getLogger("RocketmqNamesrv")
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported on stderr with exit status 2."""
+
+
+def split_overrides(extra: Sequence[str]) -> dict[str, str]:
+    """`--key=value` options to a properties map, in the order given (later ones win)."""
+    result: dict[str, str] = {}
+    for item in extra:
+        if not item.startswith("--") or "=" not in item:
+            raise UsageError(f"unrecognised argument {item!r}: config options take the form --KEY=VALUE")
+        key, _, value = item[2:].partition("=")
+        if not key:
+            raise UsageError(f"empty key in {item!r}")
+        result[key] = value
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rocketpy", description="A wire-compatible RocketMQ 4.x server in Python")
+    parser.add_argument("--version", action="version", version=f"rocketpy {__version__}")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    namesrv = sub.add_parser("namesrv", help="run a NameServer", epilog="Other options: --KEY=VALUE (Java keys)")
+    namesrv.add_argument("-c", dest="config_file", help="a Java-format namesrv properties file")
+    serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
+    serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
+    serve.add_argument("--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876)")
+    return parser
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s - %(message)s",
+    )
+
+
+def _boot_line(text: str) -> None:
+    # Scripts wait for these exact lines on stdout, as they do for the Java start scripts.
+    print(text, flush=True)
+
+
+async def _run_until_signal(start: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    """Run a service until SIGINT/SIGTERM, then cancel it so it shuts down cleanly."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(start, *args)
+
+            async def stop_on_signal() -> None:
+                async for signum in signals:
+                    logging.getLogger("rocketpy").info("received %s, shutting down", signal.Signals(signum).name)
+                    nursery.cancel_scope.cancel()
+                    return
+
+            nursery.start_soon(stop_on_signal)
+
+
+async def _namesrv_service(settings: Any, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+    from rocketpy.namesrv.startup import run_namesrv
+
+    await run_namesrv(settings, task_status=task_status)
+
+
+def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+    from rocketpy.namesrv.config import load_settings
+
+    settings = load_settings(args.config_file, overrides)
+
+    async def main() -> None:
+        async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(_namesrv_service, settings)
+                _boot_line("The Name Server boot success. serializeType=JSON")
+                task_status.started()
+
+        await _run_until_signal(service)
+
+    trio.run(main)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+    from rocketpy.namesrv.config import load_settings
+
+    settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
+
+    async def main() -> None:
+        async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(_namesrv_service, settings)
+                _boot_line("The Name Server boot success. serializeType=JSON")
+                logging.getLogger("rocketpy").warning(
+                    "the embedded Broker is not available yet: this process runs the NameServer only"
+                )
+                task_status.started()
+
+        await _run_until_signal(service)
+
+    trio.run(main)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    _setup_logging(args.log_level)
+    try:
+        overrides = split_overrides(extra)
+        if args.command == "namesrv":
+            return _cmd_namesrv(args, overrides)
+        if args.command == "serve":
+            return _cmd_serve(args, overrides)
+    except UsageError as exc:
+        parser.error(str(exc))
+    except (OSError, ValueError) as exc:
+        print(f"rocketpy {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
