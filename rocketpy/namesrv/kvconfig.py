@@ -1,0 +1,134 @@
+"""The NameServer's namespaced key/value store, mirroring namesrv.kvconfig.KVConfigManager.
+
+Persisted to `kvConfigPath` (default `~/namesrv/kvConfig.json`) in Java's format, KVConfigSerializeWrapper:
+`{"configTable":{namespace:{key:value}}}`. Java writes it with MixAll.string2File (tmp file, copy of the old file
+to `.bak`, delete, rename), which loses the file if the process dies between the delete and the rename. Here the
+tmp file is fsynced and atomically renamed over the old one, so the main file is always a complete old or new
+version; `.bak` still receives the previous content, as Java keeps it. A stale `.tmp` is never read. On load a
+missing or unreadable main file falls back to `.bak`.
+
+The table is in memory; `persist()` is blocking file I/O, to be run off the event loop by the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rocketpy.common import fastjson
+from rocketpy.protocol.bodies import KVTable
+from rocketpy.protocol.bodies._fields import BodyError, as_str, get_map, parse_object, str_key
+
+log = logging.getLogger("RocketmqNamesrv")
+
+NAMESPACE_ORDER_TOPIC_CONFIG = "ORDER_TOPIC_CONFIG"  # NamesrvUtil
+
+
+class KVConfigManager:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.config_table: dict[str, dict[str, str]] = {}
+
+    # -- state ----------------------------------------------------------------------------------------------------
+
+    def put(self, namespace: str, key: str, value: str) -> None:
+        table = self.config_table.setdefault(namespace, {})
+        previous = table.get(key)
+        table[key] = value
+        verb = "update" if previous is not None else "create new"
+        log.info("putKVConfig %s config item, Namespace: %s Key: %s Value: %s", verb, namespace, key, value)
+
+    def delete(self, namespace: str, key: str) -> None:
+        table = self.config_table.get(namespace)
+        if table is not None:
+            value = table.pop(key, None)
+            log.info("deleteKVConfig delete a config item, Namespace: %s Key: %s Value: %s", namespace, key, value)
+
+    def get(self, namespace: str, key: str) -> str | None:
+        return self.config_table.get(namespace, {}).get(key)
+
+    def get_kv_list_by_namespace(self, namespace: str) -> KVTable | None:
+        """The namespace as a KVTable; None when the namespace was never created (an emptied one is {})."""
+        table = self.config_table.get(namespace)
+        return KVTable(dict(table)) if table is not None else None
+
+    # -- persistence ----------------------------------------------------------------------------------------------
+
+    def to_json(self) -> bytes:
+        return fastjson.dumps({"configTable": self.config_table})
+
+    def load(self) -> None:
+        """KVConfigManager.load; a corrupt main file falls back to `.bak` instead of refusing to start."""
+        for candidate in (self.path, _sibling(self.path, ".bak")):
+            try:
+                data = candidate.read_bytes()
+            except FileNotFoundError:
+                continue
+            try:
+                self.config_table = _parse_table(data)
+            except BodyError as exc:
+                log.warning("kv config %s unreadable (%s)", candidate, exc)
+                continue
+            log.info("load KV config table OK from %s", candidate)
+            return
+
+    def persist(self) -> None:
+        """Write the table: tmp + fsync + rename over the old file, previous content kept as `.bak`."""
+        write_file_atomically(self.path, self.to_json())
+
+
+def _parse_table(data: bytes) -> dict[str, dict[str, str]]:
+    root = parse_object(data, "kvConfig.json")
+    table: dict[str, dict[str, str]] = {}
+    for namespace, entries in get_map(root, "configTable").items():
+        if not isinstance(entries, Mapping):
+            raise BodyError("configTable: expected objects")
+        table[str_key(namespace, "configTable")] = _string_map(entries)
+    return table
+
+
+def _string_map(entries: Mapping[Any, Any]) -> dict[str, str]:
+    return {str_key(k, "configTable"): as_str(v, "configTable") for k, v in entries.items() if v is not None}
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def write_file_atomically(path: Path, content: bytes) -> None:
+    """MixAll.string2File made crash-safe: the main file is replaced atomically after an fsync; `.bak` keeps the
+    previous version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(path, ".tmp")
+    _write_synced(tmp, content)
+    try:
+        previous = path.read_bytes()
+    except FileNotFoundError:
+        previous = None
+    if previous is not None:
+        _write_synced(_sibling(path, ".bak"), previous)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _write_synced(path: Path, content: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,282 @@
+"""NameServer request handlers, mirroring namesrv.processor.DefaultRequestProcessor (and ClusterTestRequestProcessor)
+of RocketMQ 4.9.8: same codes, response codes, remarks, header fields and body encodings.
+
+Handlers are `async (ctx, request) -> response`; header decoding errors surface as RocketMQError(SYSTEM_ERROR,
+"the custom field <x> is null") exactly as decodeCommandCustomHeader's exception does. Blocking file writes (KV
+table, config file) run in a worker thread, one at a time and always writing the newest state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings, parse_properties
+from rocketpy.namesrv.kvconfig import NAMESPACE_ORDER_TOPIC_CONFIG, KVConfigManager, write_file_atomically
+from rocketpy.namesrv.route_info import RouteInfo
+from rocketpy.protocol.bodies import BodyError, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper, body_crc32
+from rocketpy.protocol.codes import RequestCode, ResponseCode, Version
+from rocketpy.protocol.errors import RocketMQError
+from rocketpy.protocol.header import Header
+from rocketpy.protocol.namesrv_headers import (
+    AddWritePermOfBrokerRequestHeader,
+    AddWritePermOfBrokerResponseHeader,
+    DeleteKVConfigRequestHeader,
+    DeleteTopicFromNamesrvRequestHeader,
+    GetKVConfigRequestHeader,
+    GetKVConfigResponseHeader,
+    GetKVListByNamespaceRequestHeader,
+    GetRouteInfoRequestHeader,
+    GetTopicsByClusterRequestHeader,
+    PutKVConfigRequestHeader,
+    QueryDataVersionRequestHeader,
+    QueryDataVersionResponseHeader,
+    RegisterBrokerRequestHeader,
+    RegisterBrokerResponseHeader,
+    UnRegisterBrokerRequestHeader,
+    WipeWritePermOfBrokerRequestHeader,
+    WipeWritePermOfBrokerResponseHeader,
+)
+from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.connection import Handler, RequestContext
+
+log = logging.getLogger("RocketmqNamesrv")
+
+APPLY_TOPIC_TIP = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."  # FAQUrl.suggestTodo
+_DECODE_EXCEPTION = "org.apache.rocketmq.remoting.exception.RemotingCommandException"
+
+
+def _ok(header: Header | None = None, body: bytes | None = None) -> RemotingCommand:
+    ext = header.to_ext() if header is not None else None
+    return RemotingCommand.response(ResponseCode.SUCCESS, None, ext or None, body)
+
+
+def _body(request: RemotingCommand) -> bytes | None:
+    """Java's decoder yields a null body for a zero-length one."""
+    return bytes(request.body) if request.body else None
+
+
+class NamesrvProcessor:
+    """The handler table of a NameServer; state lives in RouteInfo, KVConfigManager and NamesrvSettings."""
+
+    def __init__(
+        self,
+        route_info: RouteInfo,
+        kv: KVConfigManager,
+        settings: NamesrvSettings,
+        clock: Callable[[], float],
+        config_store_path: str | None = None,
+    ) -> None:
+        self.route_info = route_info
+        self.kv = kv
+        self.settings = settings
+        self.clock = clock
+        # The path is fixed at start-up; no request can move it (CVE-2023-37582).
+        self.config_store_path = Path(config_store_path or settings.namesrv.config_store_path)
+        self._write_lock = trio.Lock()
+
+    def handlers(self) -> dict[int, Handler]:
+        return {
+            RequestCode.PUT_KV_CONFIG: self.put_kv_config,
+            RequestCode.GET_KV_CONFIG: self.get_kv_config,
+            RequestCode.DELETE_KV_CONFIG: self.delete_kv_config,
+            RequestCode.QUERY_DATA_VERSION: self.query_data_version,
+            RequestCode.REGISTER_BROKER: self.register_broker,
+            RequestCode.UNREGISTER_BROKER: self.unregister_broker,
+            RequestCode.GET_ROUTEINFO_BY_TOPIC: self.get_route_info_by_topic,
+            RequestCode.GET_BROKER_CLUSTER_INFO: self.get_broker_cluster_info,
+            RequestCode.WIPE_WRITE_PERM_OF_BROKER: self.wipe_write_perm_of_broker,
+            RequestCode.ADD_WRITE_PERM_OF_BROKER: self.add_write_perm_of_broker,
+            RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER: self.get_all_topic_list,
+            RequestCode.DELETE_TOPIC_IN_NAMESRV: self.delete_topic_in_namesrv,
+            RequestCode.GET_KVLIST_BY_NAMESPACE: self.get_kv_list_by_namespace,
+            RequestCode.GET_TOPICS_BY_CLUSTER: self.get_topics_by_cluster,
+            RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS: self._topic_list(self.route_info.get_system_topic_list),
+            RequestCode.GET_UNIT_TOPIC_LIST: self._topic_list(self.route_info.get_unit_topics),
+            RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST: self._topic_list(self.route_info.get_has_unit_sub_topic_list),
+            RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST: self._topic_list(
+                self.route_info.get_has_unit_sub_ununit_topic_list
+            ),
+            RequestCode.UPDATE_NAMESRV_CONFIG: self.update_config,
+            RequestCode.GET_NAMESRV_CONFIG: self.get_config,
+        }
+
+    async def _write(self, path: Path, render: Callable[[], bytes]) -> None:
+        """Persist off the event loop; the newest state is rendered once the previous write finished."""
+        async with self._write_lock:
+            content = render()
+            try:
+                await trio.to_thread.run_sync(write_file_atomically, path, content)
+            except OSError as exc:  # Java logs persist failures and still answers SUCCESS
+                log.error("persist %s failed: %s", path, exc)
+
+    # -- KV config ------------------------------------------------------------------------------------------------
+
+    async def put_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = PutKVConfigRequestHeader.from_ext(request.ext_fields)
+        self.kv.put(header.namespace, header.key, header.value)
+        await self._write(self.kv.path, self.kv.to_json)
+        return _ok()
+
+    async def get_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = GetKVConfigRequestHeader.from_ext(request.ext_fields)
+        value = self.kv.get(header.namespace, header.key)
+        if value is not None:
+            return _ok(GetKVConfigResponseHeader(value))
+        remark = f"No config item, Namespace: {header.namespace} Key: {header.key}"
+        return RemotingCommand.response(ResponseCode.QUERY_NOT_FOUND, remark)
+
+    async def delete_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = DeleteKVConfigRequestHeader.from_ext(request.ext_fields)
+        self.kv.delete(header.namespace, header.key)
+        await self._write(self.kv.path, self.kv.to_json)
+        return _ok()
+
+    async def get_kv_list_by_namespace(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = GetKVListByNamespaceRequestHeader.from_ext(request.ext_fields)
+        table = self.kv.get_kv_list_by_namespace(header.namespace)
+        if table is not None:
+            return _ok(body=table.to_json())
+        return RemotingCommand.response(ResponseCode.QUERY_NOT_FOUND, f"No config item, Namespace: {header.namespace}")
+
+    # -- brokers --------------------------------------------------------------------------------------------------
+
+    async def register_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        """registerBrokerWithFilterServer (version >= V3_0_11) or the older registerBroker."""
+        header = RegisterBrokerRequestHeader.from_ext(request.ext_fields)
+        body = _body(request)
+        if header.body_crc32 != 0 and body_crc32(body) != header.body_crc32:
+            log.warning("receive registerBroker request,crc32 not match,from %s", _remote(ctx))
+            return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, "crc32 not match")
+        wrapper, filter_servers = self._decode_registration(request.version, body, header.compressed)
+        result = self.route_info.register_broker(
+            header.cluster_name,
+            header.broker_addr,
+            header.broker_name,
+            header.broker_id,
+            header.ha_server_addr,
+            wrapper,
+            filter_servers,
+            ctx.connection if ctx is not None else None,
+            self.clock(),
+        )
+        order_conf = self.kv.get_kv_list_by_namespace(NAMESPACE_ORDER_TOPIC_CONFIG)
+        response_header = RegisterBrokerResponseHeader(result.ha_server_addr, result.master_addr)
+        return _ok(response_header, order_conf.to_json() if order_conf is not None else None)
+
+    @staticmethod
+    def _decode_registration(
+        version: int, body: bytes | None, compressed: bool
+    ) -> tuple[TopicConfigSerializeWrapper, list[str] | None]:
+        with_filter_servers = version >= Version.V3_0_11
+        if body is None:
+            return TopicConfigSerializeWrapper(), [] if with_filter_servers else None
+        try:
+            if with_filter_servers:
+                decoded = RegisterBrokerBody.decode(body, compressed)
+                return decoded.topic_config_serialize_wrapper, decoded.filter_server_list
+            return TopicConfigSerializeWrapper.from_json(body), None
+        except BodyError as exc:
+            raise RocketMQError(
+                ResponseCode.SYSTEM_ERROR, f"{_DECODE_EXCEPTION}: Failed to decode RegisterBrokerBody ({exc})"
+            ) from None
+
+    async def unregister_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = UnRegisterBrokerRequestHeader.from_ext(request.ext_fields)
+        self.route_info.unregister_broker(header.cluster_name, header.broker_addr, header.broker_name, header.broker_id)
+        return _ok()
+
+    async def query_data_version(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        """queryBrokerTopicConfig: compare the broker's DataVersion; an unchanged one counts as a keepalive."""
+        header = QueryDataVersionRequestHeader.from_ext(request.ext_fields)
+        body = _body(request)
+        if body is None:  # Java: NullPointerException in DataVersion.decode
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, "java.lang.NullPointerException")
+        try:
+            version = DataVersion.from_json(body)
+        except BodyError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"com.alibaba.fastjson.JSONException: {exc}") from None
+        changed = self.route_info.is_broker_topic_config_changed(header.broker_addr, version)
+        if not changed:
+            self.route_info.update_broker_info_update_timestamp(header.broker_addr, self.clock())
+        current = self.route_info.query_broker_topic_config(header.broker_addr)
+        return _ok(QueryDataVersionResponseHeader(changed), current.to_json() if current is not None else None)
+
+    # -- routes and topics ----------------------------------------------------------------------------------------
+
+    async def get_route_info_by_topic(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = GetRouteInfoRequestHeader.from_ext(request.ext_fields)
+        route = self.route_info.pickup_topic_route_data(header.topic)
+        if route is None:
+            remark = f"No topic route info in name server for the topic: {header.topic}{APPLY_TOPIC_TIP}"
+            return RemotingCommand.response(ResponseCode.TOPIC_NOT_EXIST, remark)
+        cluster_test = self.settings.namesrv.cluster_test
+        if cluster_test or self.settings.namesrv.order_message_enable:
+            route.order_topic_conf = self.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, header.topic)
+        # ClusterTestRequestProcessor always encodes plain fastjson; the default one quotes keys for new clients.
+        standard = not cluster_test and (request.version >= Version.V4_9_4 or bool(header.accept_standard_json_only))
+        return _ok(body=route.to_json(standard_json=standard))
+
+    async def get_broker_cluster_info(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        return _ok(body=self.route_info.get_all_cluster_info().to_json())
+
+    async def wipe_write_perm_of_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = WipeWritePermOfBrokerRequestHeader.from_ext(request.ext_fields)
+        count = self.route_info.wipe_write_perm_of_broker(header.broker_name)
+        log.info("wipe write perm of broker[%s], client: %s, %d", header.broker_name, _remote(ctx), count)
+        return _ok(WipeWritePermOfBrokerResponseHeader(count))
+
+    async def add_write_perm_of_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = AddWritePermOfBrokerRequestHeader.from_ext(request.ext_fields)
+        count = self.route_info.add_write_perm_of_broker(header.broker_name)
+        log.info("add write perm of broker[%s], client: %s, %d", header.broker_name, _remote(ctx), count)
+        return _ok(AddWritePermOfBrokerResponseHeader(count))
+
+    async def get_all_topic_list(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        return _ok(body=self.route_info.get_all_topic_list().to_json())
+
+    async def delete_topic_in_namesrv(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = DeleteTopicFromNamesrvRequestHeader.from_ext(request.ext_fields)
+        self.route_info.delete_topic(header.topic, header.cluster_name or None)
+        return _ok()
+
+    async def get_topics_by_cluster(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        header = GetTopicsByClusterRequestHeader.from_ext(request.ext_fields)
+        return _ok(body=self.route_info.get_topics_by_cluster(header.cluster).to_json())
+
+    def _topic_list(self, query: Callable[[], Any]) -> Callable[[Any, RemotingCommand], Awaitable[RemotingCommand]]:
+        async def handler(ctx: Any, request: RemotingCommand) -> RemotingCommand:
+            return _ok(body=query().to_json())
+
+        return handler
+
+    # -- configuration --------------------------------------------------------------------------------------------
+
+    async def update_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        """UPDATE_NAMESRV_CONFIG: all-or-nothing through the allow-list; persisted only to the start-up path."""
+        log.info("updateConfig called by %s", _remote(ctx))
+        body = _body(request)
+        if body is not None:
+            props = parse_properties(body.decode("utf-8", "replace"))
+            try:
+                self.settings.update_at_runtime(props)
+            except ConfigUpdateRefused as exc:
+                log.warning("updateConfig refused from %s: %s (%s)", _remote(ctx), exc.remark, sorted(props))
+                return RemotingCommand.response(exc.code, exc.remark)
+            await self._write(self.config_store_path, self._render_config_file)
+        return _ok()
+
+    def _render_config_file(self) -> bytes:
+        return self.settings.format_properties_for_file().encode("utf-8")
+
+    async def get_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
+        content = self.settings.format_properties()
+        return _ok(body=content.encode("utf-8") if content else None)
+
+
+def _remote(ctx: RequestContext | None) -> str:
+    return ctx.connection.remote_addr if ctx is not None else "-"
