@@ -83,9 +83,20 @@ async def _run_until_signal(start: Callable[..., Awaitable[Any]], *args: Any) ->
 
 
 async def _namesrv_service(settings: Any, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-    from rocketpy.namesrv.startup import run_namesrv
+    """NamesrvStartup: load kvConfig.json, start the liveness scan, then accept connections."""
+    from rocketpy.namesrv.controller import NamesrvController
+    from rocketpy.remoting.server import RemotingServer
 
-    await run_namesrv(settings, task_status=task_status)
+    controller = NamesrvController(settings)
+    controller.load()
+    server = RemotingServer(
+        controller.handlers(), idle_timeout=float(settings.netty.server_channel_max_idle_time_seconds)
+    )
+    server.on_close(controller.on_connection_closed)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(controller.run_scan)
+        port = await nursery.start(server.serve, settings.netty.listen_port)
+        task_status.started(port)
 
 
 def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str]) -> int:
