@@ -57,9 +57,7 @@ def _digest(paths: list[Path]) -> str:
 
 def _run_maven(args: list[str], cwd: Path) -> None:
     mvn = require_tool("mvn")
-    proc = subprocess.run(
-        [mvn, "-q", "-B", *args], cwd=cwd, capture_output=True, text=True, timeout=900, check=False
-    )
+    proc = subprocess.run([mvn, "-q", "-B", *args], cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
     if proc.returncode != 0:
         raise InteropSetupError(
             f"mvn {' '.join(args)} failed in {cwd} (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"

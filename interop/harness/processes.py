@@ -92,8 +92,10 @@ def _spawn(name: str, cmd: list[str], workdir: Path, addr: str, env: dict[str, s
 def start_java_namesrv(build: JavaBuild, workdir: Path) -> ServerProcess:
     """Official 4.9.7 NamesrvStartup on a free port; user.home is `workdir` so kvConfig.json lands there."""
     port = free_port()
-    props = workdir / "namesrv.properties"
-    workdir.mkdir(parents=True, exist_ok=True)
+    # The -c file becomes the NameServer's configStorePath; putting it at the default location
+    # (~/namesrv/namesrv.properties) keeps getNamesrvConfig comparable with a server started without -c.
+    props = workdir / "namesrv" / "namesrv.properties"
+    props.parent.mkdir(parents=True, exist_ok=True)
     props.write_text(f"listenPort={port}\n")
     cmd = [
         build.java,
@@ -112,10 +114,18 @@ def start_java_namesrv(build: JavaBuild, workdir: Path) -> ServerProcess:
 
 
 def broker_conf(
-    workdir: Path, port: int, cluster: str, broker_name: str, extra: dict[str, str] | None = None
+    workdir: Path,
+    port: int,
+    cluster: str,
+    broker_name: str,
+    store_root: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Path:
-    """A small broker.conf: tiny commit log / consume queue / index files, loopback address, store in workdir."""
-    store = workdir / "store"
+    """A small broker.conf: tiny commit log / consume queue / index files, loopback address, store in workdir.
+
+    `store_root` is the store directory as the broker sees it (differs from workdir/store inside a container).
+    """
+    store = Path(store_root) if store_root else workdir / "store"
     settings = {
         "brokerClusterName": cluster,
         "brokerName": broker_name,
@@ -177,7 +187,8 @@ def start_rocketpy_namesrv(workdir: Path) -> ServerProcess:
     """`python -m rocketpy namesrv --listenPort=P` with HOME=workdir (its kvConfig.json goes there)."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HOME": str(workdir), "PYTHONUNBUFFERED": "1"}
+    # ROCKETMQ_HOME matches what the Java reference gets through -Drocketmq.home.dir (its rocketmqHome config).
+    env = {**os.environ, "HOME": str(workdir), "ROCKETMQ_HOME": str(REFERENCE_DIR), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "rocketpy", "namesrv", f"--listenPort={port}"]
     server = _spawn("rocketpy-namesrv", cmd, workdir, f"127.0.0.1:{port}", env=env)
     _wait_or_stop(server, ROCKETPY_BOOT)

@@ -1,0 +1,86 @@
+"""Fixtures of the differential interop suite: every scenario runs against the official Java reference and against
+rocketpy, and the rocketpy run's observations must equal the Java run's.
+
+These tests never skip. A missing `java` or `mvn`, or a Maven failure, is a test failure with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interop.harness import build as interop_build_mod
+from interop.harness.environment import TARGETS, InteropEnv, Server, environment, start_namesrv
+from interop.harness.normalise import diff_paths
+
+Scenario = Callable[[InteropEnv], Any]
+
+_ENVS: dict[str, InteropEnv] = {}
+
+
+@pytest.fixture(scope="session")
+def interop_build() -> interop_build_mod.JavaBuild:
+    """Reference classpath + driver, built once per session (and cached on disk under interop/.work/)."""
+    try:
+        return interop_build_mod.prepare()
+    except interop_build_mod.InteropSetupError as exc:
+        pytest.fail(f"interop setup failed: {exc}", pytrace=False)
+
+
+@pytest.fixture(params=TARGETS)
+def namesrv_target(request: pytest.FixtureRequest, tmp_path: Path, interop_build: Any) -> Iterator[str]:
+    """A fresh NameServer, the Java reference or rocketpy; yields its address. Killed at teardown."""
+    env = start_namesrv(interop_build, request.param, tmp_path / request.param)
+    _ENVS[env.namesrv.addr] = env
+    try:
+        yield env.namesrv.addr
+    finally:
+        _ENVS.pop(env.namesrv.addr, None)
+        env.stop()
+
+
+@pytest.fixture
+def interop_env(namesrv_target: str) -> InteropEnv:
+    """The environment behind `namesrv_target` (its kind, work dir, servers, normaliser)."""
+    return _ENVS[namesrv_target]
+
+
+@pytest.fixture
+def java_broker(interop_env: InteropEnv) -> Server:
+    """An official Java 4.9.7 broker registered with the NameServer under test (stopped before it)."""
+    return interop_env.start_broker()
+
+
+class JavaBaseline:
+    """Java reference observations per scenario, for the cross-target comparison.
+
+    The Java-parametrised test records its observations; the rocketpy test compares against them, running the
+    scenario against a fresh Java environment itself when the Java test did not run in this session (-k rocketpy).
+    """
+
+    def __init__(self, build: Any, tmp_factory: pytest.TempPathFactory) -> None:
+        self._build = build
+        self._tmp = tmp_factory
+        self._cache: dict[str, Any] = {}
+
+    def check(self, name: str, env: InteropEnv, observed: Any, scenario: Scenario) -> None:
+        if env.kind == "java":
+            self._cache[name] = observed
+            return
+        expected = self._cache.get(name)
+        if expected is None:
+            with environment(self._build, "java", self._tmp.mktemp(f"baseline-{name}")) as java_env:
+                expected = self._cache[name] = scenario(java_env)
+        differences = diff_paths(expected, observed)
+        assert not differences, (
+            f"{env.kind} differs from the Java reference in scenario {name!r} (left = Java, right = {env.kind}):\n"
+            + "\n".join(differences)
+        )
+
+
+@pytest.fixture(scope="session")
+def baseline(interop_build: Any, tmp_path_factory: pytest.TempPathFactory) -> JavaBaseline:
+    return JavaBaseline(interop_build, tmp_path_factory)
