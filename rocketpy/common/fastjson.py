@@ -143,8 +143,6 @@ class _Parser:
         return value
 
     def value(self, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise self.fail("JSON nested too deeply")
         ch = self.peek()
         if ch == "{":
             return self.obj(depth)
@@ -160,8 +158,13 @@ class _Parser:
             return _LITERALS[match.group()]
         raise self.fail(f"unexpected character {ch!r}")
 
-    def obj(self, depth: int) -> dict[Any, Any]:
+    def enter(self, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise self.fail("JSON nested too deeply")
         self.pos += 1
+
+    def obj(self, depth: int) -> dict[Any, Any]:
+        self.enter(depth)
         result: dict[Any, Any] = {}
         if self.peek() == "}":
             self.pos += 1
@@ -196,7 +199,7 @@ class _Parser:
         return _LITERALS.get(match.group(), match.group())
 
     def array(self, depth: int) -> list[Any]:
-        self.pos += 1
+        self.enter(depth)
         result: list[Any] = []
         if self.peek() == "]":
             self.pos += 1

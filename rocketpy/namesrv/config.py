@@ -18,8 +18,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from rocketpy.common import properties
 
 _HOME = os.path.expanduser("~")
 
@@ -199,7 +200,7 @@ class NamesrvSettings:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# java.util.Properties text format
+# java.util.Properties text escaping for the persisted file
 
 
 def escape_property(text: str, is_key: bool) -> str:
@@ -218,76 +219,11 @@ def escape_property(text: str, is_key: bool) -> str:
     return "".join(out)
 
 
-_UNESCAPE = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
-
-
-def _logical_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.lstrip(" \t\f")
-        if not pending and (not line or line[0] in "#!"):
-            continue
-        trailing = len(line) - len(line.rstrip("\\"))
-        if trailing % 2 == 1:
-            pending += line[:-1]
-            continue
-        lines.append(pending + line)
-        pending = ""
-    if pending:
-        lines.append(pending)
-    return lines
-
-
-def _unescape(text: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch != "\\" or i + 1 >= len(text):
-            out.append(ch)
-            i += 1
-            continue
-        nxt = text[i + 1]
-        if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i + 2 : i + 6]):
-            out.append(chr(int(text[i + 2 : i + 6], 16)))
-            i += 6
-            continue
-        out.append(_UNESCAPE.get(nxt, nxt))
-        i += 2
-    return "".join(out)
-
-
-def _split_key(line: str) -> tuple[str, str]:
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch in "=: \t\f":
-            break
-        i += 1
-    key, rest = line[:i], line[i:]
-    rest = rest.lstrip(" \t\f")
-    if rest[:1] in ("=", ":"):
-        rest = rest[1:].lstrip(" \t\f")
-    return key, rest
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """java.util.Properties.load: comments, `=`/`:`/space separators, continuations and escapes."""
-    result: dict[str, str] = {}
-    for line in _logical_lines(text):
-        key, value = _split_key(line)
-        result[_unescape(key)] = _unescape(value)
-    return result
-
-
 def load_settings(path: str | os.PathLike[str] | None, overrides: Mapping[str, str] | None = None) -> NamesrvSettings:
     """NamesrvStartup: defaults, then the -c properties file (which also becomes configStorePath), then overrides."""
     settings = NamesrvSettings()
     if path is not None:
-        settings.apply_properties(parse_properties(Path(path).read_text(encoding="utf-8")))
+        settings.apply_properties(properties.load_file(str(path)))
         settings.namesrv.config_store_path = str(path)
     if overrides:
         settings.apply_properties(overrides, keep_unknown=False)

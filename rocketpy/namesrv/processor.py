@@ -15,7 +15,8 @@ from typing import Any
 
 import trio
 
-from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings, parse_properties
+from rocketpy.common import properties
+from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings
 from rocketpy.namesrv.kvconfig import NAMESPACE_ORDER_TOPIC_CONFIG, KVConfigManager, write_file_atomically
 from rocketpy.namesrv.route_info import RouteInfo
 from rocketpy.protocol.bodies import BodyError, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper, body_crc32
@@ -261,7 +262,10 @@ class NamesrvProcessor:
         log.info("updateConfig called by %s", _remote(ctx))
         body = _body(request)
         if body is not None:
-            props = parse_properties(body.decode("utf-8", "replace"))
+            try:
+                props = properties.loads(body.decode("utf-8", "replace"))
+            except properties.PropertiesError:
+                return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, "string2Properties error")
             try:
                 self.settings.update_at_runtime(props)
             except ConfigUpdateRefused as exc:
