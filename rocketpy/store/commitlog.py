@@ -1,0 +1,249 @@
+"""The commit log: appends records into mapped files, serves byte ranges, flushes (``CommitLog``).
+
+Appends copy the encoded record straight into the mapping with ``struct.pack_into`` (no intermediate bytes
+object).  Flushing is separate: ``flush()`` msyncs what was written so far and is safe to call from a worker
+thread while appends continue (``GroupCommit`` in ``flush.py`` shares one flush among waiting appends).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rocketpy.store.format import (
+    BORNHOST_V6_FLAG,
+    END_FILE_MIN_BLANK_LENGTH,
+    HEADERS,
+    MESSAGE_MAGIC,
+    STOREHOST_V6_FLAG,
+    TRANSACTION_MASK,
+    TRANSACTION_PREPARED_TYPE,
+    TRANSACTION_ROLLBACK_TYPE,
+    HostAddr,
+    header_index,
+    java_crc32,
+    pack_blank,
+    read_store_timestamp,
+)
+from rocketpy.store.mapped_file import MappedFile, MappedFileQueue
+
+log = logging.getLogger("rocketpy.store")
+
+_EMPTY_HOST = HostAddr(b"\0\0\0\0", 0)
+
+
+@dataclass(slots=True)
+class MessageInner:
+    """A message to store (``MessageExtBrokerInner``); ``properties`` is the wire properties string."""
+
+    topic: str
+    queue_id: int
+    body: bytes
+    properties: str = ""
+    flag: int = 0
+    sys_flag: int = 0
+    born_timestamp: int = 0
+    born_host: HostAddr = _EMPTY_HOST
+    store_host: HostAddr = _EMPTY_HOST
+    reconsume_times: int = 0
+    prepared_tx_offset: int = 0
+
+
+class AppendError(ValueError):
+    """The message cannot be stored as given (``MESSAGE_SIZE_EXCEEDED`` / ``PROPERTIES_SIZE_EXCEEDED``)."""
+
+    def __init__(self, message: str, properties: bool = False) -> None:
+        super().__init__(message)
+        self.properties = properties
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    phys_offset: int
+    wrote_bytes: int
+    queue_offset: int
+    store_timestamp: int
+    sys_flag: int
+
+
+def effective_sys_flag(msg: MessageInner) -> int:
+    """Set or clear the IPv6 host bits from the actual address lengths (the broker does this in Java)."""
+    flag = msg.sys_flag & ~(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG)
+    if len(msg.born_host.ip) == 16:
+        flag |= BORNHOST_V6_FLAG
+    if len(msg.store_host.ip) == 16:
+        flag |= STOREHOST_V6_FLAG
+    return flag
+
+
+def is_dispatched_to_queue(sys_flag: int) -> bool:
+    """Prepared and rollback records get queue offset 0 and no consume-queue entry."""
+    tran = sys_flag & TRANSACTION_MASK
+    return tran != TRANSACTION_PREPARED_TYPE and tran != TRANSACTION_ROLLBACK_TYPE
+
+
+def encode_into(
+    buf: memoryview | bytearray,
+    pos: int,
+    msg: MessageInner,
+    queue_offset: int,
+    phys_offset: int,
+    store_timestamp: int,
+    parts: tuple[bytes, bytes] | None = None,
+) -> int:
+    """Write one record at ``pos``; returns its size.  ``parts`` = pre-encoded (topic, properties)."""
+    topic_b, props_b = parts if parts is not None else (msg.topic.encode(), msg.properties.encode())
+    sys_flag = effective_sys_flag(msg)
+    hdr = HEADERS[header_index(sys_flag)]
+    body = msg.body
+    total = hdr.size + len(body) + 3 + len(topic_b) + len(props_b)
+    hdr.pack_into(
+        buf,
+        pos,
+        total,
+        MESSAGE_MAGIC,
+        java_crc32(body),
+        msg.queue_id,
+        msg.flag,
+        queue_offset,
+        phys_offset,
+        sys_flag,
+        msg.born_timestamp,
+        msg.born_host.ip,
+        msg.born_host.port,
+        store_timestamp,
+        msg.store_host.ip,
+        msg.store_host.port,
+        msg.reconsume_times,
+        msg.prepared_tx_offset,
+        len(body),
+    )
+    p = pos + hdr.size
+    buf[p : p + len(body)] = body
+    p += len(body)
+    buf[p] = len(topic_b)
+    buf[p + 1 : p + 1 + len(topic_b)] = topic_b
+    p += 1 + len(topic_b)
+    buf[p] = (len(props_b) >> 8) & 0xFF
+    buf[p + 1] = len(props_b) & 0xFF
+    buf[p + 2 : p + 2 + len(props_b)] = props_b
+    return total
+
+
+def encode_record(msg: MessageInner, queue_offset: int, phys_offset: int, store_timestamp: int) -> bytes:
+    """A stored record as bytes (for tests, tools and the broker's batch paths)."""
+    topic_b, props_b = msg.topic.encode(), msg.properties.encode()
+    size = HEADERS[header_index(effective_sys_flag(msg))].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
+    buf = bytearray(size)
+    encode_into(buf, 0, msg, queue_offset, phys_offset, store_timestamp, (topic_b, props_b))
+    return bytes(buf)
+
+
+class CommitLog:
+    """Append-only log over a ``MappedFileQueue`` plus the per-queue next offsets (``topicQueueTable``)."""
+
+    def __init__(self, directory: Path, file_size: int, max_message_size: int, preallocate: bool = False) -> None:
+        self.files = MappedFileQueue(directory, file_size, preallocate)
+        self.file_size = file_size
+        self.max_message_size = max_message_size
+        self.queue_offsets: dict[tuple[str, int], int] = {}
+        self.lock = threading.Lock()
+        self.last_store_timestamp = 0  # store time of the newest record (checkpoint physicMsgTimestamp)
+        self.flushed_where = 0
+        self.flushed_store_timestamp = 0
+
+    def load(self) -> None:
+        self.files.load()
+
+    @property
+    def max_offset(self) -> int:
+        return self.files.max_offset
+
+    @property
+    def min_offset(self) -> int:
+        """``CommitLog.getMinOffset``: the first file's start (Java also skips a file being deleted)."""
+        return self.files.min_offset
+
+    def append(self, msg: MessageInner, now_ms: int | None = None) -> AppendResult:
+        """Encode ``msg`` into the log; raises ``AppendError`` for an unstorable message."""
+        topic_b = msg.topic.encode()
+        props_b = msg.properties.encode()
+        if len(topic_b) > 127:
+            raise AppendError(f"topic is {len(topic_b)} bytes, more than 127")
+        if len(props_b) > 32767:
+            raise AppendError(f"properties are {len(props_b)} bytes, more than 32767", properties=True)
+        sys_flag = effective_sys_flag(msg)
+        total = HEADERS[header_index(sys_flag)].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
+        if total > self.max_message_size or total + END_FILE_MIN_BLANK_LENGTH > self.file_size:
+            raise AppendError(f"message is {total} bytes, more than maxMessageSize {self.max_message_size}")
+        with self.lock:
+            f = self._file_with_room(total)
+            key = (msg.topic, msg.queue_id)
+            dispatch = is_dispatched_to_queue(sys_flag)
+            queue_offset = self.queue_offsets.get(key, 0) if dispatch else 0
+            store_ts = int(time.time() * 1000) if now_ms is None else now_ms
+            phys = f.file_from + f.wrote
+            encode_into(f.view, f.wrote, msg, queue_offset, phys, store_ts, (topic_b, props_b))
+            f.wrote += total
+            if dispatch:
+                self.queue_offsets[key] = queue_offset + 1
+            self.last_store_timestamp = store_ts
+        return AppendResult(phys, total, queue_offset, store_ts, sys_flag)
+
+    def _file_with_room(self, total: int) -> MappedFile:
+        """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE)."""
+        f = self.files.last()
+        if f is not None and f.wrote + total + END_FILE_MIN_BLANK_LENGTH <= f.size:
+            return f
+        if f is None:
+            return self.files.create_file(0)
+        if f.wrote < f.size:  # == size: recovered a file whose blank was written just before a crash
+            pack_blank(f.view, f.wrote, f.size - f.wrote)
+            f.wrote = f.size
+        return self.files.create_file(f.end_offset)
+
+    def get_message(self, phys_offset: int, size: int) -> memoryview | None:
+        """Zero-copy slice of one record, or None if that range is not in the written log."""
+        f = self.files.find(phys_offset)
+        if f is None:
+            return None
+        pos = phys_offset - f.file_from
+        if size <= 0 or pos + size > f.wrote:
+            return None
+        return f.view[pos : pos + size]
+
+    def get_data(self, phys_offset: int) -> memoryview | None:
+        """From ``phys_offset`` to the end of what its file holds (``getData``, used by dispatch and HA)."""
+        f = self.files.find(phys_offset)
+        if f is None or phys_offset - f.file_from >= f.wrote:
+            return None
+        return f.view[phys_offset - f.file_from : f.wrote]
+
+    def pickup_store_timestamp(self, phys_offset: int, size: int) -> int:
+        rec = self.get_message(phys_offset, size)
+        if rec is None or size < 91:
+            return -1
+        return read_store_timestamp(rec, 0)
+
+    def roll_next_file(self, offset: int) -> int:
+        return offset + self.file_size - offset % self.file_size
+
+    def flush(self) -> int:
+        """msync everything written so far; thread-safe against appends.  Returns the flushed offset."""
+        with self.lock:
+            target = self.files.max_offset
+            store_ts = self.last_store_timestamp
+        self.files.flush(target)
+        if target > self.flushed_where:
+            self.flushed_where = target
+            self.flushed_store_timestamp = store_ts
+        return self.flushed_where
+
+    def dirty_bytes(self) -> int:
+        return self.files.max_offset - self.flushed_where
+
+    def close(self) -> None:
+        self.files.close()

@@ -1,0 +1,172 @@
+"""Store configuration and result types (``MessageStoreConfig``, ``PutMessageStatus``, ``GetMessageStatus``).
+
+Field names are snake_case forms of the Java ``MessageStoreConfig`` properties, with the Java defaults, so the
+broker can map ``broker.conf`` keys one to one (``java_name`` gives the Java spelling).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+
+
+class FlushDiskType(Enum):
+    ASYNC_FLUSH = "ASYNC_FLUSH"
+    SYNC_FLUSH = "SYNC_FLUSH"
+
+
+@dataclass
+class StoreConfig:
+    """The subset of ``MessageStoreConfig`` the store honours."""
+
+    store_path_root_dir: Path
+    mapped_file_size_commit_log: int = 1024 * 1024 * 1024
+    mapped_file_size_consume_queue: int = 300_000 * 20
+    max_hash_slot_num: int = 5_000_000
+    max_index_num: int = 5_000_000 * 4
+    max_msgs_num_batch: int = 64
+    max_message_size: int = 1024 * 1024 * 4
+    flush_disk_type: FlushDiskType = FlushDiskType.ASYNC_FLUSH
+    flush_interval_commit_log: int = 500
+    flush_commit_log_least_pages: int = 4
+    flush_commit_log_thorough_interval: int = 10_000
+    flush_interval_consume_queue: int = 1000
+    flush_consume_queue_least_pages: int = 2
+    flush_consume_queue_thorough_interval: int = 60_000
+    sync_flush_timeout: int = 5000
+    file_reserved_time: int = 72
+    delete_when: str = "04"
+    disk_max_used_space_ratio: int = 75
+    clean_resource_interval: int = 10_000
+    max_transfer_bytes_on_message_in_memory: int = 256 * 1024
+    max_transfer_count_on_message_in_memory: int = 32
+    max_transfer_bytes_on_message_in_disk: int = 64 * 1024
+    max_transfer_count_on_message_in_disk: int = 8
+    access_message_in_memory_max_ratio: int = 40
+    check_crc_on_recover: bool = True
+    message_index_enable: bool = True
+    message_delay_level: str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+    preallocate_files: bool = False
+    total_physical_memory: int = field(default=0)  # 0 = read from the OS
+
+    def __post_init__(self) -> None:
+        self.store_path_root_dir = Path(self.store_path_root_dir)
+        if self.mapped_file_size_consume_queue % 20:
+            raise ValueError("mapped_file_size_consume_queue must be a multiple of 20")
+        if self.mapped_file_size_commit_log < 4096:
+            raise ValueError("mapped_file_size_commit_log must be at least 4096")
+
+    @property
+    def commitlog_dir(self) -> Path:
+        return self.store_path_root_dir / "commitlog"
+
+    @property
+    def consume_queue_dir(self) -> Path:
+        return self.store_path_root_dir / "consumequeue"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.store_path_root_dir / "index"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.store_path_root_dir / "config"
+
+    def delay_level_table(self) -> dict[int, int]:
+        """``ScheduleMessageService.parseDelayLevel``: level (1-based) to milliseconds."""
+        units = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+        table = {}
+        for i, word in enumerate(self.message_delay_level.split()):
+            m = re.fullmatch(r"(\d+)([smhd])", word)
+            if not m:
+                raise ValueError(f"bad messageDelayLevel entry {word!r}")
+            table[i + 1] = int(m.group(1)) * units[m.group(2)]
+        return table
+
+    @staticmethod
+    def java_name(python_name: str) -> str:
+        head, *rest = python_name.split("_")
+        return head + "".join(w.capitalize() for w in rest)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+class PutMessageStatus(Enum):
+    """``PutMessageStatus`` (names are Java's; the broker maps them to response codes)."""
+
+    PUT_OK = "PUT_OK"
+    FLUSH_DISK_TIMEOUT = "FLUSH_DISK_TIMEOUT"
+    FLUSH_SLAVE_TIMEOUT = "FLUSH_SLAVE_TIMEOUT"
+    SLAVE_NOT_AVAILABLE = "SLAVE_NOT_AVAILABLE"
+    SERVICE_NOT_AVAILABLE = "SERVICE_NOT_AVAILABLE"
+    CREATE_MAPEDFILE_FAILED = "CREATE_MAPEDFILE_FAILED"
+    MESSAGE_ILLEGAL = "MESSAGE_ILLEGAL"
+    PROPERTIES_SIZE_EXCEEDED = "PROPERTIES_SIZE_EXCEEDED"
+    OS_PAGECACHE_BUSY = "OS_PAGECACHE_BUSY"
+    UNKNOWN_ERROR = "UNKNOWN_ERROR"
+
+
+class GetMessageStatus(Enum):
+    """``GetMessageStatus``."""
+
+    FOUND = "FOUND"
+    NO_MATCHED_MESSAGE = "NO_MATCHED_MESSAGE"
+    MESSAGE_WAS_REMOVING = "MESSAGE_WAS_REMOVING"
+    OFFSET_FOUND_NULL = "OFFSET_FOUND_NULL"
+    OFFSET_OVERFLOW_BADLY = "OFFSET_OVERFLOW_BADLY"
+    OFFSET_OVERFLOW_ONE = "OFFSET_OVERFLOW_ONE"
+    OFFSET_TOO_SMALL = "OFFSET_TOO_SMALL"
+    NO_MATCHED_LOGIC_QUEUE = "NO_MATCHED_LOGIC_QUEUE"
+    NO_MESSAGE_IN_QUEUE = "NO_MESSAGE_IN_QUEUE"
+
+
+@dataclass(frozen=True, slots=True)
+class PutMessageResult:
+    """Outcome of an append.  ``flush_offset`` is what must be flushed before a SYNC_FLUSH ack."""
+
+    status: PutMessageStatus
+    msg_id: str = ""
+    phys_offset: int = 0
+    wrote_bytes: int = 0
+    queue_offset: int = 0
+    store_timestamp: int = 0
+    remark: str = ""
+
+    @property
+    def flush_offset(self) -> int:
+        return self.phys_offset + self.wrote_bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.status is PutMessageStatus.PUT_OK
+
+
+@dataclass(slots=True)
+class GetMessageResult:
+    """``GetMessageResult``: ``buffers`` are zero-copy slices of the commit log, in queue order."""
+
+    status: GetMessageStatus
+    next_begin_offset: int
+    min_offset: int
+    max_offset: int
+    buffers: list[memoryview] = field(default_factory=list)
+    queue_offsets: list[int] = field(default_factory=list)
+    buffer_total_size: int = 0
+    suggest_pulling_from_slave: bool = False
+
+    @property
+    def message_count(self) -> int:
+        return len(self.buffers)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryMessageResult:
+    """``QueryMessageResult``: records found through the index plus the index's last update point."""
+
+    buffers: list[memoryview]
+    index_last_update_timestamp: int
+    index_last_update_phyoffset: int

@@ -1,0 +1,289 @@
+"""The message key index (``IndexFile``, ``IndexHeader``, ``IndexService``).
+
+File ``index/<yyyyMMddHHmmssSSS>`` (local time of creation), big-endian::
+
+    header (40 bytes)
+      0  8  beginTimestamp   store time of the first entry
+      8  8  endTimestamp     store time of the newest entry
+     16  8  beginPhyOffset
+     24  8  endPhyOffset     commit-log offset of the newest indexed record
+     32  4  hashSlotCount    slots in use
+     36  4  indexCount       next entry number; starts at 1 (entry 0 is never used)
+    slots: maxHashSlotNum x int32, the number of the newest entry whose key hashes there (0 = empty)
+    entries: maxIndexNum x 20 bytes: keyHash i32, phyOffset i64, timeDiff i32 (s since beginTimestamp),
+             prevIndex i32 (older entry of the same slot; 0 ends the chain)
+
+Key = ``topic + "#" + key`` for UNIQ_KEY and each space-separated KEYS value; keyHash = abs(String.hashCode)
+(0 for Integer.MIN_VALUE), slot = keyHash % maxHashSlotNum.  Unlike Java, the header is rewritten on every put
+(Java only at flush), so a kill -9 never leaves a header that disagrees with the entries.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rocketpy.store.format import TRANSACTION_MASK, TRANSACTION_ROLLBACK_TYPE, DispatchInfo, java_string_hash
+from rocketpy.store.mapped_file import MappedFile
+
+log = logging.getLogger("rocketpy.store")
+
+HEADER = struct.Struct(">qqqqii")
+HEADER_SIZE = 40
+assert HEADER.size == HEADER_SIZE
+ENTRY = struct.Struct(">iqii")
+ENTRY_SIZE = 20
+assert ENTRY.size == ENTRY_SIZE
+SLOT = struct.Struct(">i")
+
+
+def index_key_hash(key: str) -> int:
+    """``IndexFile.indexKeyHashMethod``: Math.abs of the Java hash, 0 when abs overflows."""
+    h = java_string_hash(key)
+    return 0 if h == -(2**31) else abs(h)
+
+
+def time_to_name(ms: int) -> str:
+    """``UtilAll.timeMillisToHumanString``: local time yyyyMMddHHmmssSSS."""
+    return time.strftime("%Y%m%d%H%M%S", time.localtime(ms / 1000)) + f"{ms % 1000:03d}"
+
+
+@dataclass
+class IndexHeader:
+    begin_timestamp: int = 0
+    end_timestamp: int = 0
+    begin_phy_offset: int = 0
+    end_phy_offset: int = 0
+    hash_slot_count: int = 0
+    index_count: int = 1
+
+
+class IndexFile:
+    """One index file; ``put_key`` returns False when it is full."""
+
+    def __init__(self, path: Path, slots: int, entries: int, create: bool) -> None:
+        self.slots = slots
+        self.entries = entries
+        self.mf = MappedFile(path, 0, HEADER_SIZE + slots * 4 + entries * ENTRY_SIZE, create)
+        self.view = self.mf.view
+        self.header = IndexHeader(*HEADER.unpack_from(self.view, 0))
+        if create and self.header.index_count == 0:
+            self.header = IndexHeader()
+
+    @property
+    def path(self) -> Path:
+        return self.mf.path
+
+    @property
+    def full(self) -> bool:
+        return self.header.index_count >= self.entries
+
+    @property
+    def empty(self) -> bool:
+        return self.header.index_count <= 1
+
+    def _write_header(self) -> None:
+        h = self.header
+        HEADER.pack_into(
+            self.view,
+            0,
+            h.begin_timestamp,
+            h.end_timestamp,
+            h.begin_phy_offset,
+            h.end_phy_offset,
+            h.hash_slot_count,
+            h.index_count,
+        )
+
+    def put_key(self, key: str, phy_offset: int, store_timestamp: int) -> bool:
+        h = self.header
+        if h.index_count >= self.entries:
+            return False
+        key_hash = index_key_hash(key)
+        slot_pos = HEADER_SIZE + (key_hash % self.slots) * 4
+        slot_value = SLOT.unpack_from(self.view, slot_pos)[0]
+        if slot_value <= 0 or slot_value > h.index_count:
+            slot_value = 0
+        delta = store_timestamp - h.begin_timestamp
+        diff = 0 if h.begin_timestamp <= 0 or delta < 0 else min(delta // 1000, 2**31 - 1)
+        pos = HEADER_SIZE + self.slots * 4 + h.index_count * ENTRY_SIZE
+        ENTRY.pack_into(self.view, pos, key_hash, phy_offset, diff, slot_value)
+        SLOT.pack_into(self.view, slot_pos, h.index_count)
+        if h.index_count <= 1:
+            h.begin_phy_offset, h.begin_timestamp = phy_offset, store_timestamp
+        if slot_value == 0:
+            h.hash_slot_count += 1
+        h.index_count += 1
+        h.end_phy_offset, h.end_timestamp = phy_offset, store_timestamp
+        self._write_header()
+        return True
+
+    def time_matched(self, begin: int, end: int) -> bool:
+        h = self.header
+        return (
+            (begin < h.begin_timestamp and end > h.end_timestamp)
+            or h.begin_timestamp <= begin <= h.end_timestamp
+            or h.begin_timestamp <= end <= h.end_timestamp
+        )
+
+    def select(self, out: list[int], key: str, max_num: int, begin: int, end: int) -> None:
+        """``selectPhyOffset``: walk the slot's chain newest first, keeping matches within [begin, end]."""
+        h = self.header
+        key_hash = index_key_hash(key)
+        nxt = SLOT.unpack_from(self.view, HEADER_SIZE + (key_hash % self.slots) * 4)[0]
+        if nxt <= 0 or nxt > h.index_count or h.index_count <= 1:
+            return
+        base = HEADER_SIZE + self.slots * 4
+        while len(out) < max_num:
+            kh, phy, diff, prev = ENTRY.unpack_from(self.view, base + nxt * ENTRY_SIZE)
+            if diff < 0:
+                break
+            t = h.begin_timestamp + diff * 1000
+            if kh == key_hash and begin <= t <= end:
+                out.append(phy)
+            if prev <= 0 or prev > h.index_count or prev == nxt or t < begin:
+                break
+            nxt = prev
+
+    def flush(self) -> None:
+        self.mf.mm.flush()
+
+    def close(self) -> None:
+        self.mf.close()
+
+    def destroy(self) -> None:
+        self.mf.destroy()
+
+
+class IndexService:
+    """The list of index files, oldest first (``IndexService``)."""
+
+    def __init__(self, directory: Path, slots: int, entries: int) -> None:
+        self.dir = directory
+        self.slots = slots
+        self.entries = entries
+        self.files: list[IndexFile] = []
+        self.on_file_full: list[IndexFile] = []  # full files not yet flushed (checkpoint indexMsgTimestamp)
+
+    def load(self) -> None:
+        if not self.dir.is_dir():
+            return
+        size = HEADER_SIZE + self.slots * 4 + self.entries * ENTRY_SIZE
+        for p in sorted(self.dir.iterdir()):
+            if not p.is_file() or not p.name.isdigit():
+                continue
+            if p.stat().st_size != size:
+                log.warning("index file %s has size %d, expected %d; rebuilt", p, p.stat().st_size, size)
+                p.unlink()
+                continue
+            self.files.append(IndexFile(p, self.slots, self.entries, create=False))
+
+    @property
+    def end_phy_offset(self) -> int:
+        """Offset of the newest indexed record, or -1 if nothing was ever indexed."""
+        for f in reversed(self.files):
+            if not f.empty:
+                return f.header.end_phy_offset
+        return -1
+
+    def _writable(self) -> IndexFile:
+        last = self.files[-1] if self.files else None
+        if last is not None and not last.full:
+            return last
+        now = int(time.time() * 1000)
+        path = self.dir / time_to_name(now)
+        while path.exists():
+            now += 1
+            path = self.dir / time_to_name(now)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        f = IndexFile(path, self.slots, self.entries, create=True)
+        if last is not None:  # a new file continues from the previous one (``getAndCreateLastIndexFile``)
+            f.header.begin_phy_offset = f.header.end_phy_offset = last.header.end_phy_offset
+            f.header.begin_timestamp = f.header.end_timestamp = last.header.end_timestamp
+            f._write_header()
+            self.on_file_full.append(last)
+        self.files.append(f)
+        return f
+
+    def build_index(self, info: DispatchInfo) -> None:
+        """``buildIndex``: skip already indexed and rollback records, then UNIQ_KEY and every KEYS value."""
+        if info.phys_offset <= self.end_phy_offset:
+            return
+        if info.sys_flag & TRANSACTION_MASK == TRANSACTION_ROLLBACK_TYPE:
+            return
+        keys = [info.uniq_key] if info.uniq_key else []
+        if info.keys:
+            keys.extend(k for k in info.keys.split(" ") if k)
+        for k in keys:
+            self._put(f"{info.topic}#{k}", info.phys_offset, info.store_timestamp)
+
+    def _put(self, key: str, phy: int, ts: int) -> None:
+        f = self._writable()
+        if not f.put_key(key, phy, ts):
+            self._writable().put_key(key, phy, ts)
+
+    def query(self, topic: str, key: str, max_num: int, begin: int, end: int) -> tuple[list[int], int, int]:
+        """``queryOffset``: newest files first; returns (offsets, last update time, last update offset)."""
+        out: list[int] = []
+        last_ts = last_phy = 0
+        for i, f in enumerate(reversed(self.files)):
+            if i == 0:
+                last_ts, last_phy = f.header.end_timestamp, f.header.end_phy_offset
+            if f.time_matched(begin, end):
+                f.select(out, f"{topic}#{key}", max_num, begin, end)
+            if f.header.begin_timestamp < begin or len(out) >= max_num:
+                break
+        return out, last_ts, last_phy
+
+    def drop_after(self, phy_offset: int) -> int:
+        """Delete files that indexed records at or past ``phy_offset`` (they were cut); returns count."""
+        n = 0
+        while self.files and not self.files[-1].empty and self.files[-1].header.end_phy_offset >= phy_offset:
+            log.warning("index file %s covers cut records; deleted for rebuild", self.files[-1].path.name)
+            self.files.pop().destroy()
+            n += 1
+        return n
+
+    def drop_inconsistent_tail(self) -> int:
+        """After a crash: if the newest file's last entry disagrees with its header, rebuild that file.
+
+        Java destroys every file newer than the checkpoint's indexMsgTimestamp instead; with the header
+        rewritten on each put only a lost page (power failure) can make them disagree.
+        """
+        if not self.files or self.files[-1].empty:
+            return 0
+        f = self.files[-1]
+        pos = HEADER_SIZE + f.slots * 4 + (f.header.index_count - 1) * ENTRY_SIZE
+        _, phy, _, _ = ENTRY.unpack_from(f.view, pos)
+        if phy == f.header.end_phy_offset:
+            return 0
+        log.warning("index file %s: last entry disagrees with its header; rebuilt", f.path.name)
+        self.files.pop().destroy()
+        return 1
+
+    def delete_expired(self, commitlog_min: int) -> int:
+        """Delete files whose newest record is older than the commit log's first (``deleteExpiredFile``)."""
+        n = 0
+        while len(self.files) > 1 and self.files[0].header.end_phy_offset < commitlog_min:
+            self.files.pop(0).destroy()
+            n += 1
+        return n
+
+    def flush(self) -> int:
+        """Flush the newest file and any file that filled up; returns the newest full file's endTimestamp."""
+        full_ts = 0
+        for f in self.on_file_full:
+            f.flush()
+            full_ts = max(full_ts, f.header.end_timestamp)
+        self.on_file_full = []
+        if self.files:
+            self.files[-1].flush()
+        return full_ts
+
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
+        self.files = []

@@ -1,0 +1,208 @@
+"""Fixed-size memory-mapped files named by their 20-digit start offset (``MappedFile``, ``MappedFileQueue``).
+
+Why mmap: an append is a memcpy into the page cache (it survives kill -9 the moment the copy returns, which is
+what ASYNC_FLUSH acknowledges), reads are zero-copy ``memoryview`` slices the broker can hand to the socket, and
+``msync`` of a dirty range is the flush.  ``docs/store.md`` has the pwrite comparison.
+
+Java refuses to load a queue whose files are not exactly ``mappedFileSize`` long, so every file is created at
+full size (sparse, optionally ``posix_fallocate``d so a full disk fails at creation, not with SIGBUS later).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import mmap
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+log = logging.getLogger("rocketpy.store")
+
+PAGE = mmap.PAGESIZE
+
+
+def offset_to_name(offset: int) -> str:
+    """``UtilAll.offset2FileName``."""
+    return f"{offset:020d}"
+
+
+class StoreError(Exception):
+    """The store directory is unusable (wrong file sizes, locked, unreadable): a clear refusal to start."""
+
+
+class MappedFile:
+    """One file mapped whole; ``wrote`` is the write position, ``flushed`` how far it was msync'ed."""
+
+    def __init__(self, path: Path, file_from: int, size: int, create: bool, preallocate: bool = False) -> None:
+        self.path = path
+        self.file_from = file_from
+        self.size = size
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        try:
+            actual = os.fstat(fd).st_size
+            if actual != size:
+                if actual > size or (not create and actual != 0):
+                    raise StoreError(f"{path}: size {actual}, expected {size}")
+                if preallocate:
+                    _try_fallocate(fd, size)
+                os.ftruncate(fd, size)
+            self.mm = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        self.view = memoryview(self.mm)
+        self.wrote = 0
+        self.flushed = 0
+
+    @property
+    def end_offset(self) -> int:
+        return self.file_from + self.size
+
+    def flush(self, upto: int | None = None) -> None:
+        """msync [flushed, upto) of this file (msync needs a page-aligned start)."""
+        upto = self.wrote if upto is None else upto
+        if upto <= self.flushed:
+            return
+        start = self.flushed - self.flushed % PAGE
+        self.mm.flush(start, upto - start)
+        self.flushed = upto
+
+    def close(self) -> None:
+        """Unmap; if the broker still holds slices of this file the mapping stays until they are dropped."""
+        self.view.release()
+        try:
+            self.mm.close()
+        except BufferError:
+            log.debug("%s still has readers; unmapping deferred", self.path)
+
+    def destroy(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def _try_fallocate(fd: int, size: int) -> None:
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as e:  # tmpfs or a filesystem without fallocate: fall back to a sparse file
+        log.debug("posix_fallocate unsupported: %s", e)
+
+
+_ZERO_CHUNK = bytes(1 << 20)
+
+
+def zero_range(mm: mmap.mmap, start: int, end: int) -> None:
+    """Zero [start, end) in 1 MiB steps, leaving already-zero chunks (sparse holes) untouched."""
+    pos = start
+    while pos < end:
+        n = min(len(_ZERO_CHUNK), end - pos)
+        if mm[pos : pos + n] != _ZERO_CHUNK[:n]:
+            mm[pos : pos + n] = _ZERO_CHUNK[:n]
+        pos += n
+
+
+class MappedFileQueue:
+    """The ordered files of one directory (``MappedFileQueue``); only the last file is being written."""
+
+    def __init__(self, directory: Path, file_size: int, preallocate: bool = False) -> None:
+        self.dir = directory
+        self.file_size = file_size
+        self.preallocate = preallocate
+        self.files: list[MappedFile] = []
+        self.lock = threading.Lock()  # guards self.files against the flush/retention thread
+
+    def load(self) -> None:
+        """Map every existing file; names must be 20-digit offsets and sizes must match (Java refuses too)."""
+        if not self.dir.is_dir():
+            return
+        names = sorted(p for p in self.dir.iterdir() if p.is_file() and p.name.isdigit() and len(p.name) == 20)
+        for p in names:
+            if p.stat().st_size != self.file_size:
+                raise StoreError(f"{p}: size {p.stat().st_size} differs from the configured {self.file_size}")
+            f = MappedFile(p, int(p.name), self.file_size, create=False)
+            f.wrote = f.flushed = self.file_size  # trusted until recovery sets the real write position
+            self.files.append(f)
+        for a, b in zip(self.files, self.files[1:], strict=False):
+            if b.file_from != a.file_from + self.file_size:
+                log.warning("%s: gap between %s and %s", self.dir, a.path.name, b.path.name)
+
+    def create_file(self, file_from: int) -> MappedFile:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / offset_to_name(file_from)
+        f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
+        with self.lock:
+            self.files.append(f)
+        return f
+
+    def last(self) -> MappedFile | None:
+        return self.files[-1] if self.files else None
+
+    def first(self) -> MappedFile | None:
+        return self.files[0] if self.files else None
+
+    def find(self, offset: int) -> MappedFile | None:
+        """The file holding ``offset`` (``findMappedFileByOffset``)."""
+        files = self.files
+        if not files:
+            return None
+        idx = (offset - files[0].file_from) // self.file_size
+        if 0 <= idx < len(files) and files[idx].file_from <= offset < files[idx].end_offset:
+            return files[idx]
+        for f in files:  # gaps (a deleted middle file) break the arithmetic
+            if f.file_from <= offset < f.end_offset:
+                return f
+        return None
+
+    @property
+    def min_offset(self) -> int:
+        return self.files[0].file_from if self.files else 0
+
+    @property
+    def max_offset(self) -> int:
+        """Write position across the queue (``getMaxOffset``)."""
+        last = self.last()
+        return last.file_from + last.wrote if last else 0
+
+    def snapshot(self) -> list[MappedFile]:
+        with self.lock:
+            return list(self.files)
+
+    def flush(self, upto: int) -> None:
+        """msync every file's dirty range below ``upto``."""
+        for f in self.snapshot():
+            if f.flushed < f.wrote and f.file_from < upto:
+                f.flush(min(f.wrote, upto - f.file_from))
+
+    def remove_first(self, count: int) -> list[MappedFile]:
+        with self.lock:
+            gone, self.files = self.files[:count], self.files[count:]
+        for f in gone:
+            f.destroy()
+        return gone
+
+    def truncate(self, offset: int) -> None:
+        """Cut at ``offset``: zero the tail of its file, delete files wholly after it (callers keep copies)."""
+        keep: list[MappedFile] = []
+        for f in self.snapshot():
+            if f.file_from >= offset and not (f.file_from == offset and f is self.files[0]):
+                f.destroy()
+                continue
+            if f.file_from <= offset < f.end_offset:
+                pos = offset - f.file_from
+                if f.wrote > pos:
+                    zero_range(f.mm, pos, f.wrote)
+                f.wrote = pos
+                f.flushed = min(f.flushed, pos)
+            keep.append(f)
+        with self.lock:
+            self.files = keep
+
+    def __iter__(self) -> Iterator[MappedFile]:
+        return iter(self.snapshot())
+
+    def close(self) -> None:
+        for f in self.snapshot():
+            f.close()
+        with self.lock:
+            self.files = []

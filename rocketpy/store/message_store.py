@@ -1,0 +1,418 @@
+"""The message store facade the broker uses (``DefaultMessageStore``).
+
+Threading contract: ``put_message`` is cheap (encode into the page cache, dispatch to the consume queue and the
+index) and never blocks on the disk; ``wait_flushed`` is the blocking part of a SYNC_FLUSH acknowledgement and
+is meant for ``trio.to_thread.run_sync``.  Calls from several threads are serialised by one lock; the optional
+background thread (``start``) does the periodic flushes, the checkpoint and retention, like Java's
+``FlushRealTimeService``, ``FlushConsumeQueueService`` and ``CleanCommitLogService``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rocketpy.store.checkpoint import StoreCheckpoint, StoreLock, create_abort_file, remove_abort_file
+from rocketpy.store.commitlog import AppendError, CommitLog, MessageInner, is_dispatched_to_queue
+from rocketpy.store.config import (
+    FlushDiskType,
+    GetMessageResult,
+    PutMessageResult,
+    PutMessageStatus,
+    QueryMessageResult,
+    StoreConfig,
+)
+from rocketpy.store.consumequeue import ConsumeQueue
+from rocketpy.store.flush import AsyncFlushPolicy, GroupCommit
+from rocketpy.store.format import (
+    PROPERTY_KEYS,
+    PROPERTY_TAGS,
+    PROPERTY_UNIQ_KEY,
+    SCHEDULE_TOPIC,
+    DispatchInfo,
+    StoredMessage,
+    create_message_id,
+    decode_record,
+    parse_properties,
+    read_store_timestamp,
+    schedule_tags_code,
+    tags_code,
+)
+from rocketpy.store.index import IndexService
+from rocketpy.store.reader import read_queue
+from rocketpy.store.recovery import RecoveryReport, iter_dispatch, recover_commitlog
+from rocketpy.store.retention import Retention
+
+log = logging.getLogger("rocketpy.store")
+
+ArrivalListener = Callable[[str, int, int], None]
+
+
+@dataclass
+class StoreStats:
+    puts: int = 0
+    put_bytes: int = 0
+    commitlog_flushes: int = 0
+
+
+class MessageStore:
+    """Open with ``open()`` (load + recovery), close with ``close()`` (flush, clean-exit marker)."""
+
+    def __init__(self, config: StoreConfig, arrival_listener: ArrivalListener | None = None) -> None:
+        self.config = config
+        self.arrival_listener = arrival_listener
+        self.commitlog = CommitLog(
+            config.commitlog_dir, config.mapped_file_size_commit_log, config.max_message_size, config.preallocate_files
+        )
+        self.queues: dict[tuple[str, int], ConsumeQueue] = {}
+        self.index = IndexService(config.index_dir, config.max_hash_slot_num, config.max_index_num)
+        self.checkpoint = StoreCheckpoint(config.store_path_root_dir / "checkpoint")
+        self.group_commit = GroupCommit(self._flush_commitlog)
+        self.lock = threading.RLock()
+        self.stats = StoreStats()
+        self.delay_table = config.delay_level_table()
+        self.retention = Retention(self)
+        self.last_dispatch_timestamp = 0
+        self.recovery: RecoveryReport | None = None
+        self._lock_file: StoreLock | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.closed = True
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def open(self) -> RecoveryReport:
+        """Lock the directory, load every file, recover, and mark the store as running (abort file)."""
+        root = self.config.store_path_root_dir
+        self._lock_file = StoreLock(root)
+        try:
+            last_exit_ok = not (root / "abort").exists()
+            self.checkpoint = StoreCheckpoint.open(root / "checkpoint")
+            self.commitlog.load()
+            self._load_queues()
+            self.index.load()
+            self.recovery = self._recover(last_exit_ok)
+            create_abort_file(root)
+        except BaseException:
+            self._lock_file.release()
+            raise
+        self.closed = False
+        return self.recovery
+
+    def _load_queues(self) -> None:
+        root = self.config.consume_queue_dir
+        if not root.is_dir():
+            return
+        for tdir in sorted(root.iterdir()):
+            if not tdir.is_dir():
+                continue
+            for qdir in sorted(tdir.iterdir()):
+                if qdir.is_dir() and qdir.name.lstrip("-").isdigit():
+                    cq = ConsumeQueue(root, tdir.name, int(qdir.name), self.config.mapped_file_size_consume_queue)
+                    cq.load()
+                    self.queues[(tdir.name, int(qdir.name))] = cq
+
+    def _recover(self, last_exit_ok: bool) -> RecoveryReport:
+        cfg = self.config
+        report = recover_commitlog(
+            self.commitlog,
+            self.checkpoint,
+            last_exit_ok,
+            cfg.store_path_root_dir / "lost",
+            cfg.check_crc_on_recover,
+            self.delay_table,
+        )
+        cl_max, cl_min = self.commitlog.max_offset, self.commitlog.min_offset
+        for cq in self.queues.values():
+            report.cq_entries_dropped += cq.truncate_dirty(cl_max)
+            cq.correct_min_offset(cl_min)
+        if cfg.message_index_enable:
+            report.index_files_dropped = self.index.drop_after(cl_max)
+            if not last_exit_ok:
+                report.index_files_dropped += self.index.drop_inconsistent_tail()
+        start = self._dispatch_start(report)
+        report.dispatch_from = start
+        skipped = {off for off, _, _ in report.skipped}
+        with self.lock:
+            for info in iter_dispatch(self.commitlog, start, cfg.check_crc_on_recover, self.delay_table, report):
+                if info.phys_offset not in skipped and self._redispatch(info, report):
+                    report.dispatched += 1
+            self.commitlog.queue_offsets = {k: cq.max_offset for k, cq in self.queues.items()}
+        for off, why in report.rejected:
+            log.error("recovery did not dispatch the record at %d: %s", off, why)
+        return report
+
+    def _dispatch_start(self, report: RecoveryReport) -> int:
+        """Where re-dispatch begins: the newest consume-queue/index end, earlier after a crash or damage."""
+        cl_min, cl_max = self.commitlog.min_offset, self.commitlog.max_offset
+        ends = [cq.max_physic_offset for cq in self.queues.values() if cq.max_physic_offset >= 0]
+        start = max(ends) if ends else cl_min
+        damaged = [max(cq.max_physic_offset, cl_min) for cq in self.queues.values() if cq.damaged]
+        start = min([start, *damaged])
+        if not report.last_exit_ok:
+            start = min(start, report.scan_from)
+        if self.config.message_index_enable:
+            idx_end = self.index.end_phy_offset
+            start = min(start, idx_end if idx_end >= 0 else cl_min)
+        return min(max(start, cl_min), cl_max)
+
+    def _redispatch(self, info: DispatchInfo, report: RecoveryReport) -> bool:
+        """Dispatch one recovered record unless its queue offset contradicts the queue (a damaged header)."""
+        if is_dispatched_to_queue(info.sys_flag):
+            cq = self._queue(info.topic, info.queue_id)
+            gap = info.queue_offset - cq.max_offset
+            if gap > len(report.skipped) and cq.max_offset > 0:
+                report.rejected.append((info.phys_offset, f"queue offset {info.queue_offset} skips {gap} entries"))
+                return False
+        self._dispatch(info)
+        return True
+
+    def close(self) -> None:
+        """Stop the flusher, flush everything, write the checkpoint and remove the abort file."""
+        if self.closed:
+            return
+        self.shutdown_background()
+        self.flush()
+        for cq in self.queues.values():
+            cq.close()
+        self.index.close()
+        self.commitlog.close()
+        remove_abort_file(self.config.store_path_root_dir)
+        if self._lock_file is not None:
+            self._lock_file.release()
+        self.closed = True
+
+    def __enter__(self) -> MessageStore:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------------------
+    def put_message(self, msg: MessageInner) -> PutMessageResult:
+        """Append and dispatch; does not wait for the disk (see ``wait_flushed``)."""
+        if self.closed:
+            return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is closed")
+        props = parse_properties(msg.properties) if msg.properties else {}
+        with self.lock:
+            try:
+                r = self.commitlog.append(msg)
+            except AppendError as e:
+                status = PutMessageStatus.PROPERTIES_SIZE_EXCEEDED if e.properties else PutMessageStatus.MESSAGE_ILLEGAL
+                return PutMessageResult(status, remark=str(e))
+            code = tags_code(props.get(PROPERTY_TAGS))
+            if msg.topic == SCHEDULE_TOPIC:
+                code = schedule_tags_code(props, r.store_timestamp, self.delay_table, code)
+            info = DispatchInfo(
+                msg.topic,
+                msg.queue_id,
+                r.phys_offset,
+                r.wrote_bytes,
+                code,
+                r.store_timestamp,
+                r.queue_offset,
+                r.sys_flag,
+                props.get(PROPERTY_KEYS),
+                props.get(PROPERTY_UNIQ_KEY),
+            )
+            self._dispatch(info)
+        self.stats.puts += 1
+        self.stats.put_bytes += r.wrote_bytes
+        msg_id = create_message_id(msg.store_host.ip, msg.store_host.port, r.phys_offset)
+        return PutMessageResult(
+            PutMessageStatus.PUT_OK, msg_id, r.phys_offset, r.wrote_bytes, r.queue_offset, r.store_timestamp
+        )
+
+    def wait_flushed(self, result: PutMessageResult, timeout: float | None = None) -> PutMessageStatus:
+        """SYNC_FLUSH acknowledgement: PUT_OK once the record is on disk, FLUSH_DISK_TIMEOUT after the timeout.
+
+        Blocking; call it from a worker thread.  In ASYNC_FLUSH mode it returns at once (the record is already
+        in the page cache, which survives a process crash).
+        """
+        if not result.ok or self.config.flush_disk_type is FlushDiskType.ASYNC_FLUSH:
+            return result.status
+        t = self.config.sync_flush_timeout / 1000 if timeout is None else timeout
+        ok = self.group_commit.wait_flushed(result.flush_offset, t)
+        return PutMessageStatus.PUT_OK if ok else PutMessageStatus.FLUSH_DISK_TIMEOUT
+
+    def put_message_and_wait(self, msg: MessageInner) -> PutMessageResult:
+        """``put_message`` then ``wait_flushed``: the whole Java ``putMessage`` for callers without trio."""
+        r = self.put_message(msg)
+        status = self.wait_flushed(r)
+        if status is r.status:
+            return r
+        return PutMessageResult(status, r.msg_id, r.phys_offset, r.wrote_bytes, r.queue_offset, r.store_timestamp)
+
+    def _queue(self, topic: str, queue_id: int) -> ConsumeQueue:
+        cq = self.queues.get((topic, queue_id))
+        if cq is None:
+            cq = ConsumeQueue(
+                self.config.consume_queue_dir, topic, queue_id, self.config.mapped_file_size_consume_queue
+            )
+            self.queues[(topic, queue_id)] = cq
+        return cq
+
+    def _dispatch(self, info: DispatchInfo) -> None:
+        """``CommitLogDispatcherBuildConsumeQueue`` + ``CommitLogDispatcherBuildIndex`` + arrival notification."""
+        if is_dispatched_to_queue(info.sys_flag):
+            cq = self._queue(info.topic, info.queue_id)
+            cq.put(info.queue_offset, info.phys_offset, info.size, info.tags_code)
+            if self.arrival_listener is not None:
+                self.arrival_listener(info.topic, info.queue_id, cq.max_offset)
+        if self.config.message_index_enable:
+            self.index.build_index(info)
+        self.last_dispatch_timestamp = info.store_timestamp
+
+    # -- flushing -------------------------------------------------------------------------------------------
+    def _flush_commitlog(self) -> int:
+        flushed = self.commitlog.flush()
+        self.stats.commitlog_flushes += 1
+        return flushed
+
+    def flush(self) -> None:
+        """Flush the commit log, the consume queues and the index, then the checkpoint."""
+        self.group_commit.note_flushed(self._flush_commitlog())
+        self.flush_queues_and_checkpoint()
+
+    def flush_queues_and_checkpoint(self) -> None:
+        with self.lock:
+            queues = list(self.queues.values())
+            logics_ts = self.last_dispatch_timestamp
+        for cq in queues:
+            cq.flush()
+        index_ts = self.index.flush() if self.config.message_index_enable else 0
+        cp = self.checkpoint
+        cp.physic_msg_timestamp = max(cp.physic_msg_timestamp, self.commitlog.flushed_store_timestamp)
+        cp.logics_msg_timestamp = max(cp.logics_msg_timestamp, logics_ts)
+        cp.index_msg_timestamp = max(cp.index_msg_timestamp, index_ts)
+        cp.flush()
+
+    def start(self) -> None:
+        """Start the background flush/retention thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._background, name="rocketpy-store-flush", daemon=True)
+        self._thread.start()
+
+    def shutdown_background(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def _background(self) -> None:
+        cfg = self.config
+        policy = AsyncFlushPolicy(cfg.flush_commit_log_least_pages, cfg.flush_commit_log_thorough_interval)
+        last_cq = last_clean = time.monotonic()
+        while not self._stop.wait(cfg.flush_interval_commit_log / 1000):
+            now = time.monotonic()
+            try:
+                if policy.should_flush(self.commitlog.dirty_bytes(), now * 1000):
+                    self.group_commit.note_flushed(self._flush_commitlog())
+                if now - last_cq >= cfg.flush_interval_consume_queue / 1000:
+                    last_cq = now
+                    self.flush_queues_and_checkpoint()
+                if now - last_clean >= cfg.clean_resource_interval / 1000:
+                    last_clean = now
+                    self.retention.run(time.time())
+            except Exception:  # the flusher must survive anything; the failure is logged
+                log.exception("store background flush failed")
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def get_message(
+        self,
+        topic: str,
+        queue_id: int,
+        offset: int,
+        max_msg_nums: int,
+        tags_filter: Callable[[int], bool] | None = None,
+        record_filter: Callable[[memoryview], bool] | None = None,
+    ) -> GetMessageResult:
+        """``getMessage``: records of a queue from ``offset``, filtered by tags code, within the batch limits."""
+        with self.lock:
+            return read_queue(self, topic, queue_id, offset, max_msg_nums, tags_filter, record_filter)
+
+    def find_queue(self, topic: str, queue_id: int) -> ConsumeQueue | None:
+        return self.queues.get((topic, queue_id))
+
+    def get_max_offset_in_queue(self, topic: str, queue_id: int) -> int:
+        cq = self.find_queue(topic, queue_id)
+        return cq.max_offset if cq else 0
+
+    def get_min_offset_in_queue(self, topic: str, queue_id: int) -> int:
+        cq = self.find_queue(topic, queue_id)
+        return cq.min_offset if cq else -1
+
+    def get_offset_in_queue_by_time(self, topic: str, queue_id: int, timestamp: int) -> int:
+        cq = self.find_queue(topic, queue_id)
+        if cq is None:
+            return 0
+        with self.lock:
+            return cq.offset_by_time(timestamp, self.commitlog.pickup_store_timestamp, self.commitlog.min_offset)
+
+    def get_commit_log_offset_in_queue(self, topic: str, queue_id: int, offset: int) -> int:
+        cq = self.find_queue(topic, queue_id)
+        if cq is None or not cq.min_offset <= offset < cq.max_offset:
+            return 0
+        return cq.entry(offset)[0]
+
+    def get_message_store_timestamp(self, topic: str, queue_id: int, offset: int) -> int:
+        """``getMessageStoreTimeStamp``: -1 if the entry or its record is gone."""
+        cq = self.find_queue(topic, queue_id)
+        if cq is None or not cq.min_offset <= offset < cq.max_offset:
+            return -1
+        phys, size, _ = cq.entry(offset)
+        return self.commitlog.pickup_store_timestamp(phys, size)
+
+    def get_earliest_message_time(self, topic: str | None = None, queue_id: int = 0) -> int:
+        """Store time of the oldest record of the log, or of one queue; -1 if none."""
+        if topic is not None:
+            cq = self.find_queue(topic, queue_id)
+            return self.get_message_store_timestamp(topic, queue_id, cq.min_offset) if cq else -1
+        rec = self.commitlog.get_data(self.commitlog.min_offset)
+        if rec is None or len(rec) < 91:
+            return -1
+        return read_store_timestamp(rec, 0)
+
+    def select_one_message_by_offset(self, phys_offset: int, size: int | None = None) -> memoryview | None:
+        """The record at ``phys_offset`` as a zero-copy slice (size read from the record when not given)."""
+        if size is None:
+            head = self.commitlog.get_message(phys_offset, 4)
+            if head is None:
+                return None
+            size = int.from_bytes(head, "big", signed=True)
+        return self.commitlog.get_message(phys_offset, size)
+
+    def look_message_by_offset(self, phys_offset: int) -> StoredMessage | None:
+        rec = self.select_one_message_by_offset(phys_offset)
+        if rec is None:
+            return None
+        try:
+            return decode_record(rec)
+        except ValueError:
+            return None
+
+    def query_message(self, topic: str, key: str, max_num: int, begin: int, end: int) -> QueryMessageResult:
+        """``queryMessage``: index lookup, newest first, capped at ``maxMsgsNumBatch``."""
+        with self.lock:
+            offsets, ts, phy = self.index.query(topic, key, min(max_num, self.config.max_msgs_num_batch), begin, end)
+            bufs = [b for b in (self.select_one_message_by_offset(o) for o in offsets) if b is not None]
+        return QueryMessageResult(bufs, ts, phy)
+
+    @property
+    def max_phy_offset(self) -> int:
+        return self.commitlog.max_offset
+
+    @property
+    def min_phy_offset(self) -> int:
+        return self.commitlog.min_offset
+
+    def topics(self) -> set[str]:
+        return {t for t, _ in self.queues}
+
+    @staticmethod
+    def total_physical_memory() -> int:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
