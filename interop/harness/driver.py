@@ -67,12 +67,18 @@ def run_driver(
     return DriverRun(result=result, stderr=proc.stderr)
 
 
-def run_admin_steps(build: JavaBuild, namesrv: str, steps: list[dict[str, Any]], home: Path) -> list[Any]:
+def run_admin_steps(
+    build: JavaBuild,
+    namesrv: str,
+    steps: list[dict[str, Any]],
+    home: Path,
+    serialize_type: str | None = None,
+) -> list[Any]:
     """The "admin" scenario: mqadmin commands and DefaultMQAdminExt calls, one observation per step."""
     home.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=home, delete=False) as f:
         json.dump(steps, f)
-    run = run_driver(build, "admin", {"namesrv": namesrv, "steps": f.name}, home)
+    run = run_driver(build, "admin", {"namesrv": namesrv, "steps": f.name}, home, serialize_type)
     observed: list[Any] = run.observations
     if len(observed) != len(steps):
         raise DriverError(f"admin scenario returned {len(observed)} observations for {len(steps)} steps")

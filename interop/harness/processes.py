@@ -131,6 +131,7 @@ def broker_conf(
         "brokerName": broker_name,
         "brokerId": "0",
         "brokerIP1": "127.0.0.1",
+        "brokerIP2": "127.0.0.1",  # the HA address (haServerAddr); defaults to the host's first non-loopback IP
         "listenPort": str(port),
         "storePathRootDir": str(store),
         "storePathCommitLog": str(store / "commitlog"),
