@@ -1,9 +1,11 @@
 """NameServer request handlers, mirroring namesrv.processor.DefaultRequestProcessor (and ClusterTestRequestProcessor)
 of RocketMQ 4.9.8: same codes, response codes, remarks, header fields and body encodings.
 
-Handlers are `async (ctx, request) -> response`; header decoding errors surface as RocketMQError(SYSTEM_ERROR,
-"the custom field <x> is null") exactly as decodeCommandCustomHeader's exception does. Blocking file writes (KV
-table, config file) run in a worker thread, one at a time and always writing the newest state.
+Handlers are `async (ctx, request) -> response`. Those that never wait are marked `inline` (they run in the read
+loop and their replies are batched); the ones that persist a file run in a task of their own. Header decoding
+errors surface as RocketMQError(SYSTEM_ERROR, "the custom field <x> is null") exactly as
+decodeCommandCustomHeader's exception does. Blocking file writes (KV table, config file) run in a worker thread, one
+at a time and always writing the newest state.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from rocketpy.protocol.namesrv_headers import (
     WipeWritePermOfBrokerResponseHeader,
 )
 from rocketpy.remoting.command import RemotingCommand
-from rocketpy.remoting.connection import Handler, RequestContext
+from rocketpy.remoting.connection import Handler, RequestContext, inline
 
 log = logging.getLogger("RocketmqNamesrv")
 
@@ -123,6 +125,7 @@ class NamesrvProcessor:
         await self._write(self.kv.path, self.kv.to_json)
         return _ok()
 
+    @inline
     async def get_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = GetKVConfigRequestHeader.from_ext(request.ext_fields)
         value = self.kv.get(header.namespace, header.key)
@@ -137,6 +140,7 @@ class NamesrvProcessor:
         await self._write(self.kv.path, self.kv.to_json)
         return _ok()
 
+    @inline
     async def get_kv_list_by_namespace(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = GetKVListByNamespaceRequestHeader.from_ext(request.ext_fields)
         table = self.kv.get_kv_list_by_namespace(header.namespace)
@@ -146,6 +150,7 @@ class NamesrvProcessor:
 
     # -- brokers --------------------------------------------------------------------------------------------------
 
+    @inline
     async def register_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         """registerBrokerWithFilterServer (version >= V3_0_11) or the older registerBroker."""
         header = RegisterBrokerRequestHeader.from_ext(request.ext_fields)
@@ -186,11 +191,13 @@ class NamesrvProcessor:
                 ResponseCode.SYSTEM_ERROR, f"{_DECODE_EXCEPTION}: Failed to decode RegisterBrokerBody ({exc})"
             ) from None
 
+    @inline
     async def unregister_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = UnRegisterBrokerRequestHeader.from_ext(request.ext_fields)
         self.route_info.unregister_broker(header.cluster_name, header.broker_addr, header.broker_name, header.broker_id)
         return _ok()
 
+    @inline
     async def query_data_version(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         """queryBrokerTopicConfig: compare the broker's DataVersion; an unchanged one counts as a keepalive."""
         header = QueryDataVersionRequestHeader.from_ext(request.ext_fields)
@@ -209,6 +216,7 @@ class NamesrvProcessor:
 
     # -- routes and topics ----------------------------------------------------------------------------------------
 
+    @inline
     async def get_route_info_by_topic(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = GetRouteInfoRequestHeader.from_ext(request.ext_fields)
         route = self.route_info.pickup_topic_route_data(header.topic)
@@ -222,34 +230,41 @@ class NamesrvProcessor:
         standard = not cluster_test and (request.version >= Version.V4_9_4 or bool(header.accept_standard_json_only))
         return _ok(body=route.to_json(standard_json=standard))
 
+    @inline
     async def get_broker_cluster_info(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         return _ok(body=self.route_info.get_all_cluster_info().to_json())
 
+    @inline
     async def wipe_write_perm_of_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = WipeWritePermOfBrokerRequestHeader.from_ext(request.ext_fields)
         count = self.route_info.wipe_write_perm_of_broker(header.broker_name)
         log.info("wipe write perm of broker[%s], client: %s, %d", header.broker_name, _remote(ctx), count)
         return _ok(WipeWritePermOfBrokerResponseHeader(count))
 
+    @inline
     async def add_write_perm_of_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = AddWritePermOfBrokerRequestHeader.from_ext(request.ext_fields)
         count = self.route_info.add_write_perm_of_broker(header.broker_name)
         log.info("add write perm of broker[%s], client: %s, %d", header.broker_name, _remote(ctx), count)
         return _ok(AddWritePermOfBrokerResponseHeader(count))
 
+    @inline
     async def get_all_topic_list(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         return _ok(body=self.route_info.get_all_topic_list().to_json())
 
+    @inline
     async def delete_topic_in_namesrv(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = DeleteTopicFromNamesrvRequestHeader.from_ext(request.ext_fields)
         self.route_info.delete_topic(header.topic, header.cluster_name or None)
         return _ok()
 
+    @inline
     async def get_topics_by_cluster(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = GetTopicsByClusterRequestHeader.from_ext(request.ext_fields)
         return _ok(body=self.route_info.get_topics_by_cluster(header.cluster).to_json())
 
     def _topic_list(self, query: Callable[[], Any]) -> Callable[[Any, RemotingCommand], Awaitable[RemotingCommand]]:
+        @inline
         async def handler(ctx: Any, request: RemotingCommand) -> RemotingCommand:
             return _ok(body=query().to_json())
 
@@ -277,6 +292,7 @@ class NamesrvProcessor:
     def _render_config_file(self) -> bytes:
         return self.settings.format_properties_for_file().encode("utf-8")
 
+    @inline
     async def get_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         content = self.settings.format_properties()
         return _ok(body=content.encode("utf-8") if content else None)
