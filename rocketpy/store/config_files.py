@@ -10,8 +10,7 @@ consumerOffset.json and delayOffset.json use fastjson's unquoted integer map key
     {"offsetTable":{"TopicTest@group":{0:12,1:7}}}      consumerOffset.json (topic@group -> queueId -> offset)
     {"offsetTable":{1:100,3:5}}                          delayOffset.json (delay level -> offset)
 
-``loads_tolerant`` quotes such keys before parsing.  (A shared fastjson reader is planned in
-``rocketpy.common.fastjson``; this one is private to the store until it lands.)
+``loads_tolerant`` reads them with ``rocketpy.common.fastjson``; the writers below produce Java's layout.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+
+from rocketpy.common import fastjson
 
 T = TypeVar("T")
 
@@ -68,60 +69,9 @@ def read_config_file(path: Path, parse: Callable[[str], T]) -> T | None:
     return None
 
 
-def quote_numeric_keys(text: str) -> str:
-    """Quote bare numeric object keys (``{0:12}`` -> ``{"0":12}``) outside strings."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    expect_key = False
-    stack: list[str] = []
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = _string_end(text, i)
-            out.append(text[i:j])
-            i, expect_key = j, False
-            continue
-        if c in "{[":
-            stack.append(c)
-            expect_key = c == "{"
-        elif c in "}]":
-            if stack:
-                stack.pop()
-            expect_key = False
-        elif c == ",":
-            expect_key = bool(stack) and stack[-1] == "{"
-        elif expect_key and (c.isdigit() or c == "-"):
-            j = i + 1
-            while j < n and text[j].isdigit():
-                j += 1
-            out.append(f'"{text[i:j]}"')
-            i, expect_key = j, False
-            continue
-        elif not c.isspace():
-            expect_key = False
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _string_end(text: str, start: int) -> int:
-    i = start + 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i + 1
-        i += 1
-    raise ValueError("unterminated string in JSON")
-
-
 def loads_tolerant(text: str) -> Any:
-    """JSON that may carry fastjson's unquoted integer keys."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return orjson.loads(quote_numeric_keys(text))
+    """JSON that may carry fastjson's unquoted integer keys (``rocketpy.common.fastjson``)."""
+    return fastjson.loads(text)
 
 
 def dumps_int_key_map(table: dict[int, int]) -> str:
