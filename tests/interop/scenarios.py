@@ -44,6 +44,7 @@ def admin_steps(ns: str) -> dict[str, dict[str, Any]]:
     return {
         "createTopic": {"op": "createTopicOnBrokers", "topic": ADMIN_TOPIC, "cluster": DEFAULT_CLUSTER, "queues": 4},
         "waitForRoute": {"op": "waitForRoute", "topic": ADMIN_TOPIC, "timeoutMs": 15000},
+        "waitForBrokerRuntimeInfo": {"op": "waitForBrokerRuntimeInfo", "timeoutMs": 20000},
         "clusterList": _mq("clusterList", "-n", ns),
         "topicList": _mq("topicList", "-n", ns),
         "fetchAllTopicList": {"op": "fetchAllTopicList"},
@@ -116,4 +117,31 @@ def namesrv_admin(env: InteropEnv) -> dict[str, Any]:
     }
     kv_file = env.namesrv_home / "namesrv" / "kvConfig.json"
     out["kvConfigFile"] = json.loads(kv_file.read_text()) if kv_file.exists() else None
+    return out
+
+
+# The reference servers on Maven Central are 4.9.7; the project pins 4.9.8 behaviour (PROTOCOL.md preamble). The
+# 4.9.8 NameServer differs from 4.9.7 on exactly these admin observations (read from the 4.9.8 source,
+# DefaultRequestProcessor.updateConfig and NamesrvConfig.configBlackList), so the Java 4.9.7 observations are turned
+# into the 4.9.8 ones before the comparison. Everything else is compared as observed.
+REFUSAL_4_9_7 = "Can not update config path"
+REFUSAL_4_9_8 = "Can not update config in black list."
+CONFIG_BLACKLIST_4_9_8 = "configBlackList;configStorePath;kvConfigPath"
+
+
+def admin_as_4_9_8(java_4_9_7: dict[str, Any]) -> dict[str, Any]:
+    """The namesrv_admin observations a 4.9.8 NameServer gives, derived from the 4.9.7 reference's.
+
+    Fails loudly if the 4.9.7 observations are not the ones this delta was written for.
+    """
+    text = json.dumps(java_4_9_7)
+    assert REFUSAL_4_9_7 in text, "4.9.7 refusal remark not observed: revisit admin_as_4_9_8"
+    out: dict[str, Any] = json.loads(text.replace(REFUSAL_4_9_7, REFUSAL_4_9_8))
+    for label in ("configAfterUpdate", "configAfterRefusals"):
+        for config in out[label].get("result", {}).values():
+            assert "configBlackList" not in config
+            config["configBlackList"] = CONFIG_BLACKLIST_4_9_8
+    stdout = out["getNamesrvConfig"]["result"]["stdout"]
+    for config in stdout.values():
+        config["configBlackList"] = CONFIG_BLACKLIST_4_9_8
     return out

@@ -102,6 +102,8 @@ final class AdminSteps {
                 return null;
             case "createTopicOnBrokers":
                 return createTopicOnBrokers(admin, s);
+            case "waitForBrokerRuntimeInfo":
+                return waitForBrokerRuntimeInfo(admin, s.getIntValue("timeoutMs"));
             case "waitForRoute":
                 return waitForRoute(admin, s.getString("topic"), s.getIntValue("timeoutMs"));
             default:
@@ -145,6 +147,33 @@ final class AdminSteps {
             created.add(brokerName);
         }
         return created;
+    }
+
+    /**
+     * Polls GET_BROKER_RUNTIME_INFO on every registered broker until it answers. A 4.9.7 broker answers SYSTEM_ERROR
+     * (NoSuchElementException from an empty stats list, StoreStatsService) until its first stats sampling, so an
+     * mqadmin clusterList right after boot would fail for reasons unrelated to the NameServer under test.
+     */
+    private static int waitForBrokerRuntimeInfo(DefaultMQAdminExt admin, int timeoutMs) throws Exception {
+        long deadline = System.currentTimeMillis() + (timeoutMs > 0 ? timeoutMs : 15000);
+        int polls = 0;
+        for (BrokerData data : admin.examineBrokerClusterInfo().getBrokerAddrTable().values()) {
+            for (String addr : data.getBrokerAddrs().values()) {
+                while (true) {
+                    polls++;
+                    try {
+                        admin.fetchBrokerRuntimeStats(addr);
+                        break;
+                    } catch (Exception e) {
+                        if (System.currentTimeMillis() > deadline) {
+                            throw e;
+                        }
+                        Thread.sleep(200);
+                    }
+                }
+            }
+        }
+        return polls > 0 ? 1 : 0;
     }
 
     /** Polls the NameServer until the topic has queue data; the broker registers new topics asynchronously. */
