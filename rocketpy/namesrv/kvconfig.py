@@ -58,7 +58,12 @@ class KVConfigManager:
     # -- persistence ----------------------------------------------------------------------------------------------
 
     def to_json(self) -> bytes:
-        return fastjson.dumps({"configTable": self.config_table})
+        """KVConfigSerializeWrapper.toJson: nested HashMaps, written in Java's HashMap order."""
+        table = self.config_table
+        ordered = {
+            ns: {k: table[ns][k] for k in fastjson.java_hash_order(table[ns])} for ns in fastjson.java_hash_order(table)
+        }
+        return fastjson.dumps({"configTable": ordered})
 
     def load(self) -> None:
         """KVConfigManager.load; a corrupt main file falls back to `.bak` instead of refusing to start."""

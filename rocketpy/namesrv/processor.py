@@ -50,12 +50,23 @@ from rocketpy.remoting.connection import Handler, RequestContext, inline
 log = logging.getLogger("RocketmqNamesrv")
 
 APPLY_TOPIC_TIP = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."  # FAQUrl.suggestTodo
-_DECODE_EXCEPTION = "org.apache.rocketmq.remoting.exception.RemotingCommandException"
+_NULL_BODY_NPE = (  # as the JDK 17 reference reports it
+    'java.lang.NullPointerException: Cannot read the array length because "bytes" is null, '
+    "java.base/java.lang.String.<init>(String.java:1387)"
+)
+# RemotingHelper.exceptionSimpleDesc of the exception registerBrokerWithFilterServer throws (4.9.8 line numbers).
+_REGISTER_DECODE_FAILED = (
+    "org.apache.rocketmq.remoting.exception.RemotingCommandException: Failed to decode RegisterBrokerBody, "
+    "org.apache.rocketmq.namesrv.processor.DefaultRequestProcessor.registerBrokerWithFilterServer("
+    "DefaultRequestProcessor.java:241)"
+)
 
 
 def _ok(header: Header | None = None, body: bytes | None = None) -> RemotingCommand:
+    """A SUCCESS reply; with a response header class Java always sends extFields, `{}` when every field is null
+    (RemotingCommand.makeCustomHeaderToNet)."""
     ext = header.to_ext() if header is not None else None
-    return RemotingCommand.response(ResponseCode.SUCCESS, None, ext or None, body)
+    return RemotingCommand.response(ResponseCode.SUCCESS, None, ext, body)
 
 
 def _body(request: RemotingCommand) -> bytes | None:
@@ -132,7 +143,7 @@ class NamesrvProcessor:
         if value is not None:
             return _ok(GetKVConfigResponseHeader(value))
         remark = f"No config item, Namespace: {header.namespace} Key: {header.key}"
-        return RemotingCommand.response(ResponseCode.QUERY_NOT_FOUND, remark)
+        return RemotingCommand.response(ResponseCode.QUERY_NOT_FOUND, remark, {})
 
     async def delete_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = DeleteKVConfigRequestHeader.from_ext(request.ext_fields)
@@ -157,7 +168,7 @@ class NamesrvProcessor:
         body = _body(request)
         if header.body_crc32 != 0 and body_crc32(body) != header.body_crc32:
             log.warning("receive registerBroker request,crc32 not match,from %s", _remote(ctx))
-            return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, "crc32 not match")
+            return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, "crc32 not match", {})
         wrapper, filter_servers = self._decode_registration(request.version, body, header.compressed)
         result = self.route_info.register_broker(
             header.cluster_name,
@@ -187,9 +198,8 @@ class NamesrvProcessor:
                 return decoded.topic_config_serialize_wrapper, decoded.filter_server_list
             return TopicConfigSerializeWrapper.from_json(body), None
         except BodyError as exc:
-            raise RocketMQError(
-                ResponseCode.SYSTEM_ERROR, f"{_DECODE_EXCEPTION}: Failed to decode RegisterBrokerBody ({exc})"
-            ) from None
+            log.warning("Failed to decode RegisterBrokerBody: %s", exc)
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, _REGISTER_DECODE_FAILED) from None
 
     @inline
     async def unregister_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
@@ -202,8 +212,8 @@ class NamesrvProcessor:
         """queryBrokerTopicConfig: compare the broker's DataVersion; an unchanged one counts as a keepalive."""
         header = QueryDataVersionRequestHeader.from_ext(request.ext_fields)
         body = _body(request)
-        if body is None:  # Java: NullPointerException in DataVersion.decode
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, "java.lang.NullPointerException")
+        if body is None:  # Java: new String(null) inside DataVersion.decode
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, _NULL_BODY_NPE)
         try:
             version = DataVersion.from_json(body)
         except BodyError as exc:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rocketpy.common.fastjson import java_hash_order
 from rocketpy.protocol.bodies import (
     BrokerData,
     ClusterInfo,
@@ -232,8 +233,10 @@ class RouteInfo:
         queue_map = self.topic_queue_table.get(topic)
         if queue_map is None:
             return None
-        route = TopicRouteData(queue_datas=[_copy_queue(q) for q in queue_map.values()])
-        for broker_name in sorted(queue_map):
+        # Java lists queue data in the queue map's HashMap order and broker data in a HashSet's: the same order.
+        names = java_hash_order(queue_map)
+        route = TopicRouteData(queue_datas=[_copy_queue(queue_map[name]) for name in names])
+        for broker_name in names:
             broker_data = self.broker_addr_table.get(broker_name)
             if broker_data is None:
                 continue
@@ -268,9 +271,10 @@ class RouteInfo:
             topics.add(cluster)
             topics.update(names)
         result = TopicList(topics)
-        for broker_data in self.broker_addr_table.values():
-            if broker_data.broker_addrs:
-                result.broker_addr = broker_data.broker_addrs[min(broker_data.broker_addrs)]
+        for name in java_hash_order(self.broker_addr_table, 128):  # the first broker in Java's HashMap order
+            addrs = self.broker_addr_table[name].broker_addrs
+            if addrs:
+                result.broker_addr = addrs[java_hash_order(addrs)[0]]
                 break
         return result
 

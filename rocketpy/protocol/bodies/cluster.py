@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.fastjson import java_hash_order
 from rocketpy.protocol.bodies._fields import BodyError, as_str, get_map, parse_object, str_key
 from rocketpy.protocol.bodies.route import BrokerData
 
@@ -22,9 +23,14 @@ class ClusterInfo:
     cluster_addr_table: dict[str, set[str]] = field(default_factory=dict)
 
     def to_obj(self) -> dict[str, Any]:
+        """Maps in the order of RouteInfoManager's tables: brokerAddrTable is a HashMap(128), clusterAddrTable a
+        HashMap(32) filled by computeIfAbsent, each cluster's names a HashSet."""
+        brokers, clusters = self.broker_addr_table, self.cluster_addr_table
         return {
-            "brokerAddrTable": {name: bd.to_obj() for name, bd in self.broker_addr_table.items()},
-            "clusterAddrTable": {name: sorted(names) for name, names in self.cluster_addr_table.items()},
+            "brokerAddrTable": {n: brokers[n].to_obj() for n in java_hash_order(brokers, 128)},
+            "clusterAddrTable": {
+                c: java_hash_order(sorted(clusters[c])) for c in java_hash_order(clusters, 32, newest_first=True)
+            },
         }
 
     def to_json(self) -> bytes:

@@ -16,7 +16,7 @@ class KVTable:
     table: dict[str, str] = field(default_factory=dict)
 
     def to_obj(self) -> dict[str, Any]:
-        return {"table": dict(self.table)}
+        return {"table": {k: self.table[k] for k in fastjson.java_hash_order(self.table)}}  # a HashMap in Java
 
     @classmethod
     def from_obj(cls, obj: Mapping[Any, Any]) -> Self:

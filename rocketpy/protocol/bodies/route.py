@@ -6,9 +6,10 @@ Mirrors protocol.route.{TopicRouteData,QueueData,BrokerData}. Properties are wri
      "filterServerTable":{},"orderTopicConf":"b:4","queueDatas":[{"brokerName":"b","perm":6,
      "readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}
 
-brokerAddrs is a HashMap<Long,String>, so plain fastjson writes its keys unquoted. `to_json(standard_json=True)` is
-the encoding DefaultRequestProcessor uses for clients of version >= V4_9_4 or with acceptStandardJsonOnly:
-BrowserCompatible + MapSortField, which quotes the keys. orderTopicConf is left out when null.
+brokerAddrs is a HashMap<Long,String>, so plain fastjson writes its keys unquoted, in HashMap order.
+`to_json(standard_json=True)` is the encoding DefaultRequestProcessor uses for clients of version >= V4_9_4 or with
+acceptStandardJsonOnly: BrowserCompatible + MapSortField, which quotes the keys. orderTopicConf is left out when
+null.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class BrokerData:
     broker_addrs: dict[int, str] = field(default_factory=dict)
 
     def to_obj(self) -> dict[str, Any]:
-        obj: dict[str, Any] = {"brokerAddrs": dict(sorted(self.broker_addrs.items()))}
+        addrs = self.broker_addrs
+        obj: dict[str, Any] = {"brokerAddrs": {i: addrs[i] for i in fastjson.java_hash_order(addrs)}}
         if self.broker_name is not None:
             obj["brokerName"] = self.broker_name
         if self.cluster is not None:

@@ -1,6 +1,7 @@
 """TopicList: `{"brokerAddr":"..","topicList":[..]}` (protocol.body.TopicList); brokerAddr is left out when null.
 
-The reply of 206, 224, 304 and 311-313. topicList is a HashSet in Java; it is written here sorted.
+The reply of 206, 224, 304 and 311-313. topicList is a HashSet in Java and is written in HashSet order; the order of
+colliding names within a bucket is approximated by sorting.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class TopicList:
         obj: dict[str, Any] = {}
         if self.broker_addr is not None:
             obj["brokerAddr"] = self.broker_addr
-        obj["topicList"] = sorted(self.topic_list)
+        obj["topicList"] = fastjson.java_hash_order(sorted(self.topic_list))  # a HashSet in Java
         return obj
 
     def to_json(self) -> bytes:

@@ -39,7 +39,8 @@ async def route(controller: NamesrvController, name: str, **kw: object) -> tuple
 
 async def test_register_then_route_in_both_json_forms(controller: NamesrvController) -> None:
     response = await register(controller, topics=(topic("T"),))
-    assert (response.code, response.remark, response.ext_fields, response.body) == (0, None, None, None)
+    # Java sends the (empty) extFields of RegisterBrokerResponseHeader even for a master.
+    assert (response.code, response.remark, response.ext_fields, response.body) == (0, None, {}, None)
 
     code, body, _ = await route(controller, "T")  # a 4.9.8 client (version 409): standard JSON
     assert code == ResponseCode.SUCCESS and body is not None
@@ -72,7 +73,7 @@ async def test_crc_mismatch_refused_and_zero_crc_skips_the_check(controller: Nam
     ext, body = register_request(topics=(topic("T"),))
     ext["bodyCrc32"] = str(int(ext["bodyCrc32"]) ^ 1)
     response = await call(controller, RequestCode.REGISTER_BROKER, ext, body)
-    assert (response.code, response.remark) == (ResponseCode.SYSTEM_ERROR, "crc32 not match")
+    assert (response.code, response.remark, response.ext_fields) == (ResponseCode.SYSTEM_ERROR, "crc32 not match", {})
     assert (await route(controller, "T"))[0] == ResponseCode.TOPIC_NOT_EXIST
     ext["bodyCrc32"] = "0"
     assert (await call(controller, RequestCode.REGISTER_BROKER, ext, body)).code == ResponseCode.SUCCESS
@@ -152,7 +153,7 @@ async def test_kv_commands_and_persistence(controller: NamesrvController, tmp_pa
 
     assert (await call(controller, RequestCode.DELETE_KV_CONFIG, {**ns, "key": "k"})).code == 0
     missing = await call(controller, RequestCode.GET_KV_CONFIG, {**ns, "key": "k"})
-    assert (missing.code, missing.remark, missing.ext_fields) == (22, "No config item, Namespace: ns Key: k", None)
+    assert (missing.code, missing.remark, missing.ext_fields) == (22, "No config item, Namespace: ns Key: k", {})
     unknown = await call(controller, RequestCode.GET_KVLIST_BY_NAMESPACE, {"namespace": "zz"})
     assert (unknown.code, unknown.remark) == (22, "No config item, Namespace: zz")
     assert json.loads((tmp_path / "namesrv" / "kvConfig.json").read_bytes()) == {"configTable": {"ns": {}}}
@@ -277,3 +278,33 @@ async def test_connection_of_a_registration_is_remembered(controller: NamesrvCon
         "brokerAddrTable": {},
         "clusterAddrTable": {},
     }
+
+
+# Observed from the Java reference NameServer (4.9.7 on JDK 17) after registering broker-a and broker-b in
+# DefaultCluster, then broker-c in C2, in that order: maps and sets come out in Java's HashMap order.
+JAVA_CLUSTER_INFO = (
+    b'{"brokerAddrTable":{"broker-b":{"brokerAddrs":{0:"10.0.0.3:10911"},"brokerName":"broker-b",'
+    b'"cluster":"DefaultCluster"},"broker-c":{"brokerAddrs":{0:"10.0.0.4:10911"},"brokerName":"broker-c",'
+    b'"cluster":"C2"},"broker-a":{"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"},"brokerName":"broker-a",'
+    b'"cluster":"DefaultCluster"}},"clusterAddrTable":{"C2":["broker-c"],"DefaultCluster":["broker-b","broker-a"]}}'
+)
+JAVA_ROUTE_T = (
+    b'{"brokerDatas":[{"brokerAddrs":{"0":"10.0.0.3:10911"},"brokerName":"broker-b","cluster":"DefaultCluster"},'
+    b'{"brokerAddrs":{"0":"10.0.0.1:10911","1":"10.0.0.2:10911"},"brokerName":"broker-a",'
+    b'"cluster":"DefaultCluster"}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-b","perm":6,'
+    b'"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4},{"brokerName":"broker-a","perm":6,"readQueueNums":4,'
+    b'"topicSysFlag":0,"writeQueueNums":4}]}'
+)
+JAVA_SYSTEM_TOPICS = (
+    b'{"brokerAddr":"10.0.0.3:10911","topicList":["broker-b","broker-c","broker-a","C2","DefaultCluster"]}'
+)
+
+
+async def test_multi_broker_replies_are_byte_identical_to_java(controller: NamesrvController) -> None:
+    await register(controller, topics=(topic("T"),))
+    await register(controller, addr=A_SLAVE, broker_id=1)
+    await register(controller, "broker-b", "10.0.0.3:10911", topics=(topic("T"),))
+    await register(controller, "broker-c", "10.0.0.4:10911", cluster="C2")
+    assert (await call(controller, RequestCode.GET_BROKER_CLUSTER_INFO)).body == JAVA_CLUSTER_INFO
+    assert (await route(controller, "T"))[1] == JAVA_ROUTE_T
+    assert (await call(controller, RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS)).body == JAVA_SYSTEM_TOPICS
