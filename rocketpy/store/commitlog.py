@@ -8,6 +8,7 @@ thread while appends continue (``GroupCommit`` in ``flush.py`` shares one flush 
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from rocketpy.store.mapped_file import MappedFile, MappedFileQueue
 log = logging.getLogger("rocketpy.store")
 
 _EMPTY_HOST = HostAddr(b"\0\0\0\0", 0)
+_TOTAL_AND_MAGIC = struct.Struct(">ii")
 
 
 @dataclass(slots=True)
@@ -100,11 +102,13 @@ def encode_into(
     hdr = HEADERS[header_index(sys_flag)]
     body = msg.body
     total = hdr.size + len(body) + 3 + len(topic_b) + len(props_b)
+    # TOTALSIZE and MAGICCODE are written last: a process killed mid-copy leaves no magic, never half a record
+    # that looks whole (the properties are not covered by the CRC).
     hdr.pack_into(
         buf,
         pos,
-        total,
-        MESSAGE_MAGIC,
+        0,
+        0,
         java_crc32(body),
         msg.queue_id,
         msg.flag,
@@ -130,6 +134,7 @@ def encode_into(
     buf[p] = (len(props_b) >> 8) & 0xFF
     buf[p + 1] = len(props_b) & 0xFF
     buf[p + 2 : p + 2 + len(props_b)] = props_b
+    _TOTAL_AND_MAGIC.pack_into(buf, pos, total, MESSAGE_MAGIC)
     return total
 
 

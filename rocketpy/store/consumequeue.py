@@ -95,6 +95,17 @@ class ConsumeQueue:
             self.max_physic_offset = self._last_entry_end()
         return dropped
 
+    def blank_range(self, lo: int, hi: int) -> int:
+        """Replace entries pointing into [lo, hi) of the log (a cut inside an older file) by fillers."""
+        n = 0
+        for q, phys, size, _ in list(self.iter_entries()):
+            if lo <= phys < hi and not is_filler(phys, size):
+                f = self.files.find(q * UNIT_SIZE)
+                assert f is not None
+                f.view[q * UNIT_SIZE - f.file_from : q * UNIT_SIZE - f.file_from + UNIT_SIZE] = FILLER
+                n += 1
+        return n
+
     # -- writing --------------------------------------------------------------------------------------------
     def put(self, queue_offset: int, phys: int, size: int, tags_code: int) -> bool:
         """Write the entry for ``queue_offset``; an identical existing entry is left alone (returns False)."""

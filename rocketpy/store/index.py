@@ -121,6 +121,36 @@ class IndexFile:
         self._write_header()
         return True
 
+    def rollback(self, phy_offset: int) -> int:
+        """Remove the newest entries whose record is at or past ``phy_offset``; returns how many.
+
+        Entries are appended in log order and each is the head of its slot's chain when removed newest first,
+        so restoring the slot to the entry's prevIndex undoes the put exactly.  endTimestamp comes back from
+        the entry's timeDiff, so it is rounded down to the second.
+        """
+        h = self.header
+        base = HEADER_SIZE + self.slots * 4
+        removed = 0
+        while h.index_count > 1:
+            pos = base + (h.index_count - 1) * ENTRY_SIZE
+            key_hash, phy, _, prev = ENTRY.unpack_from(self.view, pos)
+            if phy < phy_offset:
+                break
+            SLOT.pack_into(self.view, HEADER_SIZE + (key_hash % self.slots) * 4, prev)
+            if prev == 0:
+                h.hash_slot_count -= 1
+            self.view[pos : pos + ENTRY_SIZE] = bytes(ENTRY_SIZE)
+            h.index_count -= 1
+            removed += 1
+        if removed and h.index_count > 1:
+            _, phy, diff, _ = ENTRY.unpack_from(self.view, base + (h.index_count - 1) * ENTRY_SIZE)
+            h.end_phy_offset, h.end_timestamp = phy, h.begin_timestamp + diff * 1000
+        elif removed:
+            h.end_phy_offset, h.end_timestamp = h.begin_phy_offset, h.begin_timestamp
+        if removed:
+            self._write_header()
+        return removed
+
     def time_matched(self, begin: int, end: int) -> bool:
         h = self.header
         return (
@@ -239,12 +269,14 @@ class IndexService:
         return out, last_ts, last_phy
 
     def drop_after(self, phy_offset: int) -> int:
-        """Delete files that indexed records at or past ``phy_offset`` (they were cut); returns count."""
+        """Remove entries for records at or past ``phy_offset`` (they were cut); returns the entry count."""
         n = 0
-        while self.files and not self.files[-1].empty and self.files[-1].header.end_phy_offset >= phy_offset:
-            log.warning("index file %s covers cut records; deleted for rebuild", self.files[-1].path.name)
-            self.files.pop().destroy()
-            n += 1
+        for f in reversed(self.files):
+            if f.empty or f.header.end_phy_offset < phy_offset:
+                break
+            removed = f.rollback(phy_offset)
+            log.warning("index file %s: %d entries for cut records removed", f.path.name, removed)
+            n += removed
         return n
 
     def drop_inconsistent_tail(self) -> int:

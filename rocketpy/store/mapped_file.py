@@ -118,8 +118,12 @@ class MappedFileQueue:
             return
         names = sorted(p for p in self.dir.iterdir() if p.is_file() and p.name.isdigit() and len(p.name) == 20)
         for p in names:
-            if p.stat().st_size != self.file_size:
-                raise StoreError(f"{p}: size {p.stat().st_size} differs from the configured {self.file_size}")
+            size = p.stat().st_size
+            if size != self.file_size:
+                if p != names[-1] or size > self.file_size:
+                    raise StoreError(f"{p}: size {size} differs from the configured {self.file_size}")
+                log.warning("%s: last file is %d bytes, short of %d; extended with zeros", p, size, self.file_size)
+                os.truncate(p, self.file_size)
             f = MappedFile(p, int(p.name), self.file_size, create=False)
             f.wrote = f.flushed = self.file_size  # trusted until recovery sets the real write position
             self.files.append(f)

@@ -29,6 +29,7 @@ from rocketpy.store.config import (
 from rocketpy.store.consumequeue import ConsumeQueue
 from rocketpy.store.flush import AsyncFlushPolicy, GroupCommit
 from rocketpy.store.format import (
+    MESSAGE_MAGIC,
     PROPERTY_KEYS,
     PROPERTY_TAGS,
     PROPERTY_UNIQ_KEY,
@@ -49,6 +50,7 @@ from rocketpy.store.retention import Retention
 
 log = logging.getLogger("rocketpy.store")
 
+_MAGIC = (MESSAGE_MAGIC & 0xFFFFFFFF).to_bytes(4, "big")
 ArrivalListener = Callable[[str, int, int], None]
 
 
@@ -126,13 +128,16 @@ class MessageStore:
             self.delay_table,
         )
         cl_max, cl_min = self.commitlog.max_offset, self.commitlog.min_offset
+        mid_cuts = [(c.offset, c.offset + c.length) for c in report.cut if c.offset + c.length < cl_max]
         for cq in self.queues.values():
             report.cq_entries_dropped += cq.truncate_dirty(cl_max)
+            for lo, hi in mid_cuts:
+                report.cq_entries_dropped += cq.blank_range(lo, hi)
             cq.correct_min_offset(cl_min)
         if cfg.message_index_enable:
-            report.index_files_dropped = self.index.drop_after(cl_max)
+            report.index_entries_dropped = self.index.drop_after(cl_max)
             if not last_exit_ok:
-                report.index_files_dropped += self.index.drop_inconsistent_tail()
+                report.index_files_dropped = self.index.drop_inconsistent_tail()
         start = self._dispatch_start(report)
         report.dispatch_from = start
         skipped = {off for off, _, _ in report.skipped}
@@ -164,7 +169,7 @@ class MessageStore:
         if is_dispatched_to_queue(info.sys_flag):
             cq = self._queue(info.topic, info.queue_id)
             gap = info.queue_offset - cq.max_offset
-            if gap > len(report.skipped) and cq.max_offset > 0:
+            if gap > len(report.skipped) + len(report.rejected) and cq.max_offset > 0:
                 report.rejected.append((info.phys_offset, f"queue offset {info.queue_offset} skips {gap} entries"))
                 return False
         self._dispatch(info)
@@ -384,7 +389,10 @@ class MessageStore:
             if head is None:
                 return None
             size = int.from_bytes(head, "big", signed=True)
-        return self.commitlog.get_message(phys_offset, size)
+        rec = self.commitlog.get_message(phys_offset, size)
+        if rec is None or size < 91 or rec[4:8] != _MAGIC:  # e.g. an index entry into a range recovery cut
+            return None
+        return rec
 
     def look_message_by_offset(self, phys_offset: int) -> StoredMessage | None:
         rec = self.select_one_message_by_offset(phys_offset)

@@ -64,6 +64,7 @@ class RecoveryReport:
     cut: list[LostRange] = field(default_factory=list)
     skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (offset, size, reason), kept in place
     cq_entries_dropped: int = 0
+    index_entries_dropped: int = 0
     index_files_dropped: int = 0
     dispatch_from: int = 0
     dispatched: int = 0
@@ -77,6 +78,7 @@ class RecoveryReport:
 @dataclass
 class _FileScan:
     end: int  # first byte after the last good record (or a blank record's position)
+    last_start: int  # start of the last good record
     blank: bool  # the file ends with a blank record at ``end``
     good: int  # count of good records
     error: str = ""
@@ -98,7 +100,7 @@ def iter_file(
 def scan_file(f: MappedFile, check_crc: bool, delay: dict[int, int] | None) -> _FileScan:
     """Validate one file; bad-CRC records count as skipped only when a good record follows them."""
     end, good, pending = 0, 0, []
-    result = _FileScan(0, False, 0)
+    result = _FileScan(0, 0, False, 0)
     for pos, r in iter_file(f, 0, f.size, check_crc, delay):
         if r.blank:
             result.blank = True
@@ -113,7 +115,7 @@ def scan_file(f: MappedFile, check_crc: bool, delay: dict[int, int] | None) -> _
         good += 1
         result.skipped.extend(pending)
         pending = []
-        end = pos + r.size
+        result.last_start, end = pos, pos + r.size
     if pending and not result.blank:
         result.error = result.error or pending[0][2]
     elif pending:
@@ -162,6 +164,10 @@ def recover_commitlog(
                 _cut(f, s.end, s.error or "file ends without a blank record", lost_dir, report, blank=True)
             f.wrote = f.flushed = f.size
         elif i == last:
+            if s.good and not s.blank and f.view[s.end - 1] == 0:
+                # A record never ends in a zero byte (the topic or properties end it), so this one was torn
+                # by a lost page; its properties are not covered by the body CRC.
+                s.end, s.error = s.last_start, "torn tail (last record ends in zero bytes)"
             _cut(f, s.end, s.error or "torn tail", lost_dir, report, blank=False)
             f.wrote = f.flushed = s.end
         else:

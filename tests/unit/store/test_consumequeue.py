@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_entry_layout_is_20_bytes_big_endian() -> None:
-    assert UNIT.pack(0x0102030405060708, 9, -1) == bytes.fromhex("0102030405060708" "00000009" "ffffffffffffffff")
+    assert UNIT.pack(0x0102030405060708, 9, -1) == bytes.fromhex("010203040506070800000009ffffffffffffffff")
     assert UNIT.unpack(FILLER) == (0, INT_MAX, 0)
 
 
@@ -34,8 +34,14 @@ def test_java_consume_queue_sample_matches_what_we_build(tmp_path: Path) -> None
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 2**50), st.integers(1, 2**31 - 2), st.integers(-(2**63), 2**63 - 1)), max_size=120))
-def test_put_then_read_back_across_files(tmp_path_factory: pytest.TempPathFactory, units: list[tuple[int, int, int]]) -> None:
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2**50), st.integers(1, 2**31 - 2), st.integers(-(2**63), 2**63 - 1)), max_size=120
+    )
+)
+def test_put_then_read_back_across_files(
+    tmp_path_factory: pytest.TempPathFactory, units: list[tuple[int, int, int]]
+) -> None:
     root = tmp_path_factory.mktemp("cq")
     cq = ConsumeQueue(root, "T", 0, 20 * 7)
     for i, (phys, size, code) in enumerate(units):

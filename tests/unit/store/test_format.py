@@ -169,6 +169,7 @@ def test_reencoding_java_records_is_byte_identical() -> None:
             m.topic, m.queue_id, m.body, m.properties, m.flag, m.sys_flag, m.born_timestamp, m.born_host,
             m.store_host, m.reconsume_times, m.prepared_tx_offset,
         )  # fmt: skip
-        assert encode_record(msg, m.queue_offset, m.phys_offset, m.store_timestamp) == raw[
-            m.phys_offset : m.phys_offset + m.total_size
-        ]
+        assert (
+            encode_record(msg, m.queue_offset, m.phys_offset, m.store_timestamp)
+            == raw[m.phys_offset : m.phys_offset + m.total_size]
+        )
