@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pytest
 
 from rocketpy.broker.config import BrokerSettings, finish_startup
@@ -108,10 +108,16 @@ async def call(
 def subscription(topic: str, sub: str = "*", expression_type: str = "TAG", version: int = 1700000000000) -> str:
     """A SubscriptionData as the Java client's fastjson writes it (properties sorted)."""
     tags = [] if sub == "*" or expression_type != "TAG" else [t.strip() for t in sub.split("||")]
-    return (
-        '{"classFilterMode":false,"codeSet":[],"expressionType":"%s","subString":%s,"subVersion":%d,'
-        '"tagsSet":%s,"topic":"%s"}' % (expression_type, json.dumps(sub), version, json.dumps(tags), topic)
-    )
+    fields = {
+        "classFilterMode": False,
+        "codeSet": [],
+        "expressionType": expression_type,
+        "subString": sub,
+        "subVersion": version,
+        "tagsSet": tags,
+        "topic": topic,
+    }
+    return orjson.dumps(fields).decode()
 
 
 def heartbeat(
@@ -122,12 +128,17 @@ def heartbeat(
     consume_type: str = "CONSUME_PASSIVELY",
     model: str = "CLUSTERING",
 ) -> bytes:
-    """HeartbeatData JSON as MQClientInstance.prepareHeartbeatData + fastjson produce it."""
-    groups = []
-    for group, subs in (consumers or {}).items():
-        groups.append(
-            '{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"%s","groupName":"%s","messageModel":"%s",'
-            '"subscriptionDataSet":[%s],"unitMode":false}' % (consume_type, group, model, ",".join(subs))
-        )
-    producer_set = ",".join('{"groupName":"%s"}' % g for g in producers)
-    return ('{"clientID":"%s","consumerDataSet":[%s],"producerDataSet":[%s]}' % (client_id, ",".join(groups), producer_set)).encode()
+    """HeartbeatData JSON as MQClientInstance.prepareHeartbeatData + fastjson produce it (properties sorted)."""
+    groups = [
+        {
+            "consumeFromWhere": "CONSUME_FROM_LAST_OFFSET",
+            "consumeType": consume_type,
+            "groupName": group,
+            "messageModel": model,
+            "subscriptionDataSet": [orjson.loads(s) for s in subs],
+            "unitMode": False,
+        }
+        for group, subs in (consumers or {}).items()
+    ]
+    producer_set = [{"groupName": g} for g in producers]
+    return orjson.dumps({"clientID": client_id, "consumerDataSet": groups, "producerDataSet": producer_set})

@@ -171,7 +171,7 @@ async def test_query_topic_consume_by_who_merges_live_groups_and_offsets(control
 
 
 def check_body(sub: str) -> bytes:
-    return ('{"clientId":"c@1","group":"%s","subscriptionData":%s}' % (G, sub)).encode()
+    return b'{"clientId":"c@1","group":"' + G.encode() + b'","subscriptionData":' + sub.encode() + b"}"
 
 
 async def test_check_client_config(clock: Clock) -> None:
