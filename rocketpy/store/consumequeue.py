@@ -163,7 +163,8 @@ class ConsumeQueue:
         f = self.files.find(pos)
         if f is None or pos - f.file_from + UNIT_SIZE > f.wrote:
             raise IndexError(f"{self.topic}-{self.queue_id}: no entry {queue_offset}")
-        return UNIT.unpack_from(f.view, pos - f.file_from)  # type: ignore[return-value]
+        phys, size, code = UNIT.unpack_from(f.view, pos - f.file_from)
+        return phys, size, code
 
     def last_entry(self) -> tuple[int, int, int] | None:
         return self.entry(self.max_offset - 1) if self.max_offset > self.min_offset else None

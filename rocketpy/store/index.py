@@ -300,7 +300,9 @@ class IndexService:
         """Delete files whose newest record is older than the commit log's first (``deleteExpiredFile``)."""
         n = 0
         while len(self.files) > 1 and self.files[0].header.end_phy_offset < commitlog_min:
-            self.files.pop(0).destroy()
+            gone = self.files.pop(0)
+            self.on_file_full = [f for f in self.on_file_full if f is not gone]
+            gone.destroy()
             n += 1
         return n
 

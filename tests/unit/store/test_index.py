@@ -38,7 +38,7 @@ def test_same_bytes_as_java_index(tmp_path: Path) -> None:
     assert {k: v for k, v in slots.items() if v != "00000000"} == ref["slots"]
     base = HEADER_SIZE + 1000 * 4
     assert bytes(view[base : base + 7 * ENTRY_SIZE]).hex() == ref["entries_0_to_6"]
-    offsets, last_ts, last_phy = svc.query("JTopic", "kB", 10, 0, 2**62)
+    offsets, _last_ts, last_phy = svc.query("JTopic", "kB", 10, 0, 2**62)
     assert offsets == [0] and last_phy == 435
     svc.close()
 

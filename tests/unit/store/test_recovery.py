@@ -12,6 +12,7 @@ import pytest
 from rocketpy.store.format import decode_record
 from rocketpy.store.mapped_file import StoreError
 from rocketpy.store.message_store import MessageStore
+from rocketpy.store.recovery import RecoveryReport
 
 from .checks import assert_consistent, snapshot
 from .conftest import make_msg, small_config
@@ -26,7 +27,7 @@ def build(root: Path, n: int, body: bytes | None = None) -> list[tuple[int, int]
     return out
 
 
-def reopen(root: Path, crashed: bool = True) -> tuple[MessageStore, object]:
+def reopen(root: Path, crashed: bool = True) -> tuple[MessageStore, RecoveryReport]:
     if crashed:
         (root / "abort").touch()
     s = MessageStore(small_config(root))
@@ -39,7 +40,7 @@ def commitlog_file(root: Path, offset: int) -> tuple[Path, int]:
     return root / "commitlog" / f"{offset - offset % size:020d}", offset % size
 
 
-def recover_and_check(root: Path, crashed: bool = True) -> tuple[int, object]:
+def recover_and_check(root: Path, crashed: bool = True) -> tuple[int, RecoveryReport]:
     s, rep = reopen(root, crashed)
     try:
         n = assert_consistent(s)
@@ -54,7 +55,7 @@ def test_undamaged_recovery_is_identity(tmp_path: Path) -> None:
     before = snapshot(root)
     for crashed in (False, True, True):
         n, rep = recover_and_check(root, crashed)
-        assert n == 300 and rep.cut == [] and rep.skipped == []  # type: ignore[attr-defined]
+        assert n == 300 and rep.cut == [] and rep.skipped == []
         assert snapshot(root) == before
 
 
@@ -79,11 +80,11 @@ def test_truncation_at_every_byte_of_last_records(tmp_path: Path) -> None:
         original = (pristine / path.relative_to(root)).read_bytes()
         partial = original[rec_start % (16 * 1024) : pos] if cut not in starts and cut != end else b""
         if not partial.rstrip(b"\0"):
-            assert rep.cut == []  # type: ignore[attr-defined]
+            assert rep.cut == []
         else:
-            (lost,) = rep.cut  # type: ignore[attr-defined]
+            (lost,) = rep.cut
             assert (lost.offset, lost.length) == (rec_start, len(partial.rstrip(b"\0")))
-            assert Path(lost.saved_to).read_bytes() == partial.rstrip(b"\0")
+            assert lost.saved_to is not None and Path(lost.saved_to).read_bytes() == partial.rstrip(b"\0")
         once = snapshot(root)
         recover_and_check(root)
         assert snapshot(root) == once, f"second recovery changed files (cut at {cut})"
@@ -96,7 +97,7 @@ def test_truncated_file_is_extended_and_recovered(tmp_path: Path) -> None:
     with path.open("r+b") as fh:
         fh.truncate(pos)
     n, rep = recover_and_check(root)
-    assert n == 9 and rep.cut[0].offset == recs[-1][0]  # type: ignore[attr-defined]
+    assert n == 9 and rep.cut[0].offset == recs[-1][0]
 
 
 def test_garbage_after_tail_is_cut_and_saved(tmp_path: Path) -> None:
@@ -110,7 +111,7 @@ def test_garbage_after_tail_is_cut_and_saved(tmp_path: Path) -> None:
         fh.write(garbage)
     n, rep = recover_and_check(root)
     assert n == 20
-    (lost,) = rep.cut  # type: ignore[attr-defined]
+    (lost,) = rep.cut
     assert (lost.offset, lost.length) == (end, len(garbage.rstrip(b"\0")))
     log_lines = (root / "lost" / "lost.log").read_bytes().splitlines()
     assert orjson.loads(log_lines[-1])["offset"] == end
@@ -129,7 +130,7 @@ def test_zeroed_block_in_last_file_cuts_rest_but_saves_it(tmp_path: Path) -> Non
         fh.write(bytes(victim[1]))
     n, rep = recover_and_check(root)
     assert n == recs.index(victim)
-    (lost,) = rep.cut  # type: ignore[attr-defined]
+    (lost,) = rep.cut
     assert lost.offset == victim[0] and lost.records_inside == len(in_last) - in_last.index(victim) - 1
 
 
@@ -147,7 +148,7 @@ def test_damage_in_middle_file_keeps_later_files(tmp_path: Path) -> None:
     n, rep = recover_and_check(root)
     lost_in_file = [r for r in recs if victim[0] <= r[0] < int(files[-1].name)]
     assert n == 150 - len(lost_in_file)
-    (lost,) = rep.cut  # type: ignore[attr-defined]
+    (lost,) = rep.cut
     assert lost.offset == victim[0] and lost.records_inside == len(lost_in_file)
     s, _ = reopen(root, crashed=False)
     assert s.look_message_by_offset(recs[-1][0]) is not None  # the newest file survived
@@ -169,8 +170,8 @@ def test_body_bit_flip_loses_only_that_message(tmp_path: Path) -> None:
     shutil.rmtree(root / "consumequeue")
     n, rep = recover_and_check(root)
     assert n == 29
-    assert rep.skipped == [(victim[0], victim[1], "body crc mismatch")]  # type: ignore[attr-defined]
-    s, rep2 = reopen(root)
+    assert rep.skipped == [(victim[0], victim[1], "body crc mismatch")]
+    s, _rep2 = reopen(root)
     g = s.get_message("TopicA", 10 % 4, 0, 32)
     assert victim[0] not in [decode_record(b).phys_offset for b in g.buffers]
     assert g.queue_offsets == [0, 1, 3, 4, 5, 6]  # queue 2 held messages 2, 6, .., 26; the 3rd is skipped
@@ -178,11 +179,11 @@ def test_body_bit_flip_loses_only_that_message(tmp_path: Path) -> None:
     s.close()
 
 
-def assert_accounted(s: MessageStore, rep: object, recs: list[tuple[int, int]]) -> None:
+def assert_accounted(s: MessageStore, rep: RecoveryReport, recs: list[tuple[int, int]]) -> None:
     """Every original record is in a queue, or reported (skipped, rejected, cut), or no longer dispatchable."""
     in_queues = {p for cq in s.queues.values() for _, p, _, _ in cq.iter_entries()}
-    reported = {o for o, _, _ in rep.skipped} | {o for o, _ in rep.rejected}  # type: ignore[attr-defined]
-    cuts = [(c.offset, c.offset + c.length) for c in rep.cut]  # type: ignore[attr-defined]
+    reported = {o for o, _, _ in rep.skipped} | {o for o, _ in rep.rejected}
+    cuts = [(c.offset, c.offset + c.length) for c in rep.cut]
     for off, _ in recs:
         if off in in_queues or off in reported or any(a <= off < b for a, b in cuts):
             continue
@@ -217,7 +218,7 @@ def test_random_bit_flips_never_crash(tmp_path: Path, seed: int) -> None:
         try:
             assert_accounted(s, rep, recs)
             if trial % 2:
-                assert_consistent(s, {o for o, _ in rep.rejected})  # type: ignore[attr-defined]
+                assert_consistent(s, {o for o, _ in rep.rejected})
         finally:
             s.close()
         once = snapshot(root)
@@ -237,7 +238,7 @@ def test_deleted_queues_index_or_checkpoint_are_rebuilt(tmp_path: Path, victim: 
     for name in ["consumequeue", "index", "checkpoint"] if victim == "all" else [victim]:
         p = root / name
         shutil.rmtree(p) if p.is_dir() else p.unlink()
-    s, rep = reopen(root, crashed=False)
+    s, _rep = reopen(root, crashed=False)
     try:
         assert assert_consistent(s) == 200
         for (topic, qid), bufs in expected.items():

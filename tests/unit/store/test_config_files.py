@@ -1,0 +1,54 @@
+"""Config files: crash-safe replace with .bak, fallback on a damaged file, Java's unquoted-key shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rocketpy.store.config_files import (
+    dumps_consumer_offsets,
+    dumps_delay_offsets,
+    loads_consumer_offsets,
+    loads_delay_offsets,
+    loads_tolerant,
+    read_config_file,
+    write_config_file,
+)
+
+
+def test_write_keeps_previous_as_bak_and_no_tmp(tmp_path: Path) -> None:
+    p = tmp_path / "config" / "topics.json"
+    write_config_file(p, '{"v":1}')
+    write_config_file(p, '{"v":2}')
+    assert p.read_text() == '{"v":2}'
+    assert (tmp_path / "config" / "topics.json.bak").read_text() == '{"v":1}'
+    assert not (tmp_path / "config" / "topics.json.tmp").exists()
+
+
+def test_read_falls_back_to_bak(tmp_path: Path) -> None:
+    p = tmp_path / "consumerOffset.json"
+    write_config_file(p, dumps_consumer_offsets({"T@G": {0: 1}}))
+    write_config_file(p, dumps_consumer_offsets({"T@G": {0: 2}}))
+    p.write_text('{"offsetTable":{"T@G":{0:')  # torn by a crash of a non-rocketpy writer
+    assert read_config_file(p, loads_consumer_offsets) == {"T@G": {0: 1}}
+    p.unlink()
+    assert read_config_file(p, loads_consumer_offsets) == {"T@G": {0: 1}}
+    assert read_config_file(tmp_path / "missing.json", loads_consumer_offsets) is None
+
+
+def test_consumer_offsets_java_shape() -> None:
+    text = dumps_consumer_offsets({"TopicTest@g1": {0: 250, 1: 7}, "%RETRY%g1@g1": {0: 0}})
+    assert '"TopicTest@g1":{0:250,1:7}' in text
+    assert loads_consumer_offsets(text) == {"TopicTest@g1": {0: 250, 1: 7}, "%RETRY%g1@g1": {0: 0}}
+    # exactly what a Java 4.9.7 broker wrote for an empty table
+    assert loads_consumer_offsets('{\n\t"offsetTable":{}\n}') == {}
+    assert loads_consumer_offsets('{"offsetTable":{"T@G":{0:12,1:7}}}') == {"T@G": {0: 12, 1: 7}}
+
+
+def test_delay_offsets_java_shape() -> None:
+    text = dumps_delay_offsets({1: 100, 3: 5})
+    assert '"offsetTable":{1:100,3:5}' in text
+    assert loads_delay_offsets(text) == {1: 100, 3: 5}
+
+
+def test_tolerant_loads_standard_json() -> None:
+    assert loads_tolerant('{"a":[1,2],"b":{"c":"{0:1}"}}') == {"a": [1, 2], "b": {"c": "{0:1}"}}
