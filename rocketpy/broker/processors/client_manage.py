@@ -9,6 +9,7 @@ broker's CURRENT_VERSION; the Java client records it as the broker version and r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -56,8 +57,8 @@ class ClientManageProcessor:
         notes: list[Notification] = []
         for consumer in data.consumer_data_set:
             notes += self._register_consumer(info, consumer, now)
-        for group in data.producer_groups:
-            self.broker.producers.register(group, info, now)
+        for group in data.producer_groups:  # each table keeps its own record of the channel's last heartbeat
+            self.broker.producers.register(group, dataclasses.replace(info), now)
         await self.broker.notify_consumer_ids_changed(notes)
         response = success()
         response.version = CURRENT_VERSION
@@ -75,7 +76,7 @@ class ClientManageProcessor:
             )
         kind = (data.consume_type, data.message_model, data.consume_from_where)
         subs = data.subscription_data_set
-        return self.broker.consumers.register(group, info, kind, subs, notify, now)
+        return self.broker.consumers.register(group, dataclasses.replace(info), kind, subs, notify, now)
 
     @inline
     async def unregister_client(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
