@@ -48,6 +48,13 @@ def interop_env(namesrv_target: str) -> InteropEnv:
     return _ENVS[namesrv_target]
 
 
+@pytest.fixture(params=["JSON", "ROCKETMQ"])
+def client_serialization(request: pytest.FixtureRequest) -> str:
+    """Header serialisation of the Java clients (-Drocketmq.serialize.type); a server must answer in kind."""
+    value: str = request.param
+    return value
+
+
 @pytest.fixture
 def java_broker(interop_env: InteropEnv) -> Server:
     """An official Java 4.9.7 broker registered with the NameServer under test (stopped before it)."""

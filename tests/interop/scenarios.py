@@ -19,13 +19,17 @@ ADMIN_TOPIC = "InteropAdminTopic"
 KV_NAMESPACE = "interop_ns"
 
 
-def produce_consume(env: InteropEnv) -> dict[str, Any]:
-    """Producer resolves the route via the NameServer under test, sends; a push consumer receives them all."""
+def produce_consume(env: InteropEnv, serialize_type: str = "JSON") -> dict[str, Any]:
+    """Producer resolves the route via the NameServer under test, sends; a push consumer receives them all.
+
+    `serialize_type` is the header serialisation the 4.9.8 clients use (JSON or ROCKETMQ).
+    """
     run = run_driver(
         env.build,
         "produce-consume",
         {"namesrv": env.namesrv.addr, "topic": MSG_TOPIC, "count": str(MESSAGE_COUNT), "cluster": DEFAULT_CLUSTER},
         env.driver_home("produce-consume"),
+        serialize_type=serialize_type,
     )
     observed: dict[str, Any] = env.normaliser()(run.observations)
     return observed
@@ -61,6 +65,16 @@ def admin_steps(ns: str) -> dict[str, dict[str, Any]]:
         "getKVConfigDeleted": {"op": "getKVConfig", "namespace": kv, "key": "k1"},
         "getKVListAfterDelete": {"op": "getKVListByNamespace", "namespace": kv},
         "getKVListUnknownNamespace": {"op": "getKVListByNamespace", "namespace": "interop_no_such_ns"},
+        "putOrderConf": _mq(
+            "updateKvConfig", "-n", ns, "-s", "ORDER_TOPIC_CONFIG", "-k", ADMIN_TOPIC, "-v", "broker-a:4"
+        ),
+        # The NameServer adds orderTopicConf to routes only while orderMessageEnable is true.
+        "routeOrderConfDisabled": {"op": "examineTopicRouteInfo", "topic": ADMIN_TOPIC},
+        "updateOrderMessageEnable": _mq("updateNamesrvConfig", "-n", ns, "-k", "orderMessageEnable", "-v", "true"),
+        "configAfterUpdate": {"op": "getNameServerConfig"},
+        "routeWithOrderConf": {"op": "examineTopicRouteInfo", "topic": ADMIN_TOPIC},
+        "deleteOrderConf": _mq("deleteKvConfig", "-n", ns, "-s", "ORDER_TOPIC_CONFIG", "-k", ADMIN_TOPIC),
+        "routeWithoutOrderConf": {"op": "examineTopicRouteInfo", "topic": ADMIN_TOPIC},
         "wipeWritePerm": _mq("wipeWritePerm", "-n", ns, "-b", DEFAULT_BROKER),
         "routeAfterWipe": {"op": "examineTopicRouteInfo", "topic": ADMIN_TOPIC},
         "addWritePerm": _mq("addWritePerm", "-n", ns, "-b", DEFAULT_BROKER),
@@ -68,8 +82,6 @@ def admin_steps(ns: str) -> dict[str, dict[str, Any]]:
         "deleteTopic": _mq("deleteTopic", "-n", ns, "-c", DEFAULT_CLUSTER, "-t", ADMIN_TOPIC),
         "routeAfterDelete": {"op": "examineTopicRouteInfo", "topic": ADMIN_TOPIC},
         "topicRouteAfterDelete": _mq("topicRoute", "-n", ns, "-t", ADMIN_TOPIC),
-        "updateOrderMessageEnable": _mq("updateNamesrvConfig", "-n", ns, "-k", "orderMessageEnable", "-v", "true"),
-        "configAfterUpdate": {"op": "getNameServerConfig"},
         "updateConfigStorePath": _mq("updateNamesrvConfig", "-n", ns, "-k", "configStorePath", "-v", evil),
         "apiUpdateConfigStorePath": {"op": "updateNameServerConfig", "key": "configStorePath", "value": evil},
         "apiUpdateKvConfigPath": {"op": "updateNameServerConfig", "key": "kvConfigPath", "value": evil},
@@ -102,14 +114,16 @@ def _port_free(config: Any, port: str) -> Any:
     return config
 
 
-def namesrv_admin(env: InteropEnv) -> dict[str, Any]:
+def namesrv_admin(env: InteropEnv, serialize_type: str = "JSON") -> dict[str, Any]:
     """Runs admin_steps against the NameServer under test (a broker must be registered with it).
 
     Also observes the NameServer's kvConfig.json afterwards (parsed), the file both implementations keep under
     ~/namesrv/ and an operator may carry from one to the other.
     """
     steps = admin_steps(env.namesrv.addr)
-    observed = run_admin_steps(env.build, env.namesrv.addr, list(steps.values()), env.driver_home("admin"))
+    observed = run_admin_steps(
+        env.build, env.namesrv.addr, list(steps.values()), env.driver_home("admin"), serialize_type
+    )
     normalise, port = env.normaliser(), env.namesrv.addr.rsplit(":", 1)[1]
     out = {
         label: _port_free(normalise(_shape(step, obs)), port)

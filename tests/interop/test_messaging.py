@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, InteropEnv, Server
@@ -12,11 +14,16 @@ pytestmark = pytest.mark.interop
 
 
 def test_producer_and_push_consumer_via_namesrv(
-    interop_env: InteropEnv, java_broker: Server, baseline: JavaBaseline
+    interop_env: InteropEnv, java_broker: Server, baseline: JavaBaseline, client_serialization: str
 ) -> None:
-    observed = scenarios.produce_consume(interop_env)
+    observed = scenarios.produce_consume(interop_env, client_serialization)
     # Cross-target comparison first: a rocketpy failure then shows every difference from the reference.
-    baseline.check("produce_consume", interop_env, observed, scenarios.produce_consume)
+    baseline.check(
+        f"produce_consume-{client_serialization}",
+        interop_env,
+        observed,
+        functools.partial(scenarios.produce_consume, serialize_type=client_serialization),
+    )
 
     route = observed["route"]
     assert route["brokerDatas"] == [

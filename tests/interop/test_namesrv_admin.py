@@ -7,6 +7,7 @@ Java run also validates the harness.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -63,7 +64,8 @@ def _check_kv(obs: dict[str, Any]) -> None:
     assert _error(obs, "getKVConfigDeleted")["responseCode"] == QUERY_NOT_FOUND
     assert _ok(obs, "getKVListAfterDelete") == {"k2": "v2"}
     assert _error(obs, "getKVListUnknownNamespace")["responseCode"] == QUERY_NOT_FOUND
-    assert obs["kvConfigFile"] == {"configTable": {scenarios.KV_NAMESPACE: {"k2": "v2"}}}
+    # The Java NameServer keeps a namespace whose last key was deleted (ORDER_TOPIC_CONFIG is emptied later on).
+    assert obs["kvConfigFile"] == {"configTable": {"ORDER_TOPIC_CONFIG": {}, scenarios.KV_NAMESPACE: {"k2": "v2"}}}
 
 
 def _check_perms_and_delete(obs: dict[str, Any]) -> None:
@@ -71,6 +73,9 @@ def _check_perms_and_delete(obs: dict[str, Any]) -> None:
     assert wiped.startswith(f"wipe write perm of broker[{DEFAULT_BROKER}] in name server[<namesrv>] OK, ")
     assert int(wiped.rsplit(" ", 1)[1]) >= 1
     assert [q["perm"] for q in _ok(obs, "routeAfterWipe")["queueDatas"]] == [4]
+    assert _ok(obs, "routeOrderConfDisabled")["orderTopicConf"] is None
+    assert _ok(obs, "routeWithOrderConf")["orderTopicConf"] == "broker-a:4"
+    assert _ok(obs, "routeWithoutOrderConf")["orderTopicConf"] is None
     added = _ok(obs, "addWritePerm")
     assert added.startswith(f"add write perm of broker[{DEFAULT_BROKER}] in name server[<namesrv>] OK, ")
     assert [q["perm"] for q in _ok(obs, "routeAfterAdd")["queueDatas"]] == [6]
@@ -102,10 +107,18 @@ def _check_namesrv_config(obs: dict[str, Any], kind: str) -> None:
     assert after["kvConfigPath"] == config["kvConfigPath"]
 
 
-def test_mqadmin_against_namesrv(interop_env: InteropEnv, java_broker: Server, baseline: JavaBaseline) -> None:
-    obs = scenarios.namesrv_admin(interop_env)
+def test_mqadmin_against_namesrv(
+    interop_env: InteropEnv, java_broker: Server, baseline: JavaBaseline, client_serialization: str
+) -> None:
+    obs = scenarios.namesrv_admin(interop_env, client_serialization)
     # Cross-target comparison first: a rocketpy failure then shows every difference from the reference.
-    baseline.check("namesrv_admin", interop_env, obs, scenarios.namesrv_admin, scenarios.admin_as_4_9_8)
+    baseline.check(
+        f"namesrv_admin-{client_serialization}",
+        interop_env,
+        obs,
+        functools.partial(scenarios.namesrv_admin, serialize_type=client_serialization),
+        scenarios.admin_as_4_9_8,
+    )
     assert _ok(obs, "createTopic") == [DEFAULT_BROKER]
     _check_cluster_and_topics(obs)
     _check_kv(obs)
