@@ -48,8 +48,13 @@ class InteropEnv:
     kind: str
     workdir: Path
     namesrv: Server
-    broker: Server | None = None
+    brokers: dict[str, Server] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
+
+    @property
+    def broker(self) -> Server | None:
+        """The first broker started (role "broker"), if any."""
+        return self.brokers.get("broker")
 
     @property
     def namesrv_home(self) -> Path:
@@ -61,23 +66,39 @@ class InteropEnv:
     def normaliser(self) -> Normaliser:
         n = Normaliser()
         n.add_addr(self.namesrv.addr, "namesrv")
-        if self.broker is not None:
-            n.add_broker(self.broker.addr)
+        for role, broker in self.brokers.items():
+            n.add_broker(broker.addr, role)
         n.add_path(str(self.workdir), "workdir")
         n.add_path(str(REFERENCE_DIR), "rocketmq-home")
         return n
 
-    def start_broker(self, cluster: str = DEFAULT_CLUSTER, broker_name: str = DEFAULT_BROKER) -> Server:
-        """A Java 4.9.7 broker registered with this environment's NameServer."""
-        workdir = self.workdir / "broker"
+    def start_broker(
+        self,
+        cluster: str = DEFAULT_CLUSTER,
+        broker_name: str = DEFAULT_BROKER,
+        role: str = "broker",
+        broker_id: int = 0,
+    ) -> Server:
+        """A Java 4.9.7 broker registered with this environment's NameServer; `role` names it in observations."""
+        workdir = self.workdir / role
         broker: Server
         if reference_mode() == "docker":
+            if broker_id:
+                raise NotImplementedError("slave brokers are not supported in docker reference mode")
             broker = docker_reference.start_broker(workdir, self.namesrv.addr, cluster, broker_name)
         else:
-            broker = processes.start_java_broker(self.build, workdir, self.namesrv.addr, cluster, broker_name)
-        self.broker = broker
+            broker = processes.start_java_broker(
+                self.build, workdir, self.namesrv.addr, cluster, broker_name, broker_id=broker_id
+            )
+        self.brokers[role] = broker
         self.servers.append(broker)
         return broker
+
+    def stop_broker(self, role: str, grace: float = 0.0) -> None:
+        """Stop one broker now (grace > 0: SIGTERM first, so a Java broker unregisters itself)."""
+        broker = self.brokers[role]
+        broker.stop(grace)
+        self.servers.remove(broker)
 
     def stop(self) -> None:
         """Brokers first (so the NameServer sees them go), then the NameServer; kills, state is throwaway."""

@@ -157,10 +157,15 @@ def start_java_broker(
     cluster: str = "DefaultCluster",
     broker_name: str = "broker-a",
     jvm_props: list[str] | None = None,
+    broker_id: int = 0,
 ) -> ServerProcess:
-    """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line."""
+    """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line.
+
+    broker_id > 0 starts a SLAVE of the master with the same broker name.
+    """
     port = free_broker_port()
-    conf = broker_conf(workdir, port, cluster, broker_name)
+    roles = {"brokerId": str(broker_id), "brokerRole": "SLAVE"} if broker_id else None
+    conf = broker_conf(workdir, port, cluster, broker_name, extra=roles)
     cmd = [
         build.java,
         *SERVER_JVM_OPTS,

@@ -159,3 +159,39 @@ def admin_as_4_9_8(java_4_9_7: dict[str, Any]) -> dict[str, Any]:
     for config in stdout.values():
         config["configBlackList"] = CONFIG_BLACKLIST_4_9_8
     return out
+
+
+LIFECYCLE_TOPIC = "InteropLifecycleTopic"
+
+
+def broker_lifecycle(env: InteropEnv, serialize_type: str = "JSON") -> dict[str, Any]:
+    """Master + slave register, the slave is killed (channel close), the master stops gracefully (UNREGISTER_BROKER).
+
+    `env` must already have its master broker (role "broker"); the slave (role "broker-slave", brokerId 1, same
+    broker name) is started here. Each phase waits for the registration state it expects, then observes the
+    cluster info, the route and the topic list as the NameServer under test serves them.
+    """
+    ns = env.namesrv.addr
+    env.start_broker(role="broker-slave", broker_id=1)
+
+    def phase(name: str, ids: list[int], steps: list[dict[str, Any]]) -> Any:
+        wait = {"op": "waitForBrokerIds", "brokerName": DEFAULT_BROKER, "ids": ids, "timeoutMs": 30000}
+        observed = run_admin_steps(env.build, ns, [wait, *steps], env.driver_home(name), serialize_type)
+        return [_shape(step, obs) for step, obs in zip([wait, *steps], observed, strict=True)]
+
+    route = {"op": "examineTopicRouteInfo", "topic": LIFECYCLE_TOPIC}
+    out: dict[str, Any] = {}
+    create = {"op": "createTopicOnBrokers", "topic": LIFECYCLE_TOPIC, "cluster": DEFAULT_CLUSTER, "queues": 2}
+    wait_route = {"op": "waitForRoute", "topic": LIFECYCLE_TOPIC, "timeoutMs": 15000}
+    runtime = {"op": "waitForBrokerRuntimeInfo", "timeoutMs": 20000}
+    out["withSlave"] = phase("with-slave", [0, 1], [create, wait_route, route, runtime, _mq("clusterList", "-n", ns)])
+    env.stop_broker("broker-slave")  # SIGKILL: the NameServer only sees the connection close
+    out["slaveKilled"] = phase("slave-killed", [0], [route, {"op": "examineBrokerClusterInfo"}])
+    env.stop_broker("broker", grace=30)  # SIGTERM: the broker's shutdown hook sends UNREGISTER_BROKER
+    out["masterStopped"] = phase(
+        "master-stopped",
+        [],
+        [{"op": "examineBrokerClusterInfo"}, route, {"op": "fetchAllTopicList"}, _mq("clusterList", "-n", ns)],
+    )
+    normalised: dict[str, Any] = env.normaliser()(out)
+    return normalised

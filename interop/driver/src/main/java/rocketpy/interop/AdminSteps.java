@@ -104,6 +104,9 @@ final class AdminSteps {
                 return createTopicOnBrokers(admin, s);
             case "waitForBrokerRuntimeInfo":
                 return waitForBrokerRuntimeInfo(admin, s.getIntValue("timeoutMs"));
+            case "waitForBrokerIds":
+                return waitForBrokerIds(admin, s.getString("brokerName"),
+                    new HashSet<Long>(s.getJSONArray("ids").toJavaList(Long.class)), s.getIntValue("timeoutMs"));
             case "waitForRoute":
                 return waitForRoute(admin, s.getString("topic"), s.getIntValue("timeoutMs"));
             default:
@@ -174,6 +177,28 @@ final class AdminSteps {
             }
         }
         return polls > 0 ? 1 : 0;
+    }
+
+    /**
+     * Polls GET_BROKER_CLUSTER_INFO until the broker name's registered ids are exactly {@code ids} (empty: the name
+     * is gone). Registration and expiry are asynchronous (a broker registers on start, the NameServer drops it
+     * when its channel closes or on UNREGISTER_BROKER), so the observation is taken once they have happened.
+     */
+    private static ClusterInfo waitForBrokerIds(DefaultMQAdminExt admin, String brokerName, Set<Long> ids,
+        int timeoutMs) throws Exception {
+        long deadline = System.currentTimeMillis() + (timeoutMs > 0 ? timeoutMs : 15000);
+        while (true) {
+            ClusterInfo info = admin.examineBrokerClusterInfo();
+            BrokerData data = info.getBrokerAddrTable().get(brokerName);
+            Set<Long> seen = data == null ? new HashSet<Long>() : new HashSet<Long>(data.getBrokerAddrs().keySet());
+            if (seen.equals(ids)) {
+                return info;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("broker " + brokerName + " has ids " + seen + ", wanted " + ids);
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** Polls the NameServer until the topic has queue data; the broker registers new topics asynchronously. */
