@@ -111,14 +111,18 @@ class IndexFile:
         diff = 0 if h.begin_timestamp <= 0 or delta < 0 else min(delta // 1000, 2**31 - 1)
         pos = HEADER_SIZE + self.slots * 4 + h.index_count * ENTRY_SIZE
         ENTRY.pack_into(self.view, pos, key_hash, phy_offset, diff, slot_value)
-        SLOT.pack_into(self.view, slot_pos, h.index_count)
+        entry_no = h.index_count
         if h.index_count <= 1:
             h.begin_phy_offset, h.begin_timestamp = phy_offset, store_timestamp
         if slot_value == 0:
             h.hash_slot_count += 1
         h.index_count += 1
         h.end_phy_offset, h.end_timestamp = phy_offset, store_timestamp
+        # Entry, then header, then slot: a kill between them leaves either an unreferenced entry beyond
+        # indexCount (overwritten by the next put) or a counted entry its slot does not reach yet, which
+        # recovery's rollback of the last record repairs.  Never a slot pointing at a reusable entry.
         self._write_header()
+        SLOT.pack_into(self.view, slot_pos, entry_no)
         return True
 
     def rollback(self, phy_offset: int) -> int:

@@ -138,6 +138,9 @@ class MessageStore:
             report.index_entries_dropped = self.index.drop_after(cl_max)
             if not last_exit_ok:
                 report.index_files_dropped = self.index.drop_inconsistent_tail()
+                # the newest record may have been indexed for only some of its keys: index it again
+                if self.index.end_phy_offset >= 0:
+                    report.index_entries_dropped += self.index.drop_after(self.index.end_phy_offset)
         start = self._dispatch_start(report)
         report.dispatch_from = start
         skipped = {off for off, _, _ in report.skipped}
