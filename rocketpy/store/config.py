@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 
+from rocketpy.store.format import HostAddr, create_message_id
+
 
 class FlushDiskType(Enum):
     ASYNC_FLUSH = "ASYNC_FLUSH"
@@ -129,12 +131,19 @@ class PutMessageResult:
     """Outcome of an append.  ``flush_offset`` is what must be flushed before a SYNC_FLUSH ack."""
 
     status: PutMessageStatus
-    msg_id: str = ""
     phys_offset: int = 0
     wrote_bytes: int = 0
     queue_offset: int = 0
     store_timestamp: int = 0
     remark: str = ""
+    store_host: HostAddr | None = None
+
+    @property
+    def msg_id(self) -> str:
+        """The offset message id (computed on demand: the append path does not need it)."""
+        if self.store_host is None or not self.ok:
+            return ""
+        return create_message_id(self.store_host.ip, self.store_host.port, self.phys_offset)
 
     @property
     def flush_offset(self) -> int:

@@ -183,7 +183,8 @@ class IndexFile:
             nxt = prev
 
     def flush(self) -> None:
-        self.mf.mm.flush()
+        self.mf.flushed = 0
+        self.mf.flush(self.mf.size)
 
     def close(self) -> None:
         self.mf.close()

@@ -20,8 +20,6 @@ from pathlib import Path
 
 log = logging.getLogger("rocketpy.store")
 
-PAGE = mmap.PAGESIZE
-
 
 def offset_to_name(offset: int) -> str:
     """``UtilAll.offset2FileName``."""
@@ -49,8 +47,12 @@ class MappedFile:
                     _try_fallocate(fd, size)
                 os.ftruncate(fd, size)
             self.mm = mmap.mmap(fd, size)
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
+        # Kept open (one per file, as Java's FileChannel) for fdatasync: mmap.flush() holds the GIL during
+        # msync, which stalled every thread for the whole flush and defeated group commit.
+        self.fd = fd
         self.view = memoryview(self.mm)
         self.wrote = 0
         self.flushed = 0
@@ -60,17 +62,20 @@ class MappedFile:
         return self.file_from + self.size
 
     def flush(self, upto: int | None = None) -> None:
-        """msync [flushed, upto) of this file (msync needs a page-aligned start)."""
+        """Make [flushed, upto) durable.  fdatasync writes the file's dirty pages, mmap-dirtied ones included,
+        and releases the GIL while it waits for the disk."""
         upto = self.wrote if upto is None else upto
-        if upto <= self.flushed:
+        if upto <= self.flushed or self.fd < 0:
             return
-        start = self.flushed - self.flushed % PAGE
-        self.mm.flush(start, upto - start)
+        os.fdatasync(self.fd)
         self.flushed = upto
 
     def close(self) -> None:
         """Unmap; if the broker still holds slices of this file the mapping stays until they are dropped."""
         self.view.release()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
         try:
             self.mm.close()
         except BufferError:

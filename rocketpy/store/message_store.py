@@ -9,6 +9,7 @@ background thread (``start``) does the periodic flushes, the checkpoint and rete
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -36,8 +37,8 @@ from rocketpy.store.format import (
     SCHEDULE_TOPIC,
     DispatchInfo,
     StoredMessage,
-    create_message_id,
     decode_record,
+    get_property,
     parse_properties,
     read_store_timestamp,
     schedule_tags_code,
@@ -205,35 +206,26 @@ class MessageStore:
         """Append and dispatch; does not wait for the disk (see ``wait_flushed``)."""
         if self.closed:
             return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is closed")
-        props = parse_properties(msg.properties) if msg.properties else {}
+        text = msg.properties
         with self.lock:
             try:
                 r = self.commitlog.append(msg)
             except AppendError as e:
                 status = PutMessageStatus.PROPERTIES_SIZE_EXCEEDED if e.properties else PutMessageStatus.MESSAGE_ILLEGAL
                 return PutMessageResult(status, remark=str(e))
-            code = tags_code(props.get(PROPERTY_TAGS))
+            code = tags_code(get_property(text, PROPERTY_TAGS)) if text else 0
             if msg.topic == SCHEDULE_TOPIC:
-                code = schedule_tags_code(props, r.store_timestamp, self.delay_table, code)
-            info = DispatchInfo(
-                msg.topic,
-                msg.queue_id,
-                r.phys_offset,
-                r.wrote_bytes,
-                code,
-                r.store_timestamp,
-                r.queue_offset,
-                r.sys_flag,
-                props.get(PROPERTY_KEYS),
-                props.get(PROPERTY_UNIQ_KEY),
-            )
+                code = schedule_tags_code(parse_properties(text), r.store_timestamp, self.delay_table, code)
+            keys = get_property(text, PROPERTY_KEYS) if text else None
+            uniq = get_property(text, PROPERTY_UNIQ_KEY) if text else None
+            info = DispatchInfo(msg.topic, msg.queue_id, r.phys_offset, r.wrote_bytes, code, r.store_timestamp,
+                                r.queue_offset, r.sys_flag, keys, uniq)  # fmt: skip
             self._dispatch(info)
-        self.stats.puts += 1
-        self.stats.put_bytes += r.wrote_bytes
-        msg_id = create_message_id(msg.store_host.ip, msg.store_host.port, r.phys_offset)
-        return PutMessageResult(
-            PutMessageStatus.PUT_OK, msg_id, r.phys_offset, r.wrote_bytes, r.queue_offset, r.store_timestamp
-        )
+        stats = self.stats
+        stats.puts += 1
+        stats.put_bytes += r.wrote_bytes
+        return PutMessageResult(PutMessageStatus.PUT_OK, r.phys_offset, r.wrote_bytes, r.queue_offset,
+                                r.store_timestamp, store_host=msg.store_host)  # fmt: skip
 
     def wait_flushed(self, result: PutMessageResult, timeout: float | None = None) -> PutMessageStatus:
         """SYNC_FLUSH acknowledgement: PUT_OK once the record is on disk, FLUSH_DISK_TIMEOUT after the timeout.
@@ -253,7 +245,7 @@ class MessageStore:
         status = self.wait_flushed(r)
         if status is r.status:
             return r
-        return PutMessageResult(status, r.msg_id, r.phys_offset, r.wrote_bytes, r.queue_offset, r.store_timestamp)
+        return dataclasses.replace(r, status=status)
 
     def _queue(self, topic: str, queue_id: int) -> ConsumeQueue:
         cq = self.queues.get((topic, queue_id))
