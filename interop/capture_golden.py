@@ -223,6 +223,10 @@ def capture(out: Path) -> list[dict[str, Any]]:
             proxies.append(broker_proxy)
             for st in SERIALIZATIONS:
                 _client_scenarios(build, tmp, recorder, ns_proxy.addr, broker_proxy.addr, st)
+            # Graceful shutdown (SIGTERM): each broker's shutdown hook sends UNREGISTER_BROKER (104).
+            recorder.scenario = "broker-unregister"
+            for server in servers[:0:-1]:
+                server.stop(grace=30)
         finally:
             for proxy in proxies:
                 proxy.close()

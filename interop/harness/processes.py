@@ -30,6 +30,10 @@ SERVER_JVM_OPTS = [
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
     "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    # MappedFile.clean reflects into jdk.internal.ref.Cleaner; without this a 4.9.7 broker's shutdown hook dies
+    # before it sends UNREGISTER_BROKER, and unmapping deleted store files fails.
+    "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+    "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
 ]
 
 

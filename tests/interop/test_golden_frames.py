@@ -26,6 +26,8 @@ REQUIRED_PAIRS = [
     (100, "JSON"),
     (34, "JSON"),
     (310, "JSON"),
+    (104, "JSON"),
+    (104, "ROCKETMQ"),
 ]
 
 
