@@ -67,6 +67,7 @@ class BrokerController:
         config_store: ConfigStore | None = None,
         store_view: StoreView | None = None,
         expression_compilers: ExpressionCompilers | None = None,
+        offload_blocking_io: bool = True,
     ) -> None:
         self.settings = settings or BrokerSettings()
         self.store = store  # the message store, once the data plane is wired in
@@ -96,6 +97,9 @@ class BrokerController:
         self._dirty: set[str] = set()
         self._wake_persister = trio.Event()
         self._nursery: trio.Nursery | None = None
+        # False runs file writes on the event loop: for in-memory config stores under trio's MockClock, whose
+        # autojump would otherwise move time on while a worker thread writes.
+        self.offload_blocking_io = offload_blocking_io
 
     # -- wiring --------------------------------------------------------------------------------------------------
 
@@ -183,20 +187,27 @@ class BrokerController:
         self._write(self._snapshot(sorted(dirty)))
         self.offsets.persist(self.config_store)
 
+    async def _blocking(self, fn: Callable[..., None], *args: Any) -> None:
+        """The one place blocking file I/O leaves the event loop."""
+        if self.offload_blocking_io:
+            await trio.to_thread.run_sync(fn, *args)
+        else:
+            fn(*args)
+
     async def _persister(self) -> None:
         while True:
             await self._wake_persister.wait()
             self._wake_persister = trio.Event()
             dirty, self._dirty = self._dirty, set()
             files = self._snapshot(sorted(dirty))  # encoded on the loop: a consistent view
-            await trio.to_thread.run_sync(self._write, files)
+            await self._blocking(self._write, files)
 
     async def _offset_flusher(self) -> None:
         await trio.sleep(OFFSET_FLUSH_INITIAL_DELAY)
         while True:
             text = self.offsets.encode()
             self.offsets.dirty = False
-            await trio.to_thread.run_sync(self._write, [("consumerOffset.json", text)])
+            await self._blocking(self._write, [("consumerOffset.json", text)])
             await trio.sleep(max(self.settings.broker.flush_consumer_offset_interval, 100) / 1000)
 
     async def _client_housekeeping(self) -> None:
@@ -220,4 +231,4 @@ class BrokerController:
         finally:
             self._nursery = None
             with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(self.persist_all)
+                await self._blocking(self.persist_all)
