@@ -79,9 +79,19 @@ def dumps_int_key_map(table: dict[int, int]) -> str:
 
 
 def dumps_consumer_offsets(table: dict[str, dict[int, int]]) -> str:
-    """consumerOffset.json as fastjson's pretty format writes it (tabs, unquoted queue ids)."""
-    rows = [f"\t\t{orjson.dumps(k).decode()}:{dumps_int_key_map(v)}" for k, v in table.items()]
-    return '{\n\t"offsetTable":{\n' + ",\n".join(rows) + ("\n" if rows else "") + "\t}\n}"
+    """consumerOffset.json exactly as the Java 4.9.7 broker's fastjson pretty format writes it::
+
+    {
+    \t"offsetTable":{
+    \t\t"RTopic@g1":{0:2,1:1
+    \t\t}
+    \t}
+    }
+    """
+    rows = [f"\t\t{orjson.dumps(k).decode()}:{dumps_int_key_map(v)[:-1]}\n\t\t}}" for k, v in table.items()]
+    if not rows:
+        return '{\n\t"offsetTable":{}\n}'
+    return '{\n\t"offsetTable":{\n' + ",\n".join(rows) + "\n\t}\n}"
 
 
 def loads_consumer_offsets(text: str) -> dict[str, dict[int, int]]:
@@ -93,7 +103,11 @@ def loads_consumer_offsets(text: str) -> dict[str, dict[int, int]]:
 
 
 def dumps_delay_offsets(table: dict[int, int]) -> str:
-    return '{\n\t"offsetTable":' + dumps_int_key_map(table) + "\n}"
+    """delayOffset.json; the empty form is what Java 4.9.7 writes, the non-empty one follows the same
+    fastjson pretty rule as consumerOffset.json (integer-keyed maps close on a new line)."""
+    if not table:
+        return '{\n\t"offsetTable":{}\n}'
+    return '{\n\t"offsetTable":' + dumps_int_key_map(table)[:-1] + "\n\t}\n}"
 
 
 def loads_delay_offsets(text: str) -> dict[int, int]:

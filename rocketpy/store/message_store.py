@@ -227,6 +227,21 @@ class MessageStore:
         return PutMessageResult(PutMessageStatus.PUT_OK, r.phys_offset, r.wrote_bytes, r.queue_offset,
                                 r.store_timestamp, store_host=msg.store_host)  # fmt: skip
 
+    def put_messages(self, msgs: list[MessageInner]) -> list[PutMessageResult]:
+        """A batch (SEND_BATCH_MESSAGE): appended under one lock, so queue offsets are consecutive.
+
+        Stops at the first message that cannot be stored; the caller reports that status.  Unlike Java the
+        batch may straddle two commit-log files (Java moves the whole batch to the next file).
+        """
+        out: list[PutMessageResult] = []
+        with self.lock:
+            for m in msgs:
+                r = self.put_message(m)
+                out.append(r)
+                if not r.ok:
+                    break
+        return out
+
     def wait_flushed(self, result: PutMessageResult, timeout: float | None = None) -> PutMessageStatus:
         """SYNC_FLUSH acknowledgement: PUT_OK once the record is on disk, FLUSH_DISK_TIMEOUT after the timeout.
 

@@ -37,16 +37,25 @@ def test_read_falls_back_to_bak(tmp_path: Path) -> None:
 
 def test_consumer_offsets_java_shape() -> None:
     text = dumps_consumer_offsets({"TopicTest@g1": {0: 250, 1: 7}, "%RETRY%g1@g1": {0: 0}})
-    assert '"TopicTest@g1":{0:250,1:7}' in text
+    assert '"TopicTest@g1":{0:250,1:7\n\t\t}' in text
     assert loads_consumer_offsets(text) == {"TopicTest@g1": {0: 250, 1: 7}, "%RETRY%g1@g1": {0: 0}}
     # exactly what a Java 4.9.7 broker wrote for an empty table
     assert loads_consumer_offsets('{\n\t"offsetTable":{}\n}') == {}
     assert loads_consumer_offsets('{"offsetTable":{"T@G":{0:12,1:7}}}') == {"T@G": {0: 12, 1: 7}}
 
 
+def test_same_text_as_java_broker_wrote() -> None:
+    """consumerOffset.json written by the Java 4.9.7 broker at shutdown (one group, two queues)."""
+    java = '{\n\t"offsetTable":{\n\t\t"RTopic@g1":{0:2,1:1\n\t\t}\n\t}\n}'
+    assert dumps_consumer_offsets({"RTopic@g1": {0: 2, 1: 1}}) == java
+    assert loads_consumer_offsets(java) == {"RTopic@g1": {0: 2, 1: 1}}
+    assert dumps_consumer_offsets({}) == '{\n\t"offsetTable":{}\n}'  # byte for byte a Java empty file
+    assert dumps_delay_offsets({}) == '{\n\t"offsetTable":{}\n}'
+
+
 def test_delay_offsets_java_shape() -> None:
     text = dumps_delay_offsets({1: 100, 3: 5})
-    assert '"offsetTable":{1:100,3:5}' in text
+    assert '"offsetTable":{1:100,3:5' in text
     assert loads_delay_offsets(text) == {1: 100, 3: 5}
 
 

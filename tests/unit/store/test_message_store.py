@@ -165,3 +165,11 @@ def test_sync_flush_acks_after_flush(store: MessageStore) -> None:
     assert store.commitlog.flushed_where < r.flush_offset
     assert store.wait_flushed(r) is PutMessageStatus.PUT_OK
     assert store.commitlog.flushed_where >= r.flush_offset
+
+
+def test_batch_gets_consecutive_queue_offsets(store: MessageStore) -> None:
+    store.put_message(make_msg(0, queue_id=1))
+    rs = store.put_messages([make_msg(i, queue_id=1) for i in range(1, 6)])
+    assert [r.queue_offset for r in rs] == [1, 2, 3, 4, 5]
+    bad = store.put_messages([make_msg(9, queue_id=1), make_msg(10, topic="x" * 200), make_msg(11, queue_id=1)])
+    assert [r.status for r in bad] == [PutMessageStatus.PUT_OK, PutMessageStatus.MESSAGE_ILLEGAL]
