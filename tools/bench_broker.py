@@ -47,6 +47,7 @@ from tools.bench import report  # noqa: E402
 from tools.bench.procs import BenchSetupError, RssSampler, bench_classpath, port_accepts, require_tool, wait_until  # noqa: E402
 from tools.bench.results import (  # noqa: E402
     TargetResult,
+    combine_rounds,
     parse_consumer_output,
     parse_producer_output,
     render_text,
@@ -90,6 +91,7 @@ class Settings:
     flush: str
     write_doc: bool
     keep: bool
+    rounds: int = 1
 
     @property
     def windows(self) -> int:
@@ -339,6 +341,7 @@ def phase_mixed(ctx: Context, servers: Servers, workdir: Path, result: TargetRes
 
 def run_target(ctx: Context, target: str) -> TargetResult:
     result = TargetResult(target=target)
+    result.notes.append(f"1-min load average when it started: {_loadavg()}")
     workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-bench-{target}-"))
     start = start_java if target == "java" else start_rocketpy
     try:
@@ -371,6 +374,27 @@ def run_target(ctx: Context, target: str) -> TargetResult:
     return result
 
 
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def run_all(ctx: Context) -> list[TargetResult]:
+    """Targets interleaved round by round (so that background load hits both alike), then combined per target.
+    A target whose servers never became ready is not retried in later rounds."""
+    rounds: dict[str, list[TargetResult]] = {t: [] for t in ctx.settings.targets}
+    for n in range(1, ctx.settings.rounds + 1):
+        for target, done in rounds.items():
+            if done and done[-1].ready_s is None:
+                continue
+            if ctx.settings.rounds > 1:
+                _log(f"[{target}] round {n}/{ctx.settings.rounds}")
+            done.append(run_target(ctx, target))
+    return [combine_rounds(r) for r in rounds.values()]
+
+
 def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -382,6 +406,7 @@ def parse_args(argv: list[str]) -> Settings:
     p.add_argument("--threads", type=int, default=64, help="producer send threads (64, the tool's default)")
     p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
     p.add_argument("--flush", default="ASYNC_FLUSH", choices=["ASYNC_FLUSH", "SYNC_FLUSH"], help="flushDiskType")
+    p.add_argument("--rounds", type=int, default=1, help="repeat java/rocketpy alternately, report medians (1)")
     p.add_argument("--write-doc", action="store_true", help="write docs/benchmarks.md with the results")
     p.add_argument("--keep", action="store_true", help="keep the work directories (logs, stores)")
     a = p.parse_args(argv)
@@ -389,9 +414,9 @@ def parse_args(argv: list[str]) -> Settings:
     bad = [t for t in targets if t not in ("java", "rocketpy")]
     if bad or not targets:
         p.error(f"--targets takes java and/or rocketpy, not {a.targets!r}")
-    if a.seconds < 1 or a.size < 1 or a.threads < 1:
-        p.error("--seconds, --size and --threads must be positive")
-    return Settings(a.seconds, a.size, a.threads, targets, a.flush, a.write_doc, a.keep)
+    if min(a.seconds, a.size, a.threads, a.rounds) < 1:
+        p.error("--seconds, --size, --threads and --rounds must be positive")
+    return Settings(a.seconds, a.size, a.threads, targets, a.flush, a.write_doc, a.keep, a.rounds)
 
 
 def main(argv: list[str]) -> int:
@@ -404,7 +429,8 @@ def main(argv: list[str]) -> int:
         _log(f"bench_broker: cannot prepare the Java side: {exc}")
         return 2
     ctx = Context(settings, java, client_cp, server_cp)
-    results = [run_target(ctx, t) for t in settings.targets]
+    machine = report.machine_info(java)  # before the run: its load average says how busy the machine already was
+    results = run_all(ctx)
     print(render_text(results))
     for r in results:
         for line in ([f"ERROR: {r.error.splitlines()[0]}"] if r.error else []) + r.notes:
@@ -416,10 +442,11 @@ def main(argv: list[str]) -> int:
             report.render_doc(
                 results,
                 command.strip(),
-                report.machine_info(java),
+                machine,
                 report.doc_settings(
                     settings.seconds,
                     settings.windows,
+                    settings.rounds,
                     settings.size,
                     settings.threads,
                     settings.flush,

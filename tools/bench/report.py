@@ -30,6 +30,7 @@ def machine_info(java: str) -> dict[str, str]:
     except OSError as exc:
         info["java"] = f"unavailable ({exc})"
     info["python"] = f"{platform.python_implementation()} {platform.python_version()}"
+    info["load average (1, 5, 15 min) before the run"] = " ".join(_read("/proc/loadavg").split()[:3])
     return info
 
 
@@ -43,6 +44,7 @@ def _read(path: str) -> str:
 def doc_settings(
     seconds: int,
     windows: int,
+    rounds: int,
     size: int,
     threads: int,
     flush: str,
@@ -54,6 +56,7 @@ def doc_settings(
     """The run's settings as the document lists them."""
     return {
         "phase length": f"{seconds} s requested, {windows} statistics window(s) of 10 s per phase",
+        "rounds": f"{rounds} (targets alternate; medians of rates, latencies and start times, maxima of peaks)",
         "messages": f"{size}-byte bodies, {threads} producer threads, {queues} queues per topic",
         "flushDiskType": flush,
         "Java server JVM options": " ".join(server_opts),
@@ -115,7 +118,7 @@ def render_doc(
     ]
     problems = [(r.target, line) for r in results for line in ([r.error] if r.error else []) + r.notes]
     if problems:
-        parts += ["Problems during the run:", ""]
+        parts += ["Notes and problems (the machine may be shared: see the load averages):", ""]
         parts += [f"- {target}: {_first_lines(text)}" for target, text in problems]
         parts.append("")
     parts += ["## Machine", "", *(f"- {k}: {v}" for k, v in machine.items()), ""]

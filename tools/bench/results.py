@@ -10,6 +10,7 @@ here is a per-window figure; "Max RT" is the exception: it is the maximum since 
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -178,6 +179,60 @@ class TargetResult:
             "peak RSS, sampled sum (MB)": self.peak_rss_kb / 1024 if self.peak_rss_kb is not None else None,
             "peak RSS, sum of VmHWM (MB)": self.peak_hwm_kb / 1024 if self.peak_hwm_kb is not None else None,
         }
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _combine_send(items: list[SendSummary | None]) -> SendSummary | None:
+    got = [s for s in items if s is not None]
+    if not got:
+        return None
+    return SendSummary(
+        tps=statistics.median(s.tps for s in got),
+        avg_rt_ms=statistics.median(s.avg_rt_ms for s in got),
+        max_rt_ms=max(s.max_rt_ms for s in got),
+        failed=sum(s.failed for s in got),
+        windows=sum(s.windows for s in got),
+    )
+
+
+def _combine_consume(items: list[ConsumeSummary | None]) -> ConsumeSummary | None:
+    got = [s for s in items if s is not None]
+    if not got:
+        return None
+    return ConsumeSummary(
+        tps=statistics.median(s.tps for s in got),
+        avg_b2c_ms=statistics.median(s.avg_b2c_ms for s in got),
+        max_b2c_ms=max(s.max_b2c_ms for s in got),
+        failed=sum(s.failed for s in got),
+        windows=sum(s.windows for s in got),
+    )
+
+
+def _max_or_none(values: list[int | None]) -> int | None:
+    got = [v for v in values if v is not None]
+    return max(got) if got else None
+
+
+def combine_rounds(rounds: list[TargetResult]) -> TargetResult:
+    """One target's rounds as one result: medians of rates, latencies and start times; maxima of the maxima and
+    of peak memory; failures summed; every error and note kept, prefixed with its round when there are several."""
+    if len(rounds) == 1:
+        return rounds[0]
+    errors = [f"round {i}: {r.error}" for i, r in enumerate(rounds, 1) if r.error]
+    return TargetResult(
+        target=rounds[0].target,
+        ready_s=_median([r.ready_s for r in rounds if r.ready_s is not None]),
+        send=_combine_send([r.send for r in rounds]),
+        mixed_send=_combine_send([r.mixed_send for r in rounds]),
+        consume=_combine_consume([r.consume for r in rounds]),
+        peak_rss_kb=_max_or_none([r.peak_rss_kb for r in rounds]),
+        peak_hwm_kb=_max_or_none([r.peak_hwm_kb for r in rounds]),
+        error="\n".join(errors) or None,
+        notes=[f"round {i}: {n}" for i, r in enumerate(rounds, 1) for n in r.notes],
+    )
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

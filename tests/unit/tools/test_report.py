@@ -37,7 +37,15 @@ def test_defaults_and_windows() -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--targets", "kafka"], ["--targets", ""], ["--seconds", "0"], ["--flush", "NEVER"], ["--size", "-1"]]
+    "argv",
+    [
+        ["--targets", "kafka"],
+        ["--targets", ""],
+        ["--seconds", "0"],
+        ["--flush", "NEVER"],
+        ["--size", "-1"],
+        ["--rounds", "0"],
+    ],
 )
 def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:

@@ -8,6 +8,7 @@ from tools.bench.results import (
     ConsumerWindow,
     ProducerWindow,
     TargetResult,
+    combine_rounds,
     parse_consumer_line,
     parse_consumer_output,
     parse_proc_status,
@@ -166,3 +167,38 @@ def test_renderings_carry_every_metric() -> None:
         assert name in text
         assert f"| {name} |" in markdown
     assert markdown.splitlines()[1] == "|---|---:|---:|---:|"
+
+
+def test_rounds_combine_to_medians_maxima_and_sums() -> None:
+    rounds = []
+    for tps, rt, max_rt, failed, ready, rss in [
+        (100, 4.0, 50, 1, 3.0, 500),
+        (300, 2.0, 90, 0, 9.0, 400),
+        (200, 3.0, 70, 2, 4.0, 450),
+    ]:
+        r = TargetResult(target="java", ready_s=ready, peak_rss_kb=rss, peak_hwm_kb=rss + 1, notes=[f"n{tps}"])
+        r.send = summarise_send([ProducerWindow(tps, max_rt, rt, failed, 0)])
+        rounds.append(r)
+    combined = combine_rounds(rounds)
+    assert combined.send is not None
+    assert (combined.send.tps, combined.send.avg_rt_ms, combined.send.max_rt_ms) == (200, 3.0, 90)
+    assert (combined.send.failed, combined.send.windows) == (3, 3)
+    assert combined.ready_s == 4.0
+    assert (combined.peak_rss_kb, combined.peak_hwm_kb) == (500, 501)
+    assert combined.consume is None and combined.error is None
+    assert combined.notes == ["round 1: n100", "round 2: n300", "round 3: n200"]
+
+
+def test_a_failed_round_keeps_its_error_and_the_other_rounds_figures() -> None:
+    ok = TargetResult(target="rocketpy", ready_s=0.5)
+    ok.send = summarise_send([ProducerWindow(1000, 10, 1.0, 0, 0)])
+    failed = TargetResult(target="rocketpy", error="broker crashed")
+    combined = combine_rounds([ok, failed])
+    assert combined.ready_s == 0.5
+    assert combined.send is not None and combined.send.tps == 1000
+    assert combined.error == "round 2: broker crashed"
+
+
+def test_a_single_round_is_returned_as_is() -> None:
+    only = TargetResult(target="java", ready_s=1.0)
+    assert combine_rounds([only]) is only
