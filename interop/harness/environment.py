@@ -78,17 +78,29 @@ class InteropEnv:
         broker_name: str = DEFAULT_BROKER,
         role: str = "broker",
         broker_id: int = 0,
+        conf_extra: dict[str, str] | None = None,
+        jvm_props: list[str] | None = None,
     ) -> Server:
-        """A Java 4.9.7 broker registered with this environment's NameServer; `role` names it in observations."""
+        """A Java 4.9.7 broker registered with this environment's NameServer; `role` names it in observations.
+
+        `conf_extra` adds broker.conf settings; `jvm_props` JVM options (e.g. -Drocketmq.serialize.type=ROCKETMQ).
+        """
         workdir = self.workdir / role
         broker: Server
         if reference_mode() == "docker":
-            if broker_id:
-                raise NotImplementedError("slave brokers are not supported in docker reference mode")
+            if broker_id or conf_extra or jvm_props:
+                raise NotImplementedError("docker reference mode starts default master brokers only")
             broker = docker_reference.start_broker(workdir, self.namesrv.addr, cluster, broker_name)
         else:
             broker = processes.start_java_broker(
-                self.build, workdir, self.namesrv.addr, cluster, broker_name, broker_id=broker_id
+                self.build,
+                workdir,
+                self.namesrv.addr,
+                cluster,
+                broker_name,
+                jvm_props=jvm_props,
+                broker_id=broker_id,
+                conf_extra=conf_extra,
             )
         self.brokers[role] = broker
         self.servers.append(broker)

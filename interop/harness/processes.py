@@ -16,7 +16,7 @@ from pathlib import Path
 from interop.harness.build import REFERENCE_DIR, JavaBuild
 from interop.harness.ports import free_broker_port, free_port
 
-BOOT_TIMEOUT_S = 60.0
+BOOT_TIMEOUT_S = 90.0  # generous: a loaded 2-core machine can take 30 s+ to boot a broker
 NAMESRV_BOOT = "The Name Server boot success"
 BROKER_BOOT = "The broker["
 
@@ -162,14 +162,15 @@ def start_java_broker(
     broker_name: str = "broker-a",
     jvm_props: list[str] | None = None,
     broker_id: int = 0,
+    conf_extra: dict[str, str] | None = None,
 ) -> ServerProcess:
     """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line.
 
     broker_id > 0 starts a SLAVE of the master with the same broker name.
     """
     port = free_broker_port()
-    roles = {"brokerId": str(broker_id), "brokerRole": "SLAVE"} if broker_id else None
-    conf = broker_conf(workdir, port, cluster, broker_name, extra=roles)
+    roles = {"brokerId": str(broker_id), "brokerRole": "SLAVE"} if broker_id else {}
+    conf = broker_conf(workdir, port, cluster, broker_name, extra={**roles, **(conf_extra or {})})
     cmd = [
         build.java,
         *SERVER_JVM_OPTS,

@@ -80,18 +80,21 @@ class JavaBaseline:
         observed: Any,
         scenario: Scenario,
         as_pinned: Callable[[Any], Any] | None = None,
+        with_broker: bool = True,
     ) -> None:
         """Record (Java) or compare (rocketpy) `observed`.
 
         `as_pinned` maps the 4.9.7 reference observations to what the pinned 4.9.8 behaviour is; it must only encode
-        differences documented in the 4.9.8 source (see scenarios.admin_as_4_9_8).
+        differences documented in the 4.9.8 source (see scenarios.admin_as_4_9_8). `with_broker`: whether the
+        on-demand Java environment gets a default broker before `scenario` runs (as the test's fixtures did).
         """
         if env.kind == "java":
             self._cache[name] = observed
             return
         expected = self._cache.get(name)
         if expected is None:
-            with environment(self._build, "java", self._tmp.mktemp(f"baseline-{name}")) as java_env:
+            workdir = self._tmp.mktemp(f"baseline-{name}")
+            with environment(self._build, "java", workdir, with_broker=with_broker) as java_env:
                 expected = self._cache[name] = scenario(java_env)
         if as_pinned is not None:
             expected = as_pinned(expected)

@@ -167,12 +167,14 @@ LIFECYCLE_TOPIC = "InteropLifecycleTopic"
 def broker_lifecycle(env: InteropEnv, serialize_type: str = "JSON") -> dict[str, Any]:
     """Master + slave register, the slave is killed (channel close), the master stops gracefully (UNREGISTER_BROKER).
 
-    `env` must already have its master broker (role "broker"); the slave (role "broker-slave", brokerId 1, same
-    broker name) is started here. Each phase waits for the registration state it expects, then observes the
+    Both brokers are started here and register in the less common ways: the master with compressedRegister=true
+    (REGISTER_BROKER body deflated, header compressed=true), the slave (brokerId 1, same broker name) with
+    ROCKETMQ serialisation. Each phase waits for the registration state it expects, then observes the
     cluster info, the route and the topic list as the NameServer under test serves them.
     """
     ns = env.namesrv.addr
-    env.start_broker(role="broker-slave", broker_id=1)
+    env.start_broker(conf_extra={"compressedRegister": "true"})
+    env.start_broker(role="broker-slave", broker_id=1, jvm_props=["-Drocketmq.serialize.type=ROCKETMQ"])
 
     def phase(name: str, ids: list[int], steps: list[dict[str, Any]]) -> Any:
         wait = {"op": "waitForBrokerIds", "brokerName": DEFAULT_BROKER, "ids": ids, "timeoutMs": 30000}
