@@ -51,6 +51,7 @@ from tools.bench.results import (  # noqa: E402
     parse_consumer_output,
     parse_producer_output,
     render_text,
+    send_failure_reasons,
     summarise_consume,
     summarise_send,
 )
@@ -313,7 +314,10 @@ def phase_send(ctx: Context, servers: Servers, workdir: Path, result: TargetResu
     if result.send is None:
         raise TargetError(f"the benchmark Producer printed no statistics line; its output:\n{producer.text()[-3000:]}")
     if result.send.failed:
-        result.notes.append(f"send phase: {result.send.failed} failed sends (see {producer.log_path})")
+        log = workdir / "clients" / "logs" / "rocketmqlogs" / "rocketmq_client.log"
+        reasons = send_failure_reasons(log.read_text(errors="replace")) if log.exists() else {}
+        why = "; ".join(f"{n} x {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+        result.notes.append(f"send phase: {result.send.failed} failed sends ({why or 'reason not logged'})")
 
 
 def phase_mixed(ctx: Context, servers: Servers, workdir: Path, result: TargetResult) -> None:

@@ -151,6 +151,20 @@ def parse_proc_status(text: str) -> dict[str, int]:
     return result
 
 
+_SEND_EXCEPTION = re.compile(r"\[BENCHMARK_PRODUCER\] Send Exception\s*\n\s*([\w.$]+)(?::[ \t]*([^\n]*))?")
+
+
+def send_failure_reasons(client_log: str) -> dict[str, int]:
+    """Why sends failed, from the client log the benchmark Producer writes ("[BENCHMARK_PRODUCER] Send Exception"
+    then the exception line): exception class and message, numbers replaced by N so that alike reasons add up."""
+    reasons: dict[str, int] = {}
+    for m in _SEND_EXCEPTION.finditer(client_log):
+        message = re.sub(r"\d+", "N", (m[2] or "").split(" BROKER: ")[0].strip())[:120]
+        key = m[1].rsplit(".", 1)[-1] + (f": {message}" if message else "")
+        reasons[key] = reasons.get(key, 0) + 1
+    return reasons
+
+
 @dataclass
 class TargetResult:
     """Everything measured for one target; a metric is None when it could not be measured."""

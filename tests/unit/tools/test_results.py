@@ -17,6 +17,7 @@ from tools.bench.results import (
     ratio,
     render_markdown,
     render_text,
+    send_failure_reasons,
     summarise_consume,
     summarise_send,
     table_rows,
@@ -202,3 +203,25 @@ def test_a_failed_round_keeps_its_error_and_the_other_rounds_figures() -> None:
 def test_a_single_round_is_returned_as_is() -> None:
     only = TargetResult(target="java", ready_s=1.0)
     assert combine_rounds([only]) is only
+
+
+def test_send_failure_reasons_group_alike_broker_refusals() -> None:
+    log = """\
+2026-11-22 03:36:27,510 ERROR RocketmqClient - [BENCHMARK_PRODUCER] Send Exception
+org.apache.rocketmq.client.exception.MQBrokerException: CODE: 2  DESC: [TIMEOUT_CLEAN_QUEUE]broker busy, start flow \
+control for a while, period in queue: 209ms, size of queue: 7 BROKER: 127.0.0.1:22734
+For more information, please visit the url, http://rocketmq.apache.org/docs/faq/
+\tat org.apache.rocketmq.client.impl.MQClientAPIImpl.processSendResponse(MQClientAPIImpl.java:648)
+2026-11-22 03:36:27,511 ERROR RocketmqClient - [BENCHMARK_PRODUCER] Send Exception
+org.apache.rocketmq.client.exception.MQBrokerException: CODE: 2  DESC: [TIMEOUT_CLEAN_QUEUE]broker busy, start flow \
+control for a while, period in queue: 201ms, size of queue: 4 BROKER: 127.0.0.1:22734
+2026-11-22 03:36:28,000 INFO RocketmqClient - something else
+2026-11-22 03:36:29,000 ERROR RocketmqClient - [BENCHMARK_PRODUCER] Send Exception
+org.apache.rocketmq.remoting.exception.RemotingTooMuchRequestException
+"""
+    assert send_failure_reasons(log) == {
+        "MQBrokerException: CODE: N  DESC: [TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, "
+        "period in queue: Nms, size of queue: N": 2,
+        "RemotingTooMuchRequestException": 1,
+    }
+    assert send_failure_reasons("no failures here\n") == {}
