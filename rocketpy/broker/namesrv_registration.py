@@ -6,8 +6,9 @@ out.BrokerOuterAPI. Every NameServer of namesrvAddr ("a:9876;b:9876") is asked c
 registerBrokerTimeoutMills, and the first answer's KVTable (namespace ORDER_TOPIC_CONFIG) sets the topics' order
 flags. The body is the RegisterBrokerBody (version >= V3_0_11 form), zlib-compressed with compressedRegister, and
 bodyCrc32 is its CRC32. The periodic task starts 10 s after start and repeats every
-max(10 s, min(registerNameServerPeriod, 60 s)), as Java schedules it. forceRegister=false (QUERY_DATA_VERSION
-first) is not implemented: rocketpy always registers, which is Java's default.
+max(10 s, min(registerNameServerPeriod, 60 s)), as Java schedules it. With forceRegister=false (Java's default is
+true) a periodic round first asks every NameServer QUERY_DATA_VERSION (322) and registers only when one of them
+answers changed, answers a different DataVersion, or fails (BrokerOuterAPI.needRegister).
 
 When brokerPermission lacks R or W, every topic is reported with the broker's permission (how wipeWritePerm by
 `updateBrokerConfig -k brokerPermission -v 4` takes a broker out of the write path).
@@ -21,11 +22,14 @@ from collections.abc import Callable
 import trio
 
 from rocketpy.broker.config import BrokerSettings
+from rocketpy.protocol.bodies.data_version import DataVersion
 from rocketpy.protocol.bodies.kv import KVTable
 from rocketpy.protocol.bodies.register import RegisterBrokerBody, RegisterBrokerResult, body_crc32
 from rocketpy.protocol.bodies.topic_config import PERM_READ, PERM_WRITE, TopicConfig, TopicConfigSerializeWrapper
 from rocketpy.protocol.codes import RequestCode, ResponseCode
 from rocketpy.protocol.namesrv_headers import (
+    QueryDataVersionRequestHeader,
+    QueryDataVersionResponseHeader,
     RegisterBrokerRequestHeader,
     RegisterBrokerResponseHeader,
     UnRegisterBrokerRequestHeader,
@@ -96,20 +100,23 @@ class NamesrvRegistration:
         while True:
             with trio.move_on_at(deadline):
                 await self._wake.wait()
+            requested = self._wake.is_set()  # a topic changed: register whatever the NameServers hold
             self._wake = trio.Event()
             if trio.current_time() >= deadline:
                 deadline = trio.current_time() + register_period(self.settings)
             try:
-                await self.register_all()
+                await self.register_all(force=requested or self.settings.broker.force_register)
             except Exception:  # a bug here must not stop the keepalive
                 log.exception("registerBrokerAll Exception")
 
     def _timeout(self) -> float:
         return max(self.settings.broker.register_broker_timeout_mills, 1) / 1000
 
-    async def register_all(self) -> list[RegisterBrokerResult]:
-        """registerBrokerAll(checkOrderConfig=true, oneway=false, forceRegister=true)."""
+    async def register_all(self, force: bool = True) -> list[RegisterBrokerResult]:
+        """registerBrokerAll(checkOrderConfig=true, oneway=false, forceRegister)."""
         wrapper = apply_broker_permission(self.build_wrapper(), self.settings.broker.broker_permission)
+        if not force and not await self.need_register(wrapper.data_version):
+            return []
         results = await self._register(wrapper)
         if results and self.on_order_config is not None:
             self.on_order_config(results[0][1])
@@ -167,6 +174,35 @@ class NamesrvRegistration:
             log.info("register broker[%d]to name server %s OK", header.broker_id, addr)
         except Exception as exc:  # one unreachable NameServer must not stop the others
             log.warning("registerBroker Exception, %s: %s", addr, exc)
+
+    async def need_register(self, version: DataVersion) -> bool:
+        """BrokerOuterAPI.needRegister: does any NameServer hold a different DataVersion for this broker?"""
+        client = self._client
+        if client is None:
+            return False
+        b = self.settings.broker
+        header = QueryDataVersionRequestHeader(
+            b.broker_name, self.settings.broker_addr, b.broker_cluster_name, b.broker_id
+        )
+        answers: list[bool] = []
+
+        async def ask(addr: str) -> None:
+            request = RemotingCommand.request(RequestCode.QUERY_DATA_VERSION, header.to_ext(), version.to_json())
+            try:
+                response = await client.invoke(addr, request, self._timeout())
+                if response.code == ResponseCode.SUCCESS:
+                    changed = QueryDataVersionResponseHeader.from_ext(response.ext_fields).changed
+                    if response.body and DataVersion.from_json(bytes(response.body)) != version:
+                        changed = True
+                    answers.append(changed)
+            except Exception as exc:  # an unreachable NameServer counts as changed, as in Java
+                log.error("Query data version from name server %s Exception, %s", addr, exc)
+                answers.append(True)
+
+        async with trio.open_nursery() as nursery:
+            for addr in self.settings.namesrv_addrs():
+                nursery.start_soon(ask, addr)
+        return any(answers)
 
     async def unregister_all(self) -> None:
         """unregisterBrokerAll, with a fresh client: the running one may already be cancelled."""

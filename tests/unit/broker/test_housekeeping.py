@@ -98,7 +98,7 @@ async def test_registration_schedule(autojump_clock: trio.testing.MockClock) -> 
     )
     times: list[float] = []
 
-    async def record() -> list[object]:
+    async def record(force: bool = True) -> list[object]:
         times.append(trio.current_time())
         return []
 

@@ -17,18 +17,33 @@ from rocketpy.protocol.bodies import ClusterInfo, TopicRouteData
 from rocketpy.protocol.codes import RequestCode, ResponseCode
 from rocketpy.remoting.client import RemotingClient
 from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.connection import Handler, RequestContext
 from rocketpy.remoting.server import RemotingServer
 
 from .conftest import FakeConnection, call, heartbeat, make_settings, subscription
 
 
 @pytest.fixture
-async def namesrv(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[str]:
+def received() -> list[int]:
+    """Request codes the NameServer received, in order."""
+    return []
+
+
+@pytest.fixture
+async def namesrv(tmp_path: Path, nursery: trio.Nursery, received: list[int]) -> AsyncIterator[str]:
     settings = NamesrvSettings()
     settings.namesrv.kv_config_path = str(tmp_path / "kvConfig.json")
     settings.namesrv.config_store_path = str(tmp_path / "namesrv.properties")
     controller = NamesrvController(settings)
-    server = RemotingServer(controller.handlers())
+
+    def recording(code: int, handler: Handler) -> Handler:
+        async def record(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand | None:
+            received.append(code)
+            return await handler(ctx, cmd)
+
+        return record
+
+    server = RemotingServer({code: recording(code, h) for code, h in controller.handlers().items()})
     server.on_close(controller.on_connection_closed)
     port = await nursery.start(server.serve, 0, "127.0.0.1")
     yield f"127.0.0.1:{port}"
@@ -127,4 +142,19 @@ async def test_read_only_broker_reports_its_permission_on_every_topic(namesrv: s
         with trio.fail_after(5):
             while (found := await route(client, namesrv, "TBW102")) is None or found.queue_datas[0].perm != 4:
                 await trio.sleep(0.01)
+        broker.cancel_scope.cancel()
+
+
+async def test_without_force_register_only_a_changed_data_version_registers(namesrv: str, received: list[int]) -> None:
+    settings = broker_settings(namesrv)
+    settings.broker.force_register = False
+    controller = BrokerController(settings, config_store=MemoryConfigStore())
+    async with trio.open_nursery() as broker:
+        await broker.start(controller.run)  # the start-up registration is always forced
+        assert received == [RequestCode.REGISTER_BROKER]
+        await controller.registration.register_all(force=False)
+        assert received[1:] == [RequestCode.QUERY_DATA_VERSION]  # same DataVersion: a keepalive, no registration
+        controller.topics.delete_topic_config("BenchmarkTest")  # bumps the DataVersion, asks for nothing
+        await controller.registration.register_all(force=False)
+        assert received[2:] == [RequestCode.QUERY_DATA_VERSION, RequestCode.REGISTER_BROKER]
         broker.cancel_scope.cancel()
