@@ -1,0 +1,302 @@
+"""The broker's traffic counters and the GET_BROKER_RUNTIME_INFO (28) table built from them.
+
+Mirrors store.StoreStatsService (put/get totals, the 10 s / 60 s / 600 s TPS triples, put latency buckets),
+store.stats.BrokerStats (totals recorded at every local midnight) and the part of broker.BrokerStatsManager that
+GET_CONSUME_STATS reads (tpsGroupGetNums: a group's pulled messages per second over the last minute).
+
+Java samples every counter once a second in a thread. Here a `RateCounter` snapshots lazily, on the first use
+after a second has passed, so no background task is needed: a total that did not change in a quiet stretch has
+the same value at both ends of it, and the rate over any window is still exact.
+
+Wiring: one `BrokerStats(clock_ms)` per broker, shared by the send, pull and offsets/stats processors.
+`runtime_info(stats, store, settings)` renders every key of AdminBrokerProcessor.prepareRuntimeInfo +
+DefaultMessageStore.getRuntimeInfo; `mqadmin clusterList` splits putTps/getTransferedTps and the dashboard splits
+getTotalTps, so those are always "a b c" triples of numbers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rocketpy.common.fastjson import java_double
+from rocketpy.protocol.codes import CURRENT_VERSION, VERSION_DESC
+
+if TYPE_CHECKING:
+    from rocketpy.broker.config import BrokerSettings
+    from rocketpy.store.message_store import MessageStore
+
+ClockMs = Callable[[], int]
+TPS_WINDOWS = (10, 60, 600)  # seconds: StoreStatsService.getPutTps(10), (60), (600)
+INT_MAX = 2**31 - 1
+# BrokerConfig defaults the config object does not carry (send/pull/query/endTransaction queue capacities).
+QUEUE_CAPACITY = {"send": 10000, "pull": 100000, "query": 20000, "endTransaction": 100000}
+
+
+class RateCounter:
+    """A growing total and its (time, total) snapshots, at least `interval_ms` apart (CallSnapshot lists)."""
+
+    def __init__(self, clock_ms: ClockMs, interval_ms: int = 1000, max_records: int = 601) -> None:
+        self.clock_ms = clock_ms
+        self.interval_ms = interval_ms
+        self.total = 0
+        self._snapshots: deque[tuple[int, int]] = deque([(clock_ms(), 0)], maxlen=max_records)
+
+    def _snapshot(self, now: int) -> None:
+        if now - self._snapshots[-1][0] >= self.interval_ms:
+            self._snapshots.append((now, self.total))
+
+    def add(self, n: int = 1) -> None:
+        self._snapshot(self.clock_ms())
+        self.total += n
+
+    def tps(self, window_s: int) -> float:
+        """Events per second over the last `window_s` seconds (or since the oldest snapshot, if younger)."""
+        now = self.clock_ms()
+        self._snapshot(now)
+        start = now - window_s * 1000
+        base = self._snapshots[0]
+        for snap in reversed(self._snapshots):
+            if snap[0] <= start:
+                base = snap
+                break
+        elapsed = now - base[0]
+        return 0.0 if elapsed <= 0 else (self.total - base[1]) * 1000.0 / elapsed
+
+    def tps_triple(self) -> str:
+        return " ".join(java_double(self.tps(w)) for w in TPS_WINDOWS)
+
+
+def _latency_buckets() -> list[int]:
+    """StoreStatsService.PUT_MESSAGE_ENTIRE_TIME_BUCKETS: (step, count) pairs, then Long.MAX_VALUE."""
+    bounds, at = [], 0
+    for step, count in ((1, 20), (2, 15), (5, 10), (10, 10), (50, 6), (100, 5), (1000, 9)):
+        for _ in range(count):
+            at += step
+            bounds.append(at)
+    bounds.append(2**63 - 1)
+    return bounds
+
+
+_BUCKETS = _latency_buckets()
+_DISTRIBUTION_DESC = ("[<=0ms]", "[0~10ms]", "[10~50ms]", "[50~100ms]", "[100~200ms]", "[200~500ms]",
+                      "[500ms~1s]", "[1~2s]", "[2~3s]", "[3~4s]", "[4~5s]", "[5~10s]", "[10s~]")  # fmt: skip
+_DISTRIBUTION_BOUNDS = (0, 10, 50, 100, 200, 500, 1000, 2000, 3000, 4000, 5000, 10000)
+
+
+class PutLatency:
+    """Put latencies of the current minute and of the last full one (buckets are swapped every minute)."""
+
+    def __init__(self, clock_ms: ClockMs) -> None:
+        self.clock_ms = clock_ms
+        self.minute_start = clock_ms()
+        self.current = [0] * len(_BUCKETS)
+        self.last = [0] * len(_BUCKETS)
+        self.distribution = [0] * len(_DISTRIBUTION_DESC)
+        self.last_distribution = [0] * len(_DISTRIBUTION_DESC)
+
+    def _rotate(self) -> None:
+        now = self.clock_ms()
+        if now - self.minute_start >= 60_000:
+            self.minute_start = now
+            self.last, self.current = self.current, [0] * len(_BUCKETS)
+            self.last_distribution, self.distribution = self.distribution, [0] * len(_DISTRIBUTION_DESC)
+
+    def add(self, ms: int) -> None:
+        self._rotate()
+        self.current[bisect.bisect_left(_BUCKETS, ms)] += 1
+        index = 0 if ms <= 0 else bisect.bisect_right(_DISTRIBUTION_BOUNDS, ms - 1)
+        self.distribution[min(index, len(_DISTRIBUTION_DESC) - 1)] += 1
+
+    def percentile(self, px: float) -> float:
+        """findPutMessageEntireTimePX over the last full minute, interpolated inside the bucket."""
+        self._rotate()
+        total = sum(self.last)
+        index = int(total * px)
+        passed = 0
+        for i, count in enumerate(self.last):
+            if index <= passed + count:
+                low = _BUCKETS[i - 1] if i else 0
+                return low + (0.0 if count == 0 else (_BUCKETS[i] - low) * (index - passed) / count)
+            passed += count
+        return 0.0
+
+    def distribution_text(self) -> str:
+        self._rotate()
+        return "".join(f"{d}:{n} " for d, n in zip(_DISTRIBUTION_DESC, self.last_distribution, strict=True))
+
+
+def next_morning_ms(now_ms: int) -> int:
+    """UtilAll.computeNextMorningTimeMillis: the next local midnight."""
+    t = time.localtime(now_ms / 1000)
+    return int(time.mktime((t.tm_year, t.tm_mon, t.tm_mday + 1, 0, 0, 0, 0, 0, -1)) * 1000)
+
+
+class BrokerStats:
+    """Every counter the data plane keeps; the processors call the `note_*` methods."""
+
+    def __init__(self, clock_ms: ClockMs) -> None:
+        self.clock_ms = clock_ms
+        self.boot_ms = clock_ms()
+        self.put_times = RateCounter(clock_ms)
+        self.put_size_total = 0
+        self.put_failed_times = 0
+        self.put_entire_time_max = 0
+        self.get_entire_time_max = 0
+        self.latency = PutLatency(clock_ms)
+        self.get_found = RateCounter(clock_ms)
+        self.get_miss = RateCounter(clock_ms)
+        self.get_transferred = RateCounter(clock_ms)
+        self.group_get: dict[str, RateCounter] = {}
+        self.in_flight = {"send": 0, "pull": 0, "query": 0, "endTransaction": 0}
+        self.put_total_yesterday_morning = self.put_total_today_morning = 0
+        self.get_total_yesterday_morning = self.get_total_today_morning = 0
+        self._next_morning = next_morning_ms(self.boot_ms)
+
+    def note_put(self, messages: int, wrote_bytes: int, elapsed_ms: int) -> None:
+        """A successful append of `messages` records (a batch counts each), as CommitLog counts them."""
+        self._roll_day()
+        self.put_times.add(messages)
+        self.put_size_total += wrote_bytes
+        self.put_entire_time_max = max(self.put_entire_time_max, elapsed_ms)
+        self.latency.add(elapsed_ms)
+
+    def note_put_failed(self) -> None:
+        self.put_failed_times += 1
+
+    def note_get(self, group: str, topic: str, found: int, elapsed_ms: int) -> None:
+        """One getMessage call: FOUND with `found` records, or a miss when `found` is 0."""
+        self._roll_day()
+        self.get_entire_time_max = max(self.get_entire_time_max, elapsed_ms)
+        if found:
+            self.get_found.add()
+            self.get_transferred.add(found)
+            key = f"{topic}@{group}"  # BrokerStatsManager GROUP_GET_NUMS key
+            counter = self.group_get.get(key)
+            if counter is None:
+                counter = self.group_get[key] = RateCounter(self.clock_ms, 10_000, 8)
+            counter.add(found)
+        else:
+            self.get_miss.add()
+
+    def tps_group_get_nums(self, group: str, topic: str) -> float:
+        """BrokerStatsManager.tpsGroupGetNums: messages per second over the last minute."""
+        counter = self.group_get.get(f"{topic}@{group}")
+        return 0.0 if counter is None else counter.tps(60)
+
+    def _roll_day(self) -> None:
+        """BrokerStats.record, run by Java at every local midnight."""
+        now = self.clock_ms()
+        while now >= self._next_morning:
+            self.put_total_yesterday_morning = self.put_total_today_morning
+            self.get_total_yesterday_morning = self.get_total_today_morning
+            self.put_total_today_morning = self.put_times.total
+            self.get_total_today_morning = self.get_transferred.total
+            self._next_morning = next_morning_ms(self._next_morning + 1000)
+
+    def runtime_text(self) -> str:
+        """StoreStatsService.getFormatRuntime."""
+        ms = max(0, self.clock_ms() - self.boot_ms)
+        days, ms = divmod(ms, 86_400_000)
+        hours, ms = divmod(ms, 3_600_000)
+        minutes, ms = divmod(ms, 60_000)
+        return f"[ {days:,} days, {hours} hours, {minutes} minutes, {ms // 1000} seconds ]"
+
+    def store_runtime_info(self) -> dict[str, str]:
+        """StoreStatsService.getRuntimeInfo."""
+        self._roll_day()
+        total_times = self.put_times.total or 1
+        get_total = [java_double(self.get_found.tps(w) + self.get_miss.tps(w)) for w in TPS_WINDOWS]
+        return {
+            "bootTimestamp": str(self.boot_ms),
+            "runtime": self.runtime_text(),
+            "putMessageEntireTimeMax": str(self.put_entire_time_max),
+            "putMessageTimesTotal": str(total_times),
+            "putMessageFailedTimes": str(self.put_failed_times),
+            "putMessageSizeTotal": str(self.put_size_total),
+            "putMessageDistributeTime": self.latency.distribution_text(),
+            "putMessageAverageSize": java_double(self.put_size_total / total_times),
+            "dispatchMaxBuffer": "0",
+            "getMessageEntireTimeMax": str(self.get_entire_time_max),
+            "putTps": self.put_times.tps_triple(),
+            "getFoundTps": self.get_found.tps_triple(),
+            "getMissTps": self.get_miss.tps_triple(),
+            "getTotalTps": " ".join(get_total),
+            "getTransferedTps": self.get_transferred.tps_triple(),
+            "putLatency99": f"{self.latency.percentile(0.99):.2f}",
+            "putLatency999": f"{self.latency.percentile(0.999):.2f}",
+        }
+
+
+def disk_used_ratio(path: str) -> float:
+    """UtilAll.getDiskPartitionSpaceUsedPercent: used / (used + usable), rounded up to 1/100; -1 on error."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return -1.0
+    total = st.f_blocks * st.f_frsize
+    if total <= 0:
+        return -1.0
+    used = total - st.f_bfree * st.f_frsize
+    entire = used + st.f_bavail * st.f_frsize
+    if entire <= 0:
+        return -1.0
+    return (used * 100 // entire + (1 if used * 100 % entire else 0)) / 100.0
+
+
+def human_bytes(count: int) -> str:
+    """MixAll.humanReadableByteCount(bytes, false)."""
+    if count < 1024:
+        return f"{count} B"
+    exp = 0
+    value = float(count)
+    while value >= 1024 and exp < 6:
+        value /= 1024
+        exp += 1
+    return f"{count / 1024**exp:.1f} {'KMGTPE'[exp - 1]}iB"
+
+
+def _store_paths(store: MessageStore) -> tuple[str, str, str]:
+    cfg = store.config
+    return str(cfg.store_path_root_dir), str(cfg.commitlog_dir), str(cfg.consume_queue_dir)
+
+
+def runtime_info(stats: BrokerStats, store: MessageStore, settings: BrokerSettings) -> dict[str, str]:
+    """AdminBrokerProcessor.prepareRuntimeInfo over DefaultMessageStore.getRuntimeInfo: every key, as strings."""
+    info = stats.store_runtime_info()
+    root, commitlog, consume_queue = _store_paths(store)
+    ratio = disk_used_ratio(commitlog) if os.path.exists(commitlog) else -1.0
+    info[f"commitLogDiskRatio_{commitlog}"] = java_double(ratio)
+    info["commitLogDiskRatio"] = java_double(ratio)
+    info["consumeQueueDiskRatio"] = java_double(disk_used_ratio(consume_queue))
+    info["commitLogMinOffset"] = str(store.min_phy_offset)
+    info["commitLogMaxOffset"] = str(store.max_phy_offset)
+    info["brokerVersionDesc"] = VERSION_DESC
+    info["brokerVersion"] = str(CURRENT_VERSION)
+    info["msgPutTotalYesterdayMorning"] = str(stats.put_total_yesterday_morning)
+    info["msgPutTotalTodayMorning"] = str(stats.put_total_today_morning)
+    info["msgPutTotalTodayNow"] = str(stats.put_times.total)
+    info["msgGetTotalYesterdayMorning"] = str(stats.get_total_yesterday_morning)
+    info["msgGetTotalTodayMorning"] = str(stats.get_total_today_morning)
+    info["msgGetTotalTodayNow"] = str(stats.get_transferred.total)
+    for pool in ("send", "pull", "query"):
+        info[f"{pool}ThreadPoolQueueSize"] = str(stats.in_flight[pool])
+        info[f"{pool}ThreadPoolQueueCapacity"] = str(QUEUE_CAPACITY[pool])
+        info[f"{pool}ThreadPoolQueueHeadWaitTimeMills"] = "0"
+    info["EndTransactionQueueSize"] = str(stats.in_flight["endTransaction"])
+    info["EndTransactionThreadPoolQueueCapacity"] = str(QUEUE_CAPACITY["endTransaction"])
+    info["dispatchBehindBytes"] = "0"  # dispatch happens inside put_message
+    info["pageCacheLockTimeMills"] = "0"
+    info["earliestMessageTimeStamp"] = str(store.get_earliest_message_time())
+    info["startAcceptSendRequestTimeStamp"] = str(settings.broker.start_accept_send_request_time_stamp)
+    info["remainTransientStoreBufferNumbs"] = str(INT_MAX)  # transientStorePoolEnable=false
+    info["remainHowManyDataToFlush"] = human_bytes(max(0, store.commitlog.dirty_bytes()))
+    if os.path.exists(root):
+        st = os.statvfs(root)
+        total, free = human_bytes(st.f_blocks * st.f_frsize), human_bytes(st.f_bavail * st.f_frsize)
+        info["commitLogDirCapacity"] = f"Total : {total}, Free : {free}."
+    return info
