@@ -280,7 +280,12 @@ class IndexService:
             if f.empty or f.header.end_phy_offset < phy_offset:
                 break
             removed = f.rollback(phy_offset)
-            log.warning("index file %s: %d entries for cut records removed", f.path.name, removed)
+            log.warning(
+                "index file %s: %d entries at or past offset %d removed (re-indexed from the log)",
+                f.path.name,
+                removed,
+                phy_offset,
+            )
             n += removed
         return n
 

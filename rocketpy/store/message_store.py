@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from rocketpy.store.config import (
 from rocketpy.store.consumequeue import ConsumeQueue
 from rocketpy.store.flush import AsyncFlushPolicy, GroupCommit
 from rocketpy.store.format import (
+    INT_MAX,
     MESSAGE_MAGIC,
     PROPERTY_KEYS,
     PROPERTY_TAGS,
@@ -51,6 +53,7 @@ from rocketpy.store.retention import Retention
 
 log = logging.getLogger("rocketpy.store")
 
+_VALID_TOPIC = re.compile(r"[%|a-zA-Z0-9_-]{1,127}")  # Java's TopicValidator charset and length
 _MAGIC = (MESSAGE_MAGIC & 0xFFFFFFFF).to_bytes(4, "big")
 ArrivalListener = Callable[[str, int, int], None]
 
@@ -206,6 +209,9 @@ class MessageStore:
         """Append and dispatch; does not wait for the disk (see ``wait_flushed``)."""
         if self.closed:
             return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is closed")
+        if not _VALID_TOPIC.fullmatch(msg.topic) or not 0 <= msg.queue_id <= INT_MAX:
+            # The topic names a directory under consumequeue/: never let one escape the store root.
+            return PutMessageResult(PutMessageStatus.MESSAGE_ILLEGAL, remark=f"illegal topic or queue id {msg.topic!r}")
         text = msg.properties
         with self.lock:
             try:
@@ -359,7 +365,7 @@ class MessageStore:
 
     def get_min_offset_in_queue(self, topic: str, queue_id: int) -> int:
         cq = self.find_queue(topic, queue_id)
-        return cq.min_offset if cq else -1
+        return cq.min_offset if cq else 0  # Java creates the missing queue, whose min offset is 0
 
     def get_offset_in_queue_by_time(self, topic: str, queue_id: int, timestamp: int) -> int:
         cq = self.find_queue(topic, queue_id)

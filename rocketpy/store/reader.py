@@ -2,8 +2,7 @@
 
 Statuses and next offsets follow Java for a master (``nextOffsetCorrection`` returns the corrected offset):
 
-    queue missing              NO_MATCHED_LOGIC_QUEUE   next 0
-    queue empty (max == 0)     NO_MESSAGE_IN_QUEUE      next 0
+    queue missing or empty     NO_MESSAGE_IN_QUEUE      next 0   (Java creates a missing queue on lookup)
     offset < min               OFFSET_TOO_SMALL         next min
     offset == max              OFFSET_OVERFLOW_ONE      next offset
     offset > max               OFFSET_OVERFLOW_BADLY    next max
@@ -53,8 +52,8 @@ def read_queue(
     record_filter: Callable[[memoryview], bool] | None,
 ) -> GetMessageResult:
     cq = store.find_queue(topic, queue_id)
-    if cq is None:
-        return GetMessageResult(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, 0, 0, 0)
+    if cq is None:  # Java's findConsumeQueue creates an empty queue here, so it answers NO_MESSAGE_IN_QUEUE
+        return GetMessageResult(GetMessageStatus.NO_MESSAGE_IN_QUEUE, 0, 0, 0)
     lo, hi = cq.min_offset, cq.max_offset
     if hi == 0:
         return GetMessageResult(GetMessageStatus.NO_MESSAGE_IN_QUEUE, 0, lo, hi)

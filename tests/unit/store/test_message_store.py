@@ -38,7 +38,9 @@ def test_rolls_commit_log_with_blank_record(store: MessageStore) -> None:
 
 
 def test_get_message_statuses_like_java(store: MessageStore) -> None:
-    assert store.get_message("none", 0, 0, 32).status is GetMessageStatus.NO_MATCHED_LOGIC_QUEUE
+    missing = store.get_message("none", 0, 7, 32)
+    assert (missing.status, missing.next_begin_offset) == (GetMessageStatus.NO_MESSAGE_IN_QUEUE, 0)
+    assert (store.get_min_offset_in_queue("none", 0), store.get_max_offset_in_queue("none", 0)) == (0, 0)
     for i in range(5):
         store.put_message(make_msg(i, queue_id=0))
     g = store.get_message("TopicA", 0, 0, 32)
@@ -121,9 +123,16 @@ def test_query_by_key_and_time_lookups(store: MessageStore) -> None:
     assert store.get_commit_log_offset_in_queue("TopicA", 0, 3) == rs[3].phys_offset
 
 
-def test_illegal_messages_refused(store: MessageStore) -> None:
+def test_illegal_messages_refused(store: MessageStore, store_dir: Path) -> None:
     r = store.put_message(make_msg(0, topic="T" * 128))
     assert r.status is PutMessageStatus.MESSAGE_ILLEGAL
+    for bad in ("../evil", "/abs", "..", "a/b", "sp ace", ""):
+        assert store.put_message(make_msg(0, topic=bad)).status is PutMessageStatus.MESSAGE_ILLEGAL
+    assert store.put_message(make_msg(0, queue_id=-1)).status is PutMessageStatus.MESSAGE_ILLEGAL
+    assert not (store_dir.parent / "evil").exists() and sorted(p.name for p in store_dir.iterdir()) == [
+        "abort",
+        "lock",
+    ]
     big = MessageInner("T", 0, b"", "A\x01" + "x" * 40000, store_host=HOST, born_host=HOST)
     assert store.put_message(big).status is PutMessageStatus.PROPERTIES_SIZE_EXCEEDED
     huge = MessageInner("T", 0, b"x" * 20000, store_host=HOST, born_host=HOST)
