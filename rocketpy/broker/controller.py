@@ -74,6 +74,8 @@ class BrokerController:
         self.clock_ms: Callable[[], int] = clock_ms or wall_clock_ms
         self.config_store: ConfigStore = config_store or FileConfigStore(self.settings.config_dir)
         self.store_view = store_view or StoreView()
+        if self.settings.data_version.timestamp == 0:  # Configuration's new DataVersion(): stamped at creation
+            self.settings.data_version.timestamp = self.clock_ms()
         b = self.settings.broker
         self.topics = TopicConfigManager(
             b, self.clock_ms, on_persist=lambda: self._mark(TOPICS), on_register=self._request_register

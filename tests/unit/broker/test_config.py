@@ -102,7 +102,7 @@ async def test_get_broker_config_renders_properties_and_version(controller: Brok
     assert props["brokerName"] == "broker-a" and props["listenPort"] == "10911"
     assert props["brokerRole"] == "ASYNC_MASTER" and props["autoCreateTopicEnable"] == "true"
     version = orjson.loads((reply.ext_fields or {})["version"])
-    assert set(version) == {"counter", "timestamp"}
+    assert version == {"counter": 0, "timestamp": controller.clock_ms()}
 
 
 async def test_update_broker_config_applies_persists_and_bumps_version(

@@ -17,7 +17,7 @@ from rocketpy.protocol.bodies import ClusterInfo, TopicRouteData
 from rocketpy.protocol.codes import RequestCode, ResponseCode
 from rocketpy.remoting.client import RemotingClient
 from rocketpy.remoting.command import RemotingCommand
-from rocketpy.remoting.connection import Handler, RequestContext
+from rocketpy.remoting.connection import Handler, RequestContext, inline
 from rocketpy.remoting.server import RemotingServer
 
 from .conftest import FakeConnection, call, heartbeat, make_settings, subscription
@@ -158,3 +158,41 @@ async def test_without_force_register_only_a_changed_data_version_registers(name
         await controller.registration.register_all(force=False)
         assert received[2:] == [RequestCode.QUERY_DATA_VERSION, RequestCode.REGISTER_BROKER]
         broker.cancel_scope.cancel()
+
+
+async def test_over_loopback_members_are_notified_and_a_closed_client_leaves(nursery: trio.Nursery) -> None:
+    """Real sockets: NOTIFY_CONSUMER_IDS_CHANGED reaches the client's handler table; closing a client's
+    connection removes it (ClientHousekeepingService.onChannelClose) and the rest of the group is told."""
+    controller = BrokerController(make_settings(), config_store=MemoryConfigStore())
+    server = RemotingServer(controller.handlers())
+    server.on_close(controller.on_connection_closed)
+    port = await nursery.start(server.serve, 0, "127.0.0.1")
+    await nursery.start(controller.run)
+    broker = f"127.0.0.1:{port}"
+    notified: dict[str, list[str]] = {"A": [], "B": []}
+
+    def on_notify(name: str) -> Handler:
+        @inline
+        async def handler(ctx: RequestContext, cmd: RemotingCommand) -> None:
+            notified[name].append((cmd.ext_fields or {}).get("consumerGroup", ""))
+
+        return handler
+
+    async def beat(client: RemotingClient, cid: str) -> None:
+        body = heartbeat(cid, consumers={"CG": [subscription("T")]})
+        reply = await client.invoke(broker, RemotingCommand.request(RequestCode.HEART_BEAT, None, body), timeout=5)
+        assert reply.code == ResponseCode.SUCCESS and reply.version == 409
+
+    async with RemotingClient({RequestCode.NOTIFY_CONSUMER_IDS_CHANGED: on_notify("A")}) as a:
+        await beat(a, "A@1")
+        async with RemotingClient({RequestCode.NOTIFY_CONSUMER_IDS_CHANGED: on_notify("B")}) as b:
+            await beat(b, "B@1")
+            with trio.fail_after(5):
+                while len(notified["A"]) < 2 or not notified["B"]:
+                    await trio.sleep(0.01)
+            assert notified == {"A": ["CG", "CG"], "B": ["CG"]}
+        with trio.fail_after(5):  # B's connection closed: A rebalances
+            while len(notified["A"]) < 3:
+                await trio.sleep(0.01)
+        group = controller.consumers.get("CG")
+        assert group is not None and group.all_client_ids() == ["A@1"]
