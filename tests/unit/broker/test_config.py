@@ -103,6 +103,18 @@ async def test_get_broker_config_renders_properties_and_version(controller: Brok
     assert props["brokerRole"] == "ASYNC_MASTER" and props["autoCreateTopicEnable"] == "true"
     version = orjson.loads((reply.ext_fields or {})["version"])
     assert version == {"counter": 0, "timestamp": controller.clock_ms()}
+    # Keys of all four Java config objects are there, as getBrokerConfig / exportConfigs print them.
+    for key, value in {
+        "commercialEnable": "true",
+        "serverChannelMaxIdleTimeSeconds": "120",
+        "clientWorkerThreads": "4",
+        "useTLS": "false",
+        "haSendHeartbeatInterval": "5000",
+        "checkCRCOnRecover": "true",
+        "brokerIP1": "127.0.0.1",
+    }.items():
+        assert props[key] == value, key
+    assert "dLegerGroup" not in props  # null fields are left out
 
 
 async def test_update_broker_config_applies_persists_and_bumps_version(
