@@ -8,6 +8,7 @@ import org.apache.rocketmq.common.admin.TopicOffset;
 import org.apache.rocketmq.common.admin.TopicStatsTable;
 import org.apache.rocketmq.common.message.*;
 import org.apache.rocketmq.common.protocol.topic.OffsetMovedEvent;
+import org.apache.rocketmq.store.MessageExtBrokerInner;
 
 public class GoldenDataPlane {
     static void out(String name, byte[] data) {
