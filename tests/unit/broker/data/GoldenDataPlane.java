@@ -8,7 +8,6 @@ import org.apache.rocketmq.common.admin.TopicOffset;
 import org.apache.rocketmq.common.admin.TopicStatsTable;
 import org.apache.rocketmq.common.message.*;
 import org.apache.rocketmq.common.protocol.topic.OffsetMovedEvent;
-import org.apache.rocketmq.store.MessageExtBrokerInner;
 
 public class GoldenDataPlane {
     static void out(String name, byte[] data) {
@@ -29,20 +28,20 @@ public class GoldenDataPlane {
     // SendMessageProcessor.asyncSendMessage: parse, CLUSTER, WAIT left out of the stored string.
     static String storedProperties(String clientProps, boolean delayed) {
         Map<String, String> origProps = MessageDecoder.string2messageProperties(clientProps);
-        MessageExtBrokerInner msgInner = new MessageExtBrokerInner();
+        MessageExt msgInner = new MessageExt();  // the broker uses MessageExtBrokerInner: same property map
         msgInner.setTopic("TopicTest");
         msgInner.setQueueId(1);
         MessageAccessor.setProperties(msgInner, origProps);
         MessageAccessor.putProperty(msgInner, MessageConst.PROPERTY_CLUSTER, "DefaultCluster");
         String wait = origProps.remove(MessageConst.PROPERTY_WAIT_STORE_MSG_OK);
-        msgInner.setPropertiesString(MessageDecoder.messageProperties2String(msgInner.getProperties()));
+        String stored = MessageDecoder.messageProperties2String(msgInner.getProperties());
         origProps.put(MessageConst.PROPERTY_WAIT_STORE_MSG_OK, wait);
         if (delayed) {  // CommitLog.asyncPutMessage's delay branch
             MessageAccessor.putProperty(msgInner, MessageConst.PROPERTY_REAL_TOPIC, msgInner.getTopic());
             MessageAccessor.putProperty(msgInner, MessageConst.PROPERTY_REAL_QUEUE_ID, String.valueOf(msgInner.getQueueId()));
-            msgInner.setPropertiesString(MessageDecoder.messageProperties2String(msgInner.getProperties()));
+            stored = MessageDecoder.messageProperties2String(msgInner.getProperties());
         }
-        return msgInner.getPropertiesString();
+        return stored;
     }
 
     public static void main(String[] args) throws Exception {
@@ -98,7 +97,7 @@ public class GoldenDataPlane {
         event.setOffsetRequest(50);
         event.setOffsetNew(12);
         out("offset_moved_event", event.encode());
-        MessageExtBrokerInner moved = new MessageExtBrokerInner();
+        MessageExt moved = new MessageExt();  // generateOffsetMovedEvent's MessageExtBrokerInner
         moved.setTags("G1");
         moved.setDelayTimeLevel(0);
         moved.setKeys("G1");
