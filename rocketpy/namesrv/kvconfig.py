@@ -30,30 +30,35 @@ NAMESPACE_ORDER_TOPIC_CONFIG = "ORDER_TOPIC_CONFIG"  # NamesrvUtil
 class KVConfigManager:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.config_table: dict[str, dict[str, str]] = {}
+        # A value may be None: Java stores the null of a PUT_KV_CONFIG without value, and fastjson leaves it out.
+        self.config_table: dict[str, dict[str, str | None]] = {}
 
     # -- state ----------------------------------------------------------------------------------------------------
 
-    def put(self, namespace: str, key: str, value: str) -> None:
+    def put(self, namespace: str, key: str, value: str | None) -> None:
         table = self.config_table.setdefault(namespace, {})
         previous = table.get(key)
         table[key] = value
         verb = "update" if previous is not None else "create new"
         log.info("putKVConfig %s config item, Namespace: %s Key: %s Value: %s", verb, namespace, key, value)
 
-    def delete(self, namespace: str, key: str) -> None:
-        table = self.config_table.get(namespace)
-        if table is not None:
+    def delete(self, namespace: str | None, key: str | None) -> None:
+        table = self.config_table.get(namespace) if namespace is not None else None
+        if table is not None and key is not None:
             value = table.pop(key, None)
             log.info("deleteKVConfig delete a config item, Namespace: %s Key: %s Value: %s", namespace, key, value)
 
-    def get(self, namespace: str, key: str) -> str | None:
+    def get(self, namespace: str | None, key: str | None) -> str | None:
+        if namespace is None or key is None:
+            return None
         return self.config_table.get(namespace, {}).get(key)
 
-    def get_kv_list_by_namespace(self, namespace: str) -> KVTable | None:
+    def get_kv_list_by_namespace(self, namespace: str | None) -> KVTable | None:
         """The namespace as a KVTable; None when the namespace was never created (an emptied one is {})."""
-        table = self.config_table.get(namespace)
-        return KVTable(dict(table)) if table is not None else None
+        table = self.config_table.get(namespace) if namespace is not None else None
+        if table is None:
+            return None
+        return KVTable({k: v for k, v in table.items() if v is not None})
 
     # -- persistence ----------------------------------------------------------------------------------------------
 
@@ -85,9 +90,9 @@ class KVConfigManager:
         write_file_atomically(self.path, self.to_json())
 
 
-def _parse_table(data: bytes) -> dict[str, dict[str, str]]:
+def _parse_table(data: bytes) -> dict[str, dict[str, str | None]]:
     root = parse_object(data, "kvConfig.json")
-    table: dict[str, dict[str, str]] = {}
+    table: dict[str, dict[str, str | None]] = {}
     for namespace, entries in get_map(root, "configTable").items():
         if not isinstance(entries, Mapping):
             raise BodyError("configTable: expected objects")
@@ -95,7 +100,7 @@ def _parse_table(data: bytes) -> dict[str, dict[str, str]]:
     return table
 
 
-def _string_map(entries: Mapping[Any, Any]) -> dict[str, str]:
+def _string_map(entries: Mapping[Any, Any]) -> dict[str, str | None]:
     return {str_key(k, "configTable"): as_str(v, "configTable") for k, v in entries.items() if v is not None}
 
 

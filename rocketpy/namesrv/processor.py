@@ -18,7 +18,7 @@ from typing import Any
 import trio
 
 from rocketpy.common import properties
-from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings
+from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings, java_key
 from rocketpy.namesrv.kvconfig import NAMESPACE_ORDER_TOPIC_CONFIG, KVConfigManager, write_file_atomically
 from rocketpy.namesrv.route_info import RouteInfo
 from rocketpy.protocol.bodies import BodyError, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper, body_crc32
@@ -43,6 +43,7 @@ from rocketpy.protocol.namesrv_headers import (
     UnRegisterBrokerRequestHeader,
     WipeWritePermOfBrokerRequestHeader,
     WipeWritePermOfBrokerResponseHeader,
+    decode_request,
 )
 from rocketpy.remoting.command import RemotingCommand
 from rocketpy.remoting.connection import Handler, RequestContext, inline
@@ -50,6 +51,7 @@ from rocketpy.remoting.connection import Handler, RequestContext, inline
 log = logging.getLogger("RocketmqNamesrv")
 
 APPLY_TOPIC_TIP = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."  # FAQUrl.suggestTodo
+_NPE = "java.lang.NullPointerException"
 _NULL_BODY_NPE = (  # as the JDK 17 reference reports it
     'java.lang.NullPointerException: Cannot read the array length because "bytes" is null, '
     "java.base/java.lang.String.<init>(String.java:1387)"
@@ -131,45 +133,55 @@ class NamesrvProcessor:
     # -- KV config ------------------------------------------------------------------------------------------------
 
     async def put_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = PutKVConfigRequestHeader.from_ext(request.ext_fields)
-        self.kv.put(header.namespace, header.key, header.value)
+        header = decode_request(PutKVConfigRequestHeader, request.ext_fields)
+        if header.namespace is None or header.key is None:
+            return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, "namespace or key is null")
+        self.kv.put(header.namespace, header.key, header.value)  # a null value is stored, as Java does
         await self._write(self.kv.path, self.kv.to_json)
         return _ok()
 
     @inline
     async def get_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = GetKVConfigRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(GetKVConfigRequestHeader, request.ext_fields)
         value = self.kv.get(header.namespace, header.key)
         if value is not None:
             return _ok(GetKVConfigResponseHeader(value))
-        remark = f"No config item, Namespace: {header.namespace} Key: {header.key}"
+        remark = f"No config item, Namespace: {_j(header.namespace)} Key: {_j(header.key)}"
         return RemotingCommand.response(ResponseCode.QUERY_NOT_FOUND, remark, {})
 
     async def delete_kv_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = DeleteKVConfigRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(DeleteKVConfigRequestHeader, request.ext_fields)
         self.kv.delete(header.namespace, header.key)
         await self._write(self.kv.path, self.kv.to_json)
         return _ok()
 
     @inline
     async def get_kv_list_by_namespace(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = GetKVListByNamespaceRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(GetKVListByNamespaceRequestHeader, request.ext_fields)
         table = self.kv.get_kv_list_by_namespace(header.namespace)
         if table is not None:
             return _ok(body=table.to_json())
-        return RemotingCommand.response(ResponseCode.QUERY_NOT_FOUND, f"No config item, Namespace: {header.namespace}")
+        return RemotingCommand.response(
+            ResponseCode.QUERY_NOT_FOUND, f"No config item, Namespace: {_j(header.namespace)}"
+        )
 
     # -- brokers --------------------------------------------------------------------------------------------------
 
     @inline
     async def register_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         """registerBrokerWithFilterServer (version >= V3_0_11) or the older registerBroker."""
-        header = RegisterBrokerRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(RegisterBrokerRequestHeader, request.ext_fields)
         body = _body(request)
         if header.body_crc32 != 0 and body_crc32(body) != header.body_crc32:
             log.warning("receive registerBroker request,crc32 not match,from %s", _remote(ctx))
             return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, "crc32 not match", {})
         wrapper, filter_servers = self._decode_registration(request.version, body, header.compressed)
+        if header.broker_id is None:  # Java unboxes the null Long here
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, _NPE)
+        for name in ("cluster_name", "broker_addr", "broker_name"):
+            if getattr(header, name) is None:  # Java would register null keys; refused here (documented deviation)
+                raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"the custom field <{java_key(name)}> is null")
+        assert header.cluster_name is not None and header.broker_addr is not None and header.broker_name is not None
         result = self.route_info.register_broker(
             header.cluster_name,
             header.broker_addr,
@@ -203,14 +215,16 @@ class NamesrvProcessor:
 
     @inline
     async def unregister_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = UnRegisterBrokerRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(UnRegisterBrokerRequestHeader, request.ext_fields)
+        if header.broker_id is None:  # Java unboxes the null Long here
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, _NPE)
         self.route_info.unregister_broker(header.cluster_name, header.broker_addr, header.broker_name, header.broker_id)
         return _ok()
 
     @inline
     async def query_data_version(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         """queryBrokerTopicConfig: compare the broker's DataVersion; an unchanged one counts as a keepalive."""
-        header = QueryDataVersionRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(QueryDataVersionRequestHeader, request.ext_fields)
         body = _body(request)
         if body is None:  # Java: new String(null) inside DataVersion.decode
             raise RocketMQError(ResponseCode.SYSTEM_ERROR, _NULL_BODY_NPE)
@@ -228,10 +242,10 @@ class NamesrvProcessor:
 
     @inline
     async def get_route_info_by_topic(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = GetRouteInfoRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(GetRouteInfoRequestHeader, request.ext_fields)
         route = self.route_info.pickup_topic_route_data(header.topic)
         if route is None:
-            remark = f"No topic route info in name server for the topic: {header.topic}{APPLY_TOPIC_TIP}"
+            remark = f"No topic route info in name server for the topic: {_j(header.topic)}{APPLY_TOPIC_TIP}"
             return RemotingCommand.response(ResponseCode.TOPIC_NOT_EXIST, remark)
         cluster_test = self.settings.namesrv.cluster_test
         if cluster_test or self.settings.namesrv.order_message_enable:
@@ -246,14 +260,14 @@ class NamesrvProcessor:
 
     @inline
     async def wipe_write_perm_of_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = WipeWritePermOfBrokerRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(WipeWritePermOfBrokerRequestHeader, request.ext_fields)
         count = self.route_info.wipe_write_perm_of_broker(header.broker_name)
         log.info("wipe write perm of broker[%s], client: %s, %d", header.broker_name, _remote(ctx), count)
         return _ok(WipeWritePermOfBrokerResponseHeader(count))
 
     @inline
     async def add_write_perm_of_broker(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = AddWritePermOfBrokerRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(AddWritePermOfBrokerRequestHeader, request.ext_fields)
         count = self.route_info.add_write_perm_of_broker(header.broker_name)
         log.info("add write perm of broker[%s], client: %s, %d", header.broker_name, _remote(ctx), count)
         return _ok(AddWritePermOfBrokerResponseHeader(count))
@@ -264,13 +278,13 @@ class NamesrvProcessor:
 
     @inline
     async def delete_topic_in_namesrv(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = DeleteTopicFromNamesrvRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(DeleteTopicFromNamesrvRequestHeader, request.ext_fields)
         self.route_info.delete_topic(header.topic, header.cluster_name or None)
         return _ok()
 
     @inline
     async def get_topics_by_cluster(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = GetTopicsByClusterRequestHeader.from_ext(request.ext_fields)
+        header = decode_request(GetTopicsByClusterRequestHeader, request.ext_fields)
         return _ok(body=self.route_info.get_topics_by_cluster(header.cluster).to_json())
 
     def _topic_list(self, query: Callable[[], Any]) -> Callable[[Any, RemotingCommand], Awaitable[RemotingCommand]]:
@@ -306,6 +320,11 @@ class NamesrvProcessor:
     async def get_config(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         content = self.settings.format_properties()
         return _ok(body=content.encode("utf-8") if content else None)
+
+
+def _j(value: object) -> str:
+    """String concatenation as Java does it: null is "null"."""
+    return "null" if value is None else str(value)
 
 
 def _remote(ctx: RequestContext | None) -> str:

@@ -135,25 +135,30 @@ class RouteInfo:
         elif old != queue_data:
             log.info("topic changed, %s OLD: %s NEW: %s", topic, old, queue_data)
 
-    def is_broker_topic_config_changed(self, broker_addr: str, data_version: DataVersion) -> bool:
+    def is_broker_topic_config_changed(self, broker_addr: str | None, data_version: DataVersion) -> bool:
         previous = self.query_broker_topic_config(broker_addr)
         return previous is None or previous != data_version
 
-    def query_broker_topic_config(self, broker_addr: str) -> DataVersion | None:
-        live = self.broker_live_table.get(broker_addr)
+    def query_broker_topic_config(self, broker_addr: str | None) -> DataVersion | None:
+        live = self.broker_live_table.get(broker_addr) if broker_addr is not None else None
         return live.data_version if live is not None else None
 
-    def update_broker_info_update_timestamp(self, broker_addr: str, now: float) -> None:
-        live = self.broker_live_table.get(broker_addr)
+    def update_broker_info_update_timestamp(self, broker_addr: str | None, now: float) -> None:
+        live = self.broker_live_table.get(broker_addr) if broker_addr is not None else None
         if live is not None:
             live.last_update_timestamp = now
 
     # -- removal --------------------------------------------------------------------------------------------------
 
-    def unregister_broker(self, cluster_name: str, broker_addr: str, broker_name: str, broker_id: int) -> None:
-        """RouteInfoManager.unregisterBroker."""
-        self.broker_live_table.pop(broker_addr, None)
-        self.filter_server_table.pop(broker_addr, None)
+    def unregister_broker(
+        self, cluster_name: str | None, broker_addr: str | None, broker_name: str | None, broker_id: int
+    ) -> None:
+        """RouteInfoManager.unregisterBroker; null names (a sloppy request) match nothing, as in Java."""
+        if broker_addr is not None:
+            self.broker_live_table.pop(broker_addr, None)
+            self.filter_server_table.pop(broker_addr, None)
+        if broker_name is None:
+            return
         broker_data = self.broker_addr_table.get(broker_name)
         if broker_data is None:
             return
@@ -161,8 +166,8 @@ class RouteInfo:
         if broker_data.broker_addrs:
             return
         del self.broker_addr_table[broker_name]
-        names = self.cluster_addr_table.get(cluster_name)
-        if names is not None:
+        names = self.cluster_addr_table.get(cluster_name) if cluster_name is not None else None
+        if cluster_name is not None and names is not None:
             names.discard(broker_name)
             if not names:
                 del self.cluster_addr_table[cluster_name]
@@ -228,9 +233,9 @@ class RouteInfo:
 
     # -- queries --------------------------------------------------------------------------------------------------
 
-    def pickup_topic_route_data(self, topic: str) -> TopicRouteData | None:
+    def pickup_topic_route_data(self, topic: str | None) -> TopicRouteData | None:
         """RouteInfoManager.pickupTopicRouteData: None unless both queue data and broker data exist."""
-        queue_map = self.topic_queue_table.get(topic)
+        queue_map = self.topic_queue_table.get(topic) if topic is not None else None
         if queue_map is None:
             return None
         # Java lists queue data in the queue map's HashMap order and broker data in a HashSet's: the same order.
@@ -259,9 +264,9 @@ class RouteInfo:
     def get_all_topic_list(self) -> TopicList:
         return TopicList(set(self.topic_queue_table))
 
-    def get_topics_by_cluster(self, cluster: str) -> TopicList:
-        # Java NPEs on an unknown cluster, logs it and returns the empty list.
-        names = self.cluster_addr_table.get(cluster, set())
+    def get_topics_by_cluster(self, cluster: str | None) -> TopicList:
+        # Java NPEs on an unknown (or null) cluster, logs it and returns the empty list.
+        names = self.cluster_addr_table.get(cluster, set()) if cluster is not None else set()
         return TopicList({topic for topic, queues in self.topic_queue_table.items() if names & queues.keys()})
 
     def get_system_topic_list(self) -> TopicList:
@@ -299,16 +304,18 @@ class RouteInfo:
 
     # -- admin ----------------------------------------------------------------------------------------------------
 
-    def wipe_write_perm_of_broker(self, broker_name: str) -> int:
+    def wipe_write_perm_of_broker(self, broker_name: str | None) -> int:
         """Clear the write bit of every queue data of this broker; the number of topics touched."""
         return self._update_perm(broker_name, lambda perm: perm & ~PERM_WRITE)
 
-    def add_write_perm_of_broker(self, broker_name: str) -> int:
+    def add_write_perm_of_broker(self, broker_name: str | None) -> int:
         """Java sets perm to READ|WRITE outright (dropping other bits); so do we."""
         return self._update_perm(broker_name, lambda _perm: PERM_READ | PERM_WRITE)
 
-    def _update_perm(self, broker_name: str, change: Callable[[int], int]) -> int:
+    def _update_perm(self, broker_name: str | None, change: Callable[[int], int]) -> int:
         count = 0
+        if broker_name is None:
+            return count
         for queues in self.topic_queue_table.values():
             queue_data = queues.get(broker_name)
             if queue_data is not None:
@@ -316,8 +323,10 @@ class RouteInfo:
                 count += 1
         return count
 
-    def delete_topic(self, topic: str, cluster_name: str | None = None) -> None:
+    def delete_topic(self, topic: str | None, cluster_name: str | None = None) -> None:
         """deleteTopic(topic) or deleteTopic(topic, clusterName): the latter drops only that cluster's brokers."""
+        if topic is None:
+            return
         if cluster_name is None:
             self.topic_queue_table.pop(topic, None)
             return

@@ -1,29 +1,52 @@
 """Command headers of the NameServer requests (common.protocol.header.namesrv.* and GetTopicsByClusterRequestHeader).
 
-Field names camel-case to the Java field names. A field without a default is @CFNotNull in Java: a request missing
-it is refused with SYSTEM_ERROR "the custom field <name> is null", as RemotingCommand.decodeCommandCustomHeader
-does. Nullable response fields (haServerAddr, masterAddr, value) are omitted when None, as Java omits nulls; the
-@CFNotNull response fields (wipeTopicCount, addTopicCount, changed) are always present.
+Field names camel-case to the Java field names. Requests are decoded with `decode_request`, which does what
+RemotingCommand.decodeCommandCustomHeader really does in 4.9.7 and 4.9.8: the @CFNotNull check throws inside a
+per-field try/catch that only logs, so a missing or unparsable field is simply left null (or at its primitive
+default) and the processor carries on with it; with no extFields at all nothing is decoded. Request fields are
+therefore Optional here, and each handler deals with None as Java deals with null. Nullable response fields
+(haServerAddr, masterAddr, value) are omitted when None, as Java omits nulls; the @CFNotNull response fields
+(wipeTopicCount, addTopicCount, changed) are always present.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from rocketpy.protocol.header import Header
+
+log = logging.getLogger("RocketmqRemoting")
+H = TypeVar("H", bound=Header)
+
+
+def decode_request(cls: type[H], ext: Mapping[str, str] | None) -> H:
+    """decodeCommandCustomHeader as Java behaves: missing or unparsable fields keep their default, never an error."""
+    kwargs: dict[str, Any] = {}
+    for codec in cls._codecs():
+        raw = None if ext is None else ext.get(codec.key)
+        if raw is None:
+            continue
+        try:
+            kwargs[codec.attr] = codec.parse(raw)
+        except ValueError as exc:
+            log.error("Failed field [%s] decoding: %s", codec.key, exc)
+    return cls(**kwargs)
 
 
 @dataclass(slots=True)
 class PutKVConfigRequestHeader(Header):
-    namespace: str
-    key: str
-    value: str
+    namespace: str | None = None
+    key: str | None = None
+    value: str | None = None
 
 
 @dataclass(slots=True)
 class GetKVConfigRequestHeader(Header):
-    namespace: str
-    key: str
+    namespace: str | None = None
+    key: str | None = None
 
 
 @dataclass(slots=True)
@@ -33,22 +56,22 @@ class GetKVConfigResponseHeader(Header):
 
 @dataclass(slots=True)
 class DeleteKVConfigRequestHeader(Header):
-    namespace: str
-    key: str
+    namespace: str | None = None
+    key: str | None = None
 
 
 @dataclass(slots=True)
 class GetKVListByNamespaceRequestHeader(Header):
-    namespace: str
+    namespace: str | None = None
 
 
 @dataclass(slots=True)
 class RegisterBrokerRequestHeader(Header):
-    broker_name: str
-    broker_addr: str
-    cluster_name: str
-    ha_server_addr: str
-    broker_id: int
+    broker_name: str | None = None
+    broker_addr: str | None = None
+    cluster_name: str | None = None
+    ha_server_addr: str | None = None
+    broker_id: int | None = None
     compressed: bool = False
     body_crc32: int = 0
 
@@ -61,21 +84,21 @@ class RegisterBrokerResponseHeader(Header):
 
 @dataclass(slots=True)
 class UnRegisterBrokerRequestHeader(Header):
-    broker_name: str
-    broker_addr: str
-    cluster_name: str
-    broker_id: int
+    broker_name: str | None = None
+    broker_addr: str | None = None
+    cluster_name: str | None = None
+    broker_id: int | None = None
 
 
 @dataclass(slots=True)
 class GetRouteInfoRequestHeader(Header):
-    topic: str
+    topic: str | None = None
     accept_standard_json_only: bool | None = None
 
 
 @dataclass(slots=True)
 class WipeWritePermOfBrokerRequestHeader(Header):
-    broker_name: str
+    broker_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -85,7 +108,7 @@ class WipeWritePermOfBrokerResponseHeader(Header):
 
 @dataclass(slots=True)
 class AddWritePermOfBrokerRequestHeader(Header):
-    broker_name: str
+    broker_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -95,21 +118,21 @@ class AddWritePermOfBrokerResponseHeader(Header):
 
 @dataclass(slots=True)
 class DeleteTopicFromNamesrvRequestHeader(Header):
-    topic: str
+    topic: str | None = None
     cluster_name: str | None = None
 
 
 @dataclass(slots=True)
 class GetTopicsByClusterRequestHeader(Header):
-    cluster: str
+    cluster: str | None = None
 
 
 @dataclass(slots=True)
 class QueryDataVersionRequestHeader(Header):
-    broker_name: str
-    broker_addr: str
-    cluster_name: str
-    broker_id: int
+    broker_name: str | None = None
+    broker_addr: str | None = None
+    cluster_name: str | None = None
+    broker_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -121,5 +144,5 @@ class QueryDataVersionResponseHeader(Header):
 class RegisterOrderTopicRequestHeader(Header):
     """Defined in Java (REGISTER_ORDER_TOPIC) but handled by no 4.9.8 processor; kept for completeness."""
 
-    topic: str
-    order_topic_string: str
+    topic: str | None = None
+    order_topic_string: str | None = None

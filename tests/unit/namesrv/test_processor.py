@@ -64,9 +64,36 @@ async def test_unknown_topic_is_topic_not_exist_with_javas_remark(controller: Na
     )
 
 
-async def test_missing_header_field_is_system_error(controller: NamesrvController) -> None:
-    response = await call(controller, RequestCode.GET_ROUTEINFO_BY_TOPIC, {})
-    assert (response.code, response.remark) == (ResponseCode.SYSTEM_ERROR, "the custom field <topic> is null")
+async def test_missing_header_fields_are_null_as_java_decodes_them(controller: NamesrvController) -> None:
+    # decodeCommandCustomHeader logs a missing @CFNotNull field and leaves it null (observed on the reference too).
+    tip = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
+    for ext in ({}, None, {"other": "x"}):
+        response = await call(controller, RequestCode.GET_ROUTEINFO_BY_TOPIC, ext)
+        assert (response.code, response.remark) == (17, "No topic route info in name server for the topic: null" + tip)
+    missing = await call(controller, RequestCode.GET_KV_CONFIG, {"namespace": "ns"})
+    assert (missing.code, missing.remark) == (22, "No config item, Namespace: ns Key: null")
+    listed = await call(controller, RequestCode.GET_KVLIST_BY_NAMESPACE, {})
+    assert (listed.code, listed.remark) == (22, "No config item, Namespace: null")
+    by_cluster = await call(controller, RequestCode.GET_TOPICS_BY_CLUSTER, {})
+    assert (by_cluster.code, by_cluster.body) == (0, b'{"topicList":[]}')
+    wipe = await call(controller, RequestCode.WIPE_WRITE_PERM_OF_BROKER, {})
+    assert (wipe.code, wipe.ext_fields) == (0, {"wipeTopicCount": "0"})
+    assert (await call(controller, RequestCode.DELETE_TOPIC_IN_NAMESRV, {})).code == 0
+    no_key = await call(controller, RequestCode.PUT_KV_CONFIG, {"namespace": "ns"})
+    assert (no_key.code, no_key.remark) == (1, "namespace or key is null")
+
+
+async def test_registration_without_broker_id_is_an_npe(controller: NamesrvController) -> None:
+    ext, body = register_request(topics=(topic("T"),))
+    del ext["brokerId"]
+    response = await call(controller, RequestCode.REGISTER_BROKER, ext, body)
+    assert (response.code, response.remark) == (1, "java.lang.NullPointerException")
+    assert (await route(controller, "T"))[0] == ResponseCode.TOPIC_NOT_EXIST
+    ext["brokerId"] = "0"
+    del ext["brokerName"]  # Java would register a broker named null; refused here
+    assert (await call(controller, RequestCode.REGISTER_BROKER, ext, body)).code == 1
+    unregister = await call(controller, RequestCode.UNREGISTER_BROKER, {"brokerName": "b"})
+    assert unregister.code == 1
 
 
 async def test_crc_mismatch_refused_and_zero_crc_skips_the_check(controller: NamesrvController) -> None:
@@ -159,9 +186,14 @@ async def test_kv_commands_and_persistence(controller: NamesrvController, tmp_pa
     assert json.loads((tmp_path / "namesrv" / "kvConfig.json").read_bytes()) == {"configTable": {"ns": {}}}
 
 
-async def test_put_kv_requires_every_field(controller: NamesrvController) -> None:
-    response = await call(controller, RequestCode.PUT_KV_CONFIG, {"namespace": "ns", "key": "k"})
-    assert (response.code, response.remark) == (1, "the custom field <value> is null")
+async def test_put_kv_without_value_stores_null_like_java(controller: NamesrvController, tmp_path: Path) -> None:
+    ns = {"namespace": "ns"}
+    assert (await call(controller, RequestCode.PUT_KV_CONFIG, {**ns, "key": "k"})).code == 0
+    got = await call(controller, RequestCode.GET_KV_CONFIG, {**ns, "key": "k"})
+    assert (got.code, got.remark) == (22, "No config item, Namespace: ns Key: k")
+    listed = await call(controller, RequestCode.GET_KVLIST_BY_NAMESPACE, ns)
+    assert (listed.code, listed.body) == (0, b'{"table":{}}')
+    assert json.loads((tmp_path / "namesrv" / "kvConfig.json").read_bytes()) == {"configTable": {"ns": {}}}
 
 
 async def test_unregister(controller: NamesrvController) -> None:
