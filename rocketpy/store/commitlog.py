@@ -62,7 +62,7 @@ class AppendError(ValueError):
         self.properties = properties
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AppendResult:
     phys_offset: int
     wrote_bytes: int
@@ -99,41 +99,41 @@ def encode_into(
     """Write one record at ``pos``; returns its size.  ``parts`` = pre-encoded (topic, properties)."""
     topic_b, props_b = parts if parts is not None else (msg.topic.encode(), msg.properties.encode())
     sys_flag = effective_sys_flag(msg)
-    hdr = HEADERS[header_index(sys_flag)]
+    return _encode(buf, pos, msg, queue_offset, phys_offset, store_timestamp, topic_b, props_b, sys_flag,
+                   java_crc32(msg.body))  # fmt: skip
+
+
+def _encode(
+    buf: memoryview | bytearray,
+    pos: int,
+    msg: MessageInner,
+    queue_offset: int,
+    phys_offset: int,
+    store_timestamp: int,
+    topic_b: bytes,
+    props_b: bytes,
+    sys_flag: int,
+    crc: int,
+) -> int:
+    hdr = HEADERS[(sys_flag >> 4) & 3]
     body = msg.body
-    total = hdr.size + len(body) + 3 + len(topic_b) + len(props_b)
+    nb, nt, np_ = len(body), len(topic_b), len(props_b)
+    total = hdr.size + nb + 3 + nt + np_
     # TOTALSIZE and MAGICCODE are written last: a process killed mid-copy leaves no magic, never half a record
     # that looks whole (the properties are not covered by the CRC).
-    hdr.pack_into(
-        buf,
-        pos,
-        0,
-        0,
-        java_crc32(body),
-        msg.queue_id,
-        msg.flag,
-        queue_offset,
-        phys_offset,
-        sys_flag,
-        msg.born_timestamp,
-        msg.born_host.ip,
-        msg.born_host.port,
-        store_timestamp,
-        msg.store_host.ip,
-        msg.store_host.port,
-        msg.reconsume_times,
-        msg.prepared_tx_offset,
-        len(body),
-    )
+    born, store = msg.born_host, msg.store_host
+    hdr.pack_into(buf, pos, 0, 0, crc, msg.queue_id, msg.flag, queue_offset, phys_offset, sys_flag,
+                  msg.born_timestamp, born.ip, born.port, store_timestamp, store.ip, store.port,
+                  msg.reconsume_times, msg.prepared_tx_offset, nb)  # fmt: skip
     p = pos + hdr.size
-    buf[p : p + len(body)] = body
-    p += len(body)
-    buf[p] = len(topic_b)
-    buf[p + 1 : p + 1 + len(topic_b)] = topic_b
-    p += 1 + len(topic_b)
-    buf[p] = (len(props_b) >> 8) & 0xFF
-    buf[p + 1] = len(props_b) & 0xFF
-    buf[p + 2 : p + 2 + len(props_b)] = props_b
+    buf[p : p + nb] = body
+    p += nb
+    buf[p] = nt
+    buf[p + 1 : p + 1 + nt] = topic_b
+    p += 1 + nt
+    buf[p] = np_ >> 8
+    buf[p + 1] = np_ & 0xFF
+    buf[p + 2 : p + 2 + np_] = props_b
     _TOTAL_AND_MAGIC.pack_into(buf, pos, total, MESSAGE_MAGIC)
     return total
 
@@ -184,14 +184,15 @@ class CommitLog:
         total = HEADERS[header_index(sys_flag)].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
         if total > self.max_message_size or total + END_FILE_MIN_BLANK_LENGTH > self.file_size:
             raise AppendError(f"message is {total} bytes, more than maxMessageSize {self.max_message_size}")
+        crc = java_crc32(msg.body)  # outside the lock
+        key = (msg.topic, msg.queue_id)
+        dispatch = is_dispatched_to_queue(sys_flag)
         with self.lock:
             f = self._file_with_room(total)
-            key = (msg.topic, msg.queue_id)
-            dispatch = is_dispatched_to_queue(sys_flag)
             queue_offset = self.queue_offsets.get(key, 0) if dispatch else 0
             store_ts = int(time.time() * 1000) if now_ms is None else now_ms
             phys = f.file_from + f.wrote
-            encode_into(f.view, f.wrote, msg, queue_offset, phys, store_ts, (topic_b, props_b))
+            _encode(f.view, f.wrote, msg, queue_offset, phys, store_ts, topic_b, props_b, sys_flag, crc)
             f.wrote += total
             if dispatch:
                 self.queue_offsets[key] = queue_offset + 1

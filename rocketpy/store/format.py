@@ -228,7 +228,7 @@ class RecordError(Enum):
     BAD_TEXT = "topic or properties are not UTF-8"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DispatchInfo:
     """What dispatch needs from one record (``DispatchRequest``)."""
 

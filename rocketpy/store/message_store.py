@@ -420,10 +420,15 @@ class MessageStore:
             return None
 
     def query_message(self, topic: str, key: str, max_num: int, begin: int, end: int) -> QueryMessageResult:
-        """``queryMessage``: index lookup, newest first, capped at ``maxMsgsNumBatch``."""
+        """``queryMessage``: the newest ``min(max_num, maxMsgsNumBatch)`` matches, returned in log order.
+
+        Like Java, the last-update fields are 0 when nothing matched.
+        """
         with self.lock:
             offsets, ts, phy = self.index.query(topic, key, min(max_num, self.config.max_msgs_num_batch), begin, end)
-            bufs = [b for b in (self.select_one_message_by_offset(o) for o in offsets) if b is not None]
+            if not offsets:
+                return QueryMessageResult([], 0, 0)
+            bufs = [b for b in (self.select_one_message_by_offset(o) for o in sorted(offsets)) if b is not None]
         return QueryMessageResult(bufs, ts, phy)
 
     @property

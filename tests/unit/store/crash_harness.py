@@ -40,12 +40,12 @@ def run_writer_once(root: Path, mode: str, first: int, threads: int, rng: random
     proc.send_signal(signal.SIGKILL)
     rest, err = proc.communicate()
     assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
-    lines = (first_line + rest).decode().split("\n")
+    lines = (first_line + rest).decode().split("\n")[:-1]  # text after the last newline is no complete ack
     acked = []
     for line in lines:
-        if line:  # the last line may be cut mid-write; it is then not a complete ack
-            q, ident = line.split()
-            acked.append((int(q), int(ident)))
+        parts = line.split()
+        assert len(parts) == 2, f"unexpected writer output {line!r}"
+        acked.append((int(parts[0]), int(parts[1])))
     return acked
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from rocketpy.store.format import decode_record
+from rocketpy.store.format import decode_message_id, decode_record
 from rocketpy.store.mapped_file import StoreError
 from rocketpy.store.message_store import MessageStore
 from rocketpy.store.recovery import RecoveryReport
@@ -247,6 +247,7 @@ def test_deleted_queues_index_or_checkpoint_are_rebuilt(tmp_path: Path, victim: 
             found = s.query_message("TopicA", f"key{i}", 4, 0, 2**62).buffers
             m = decode_record(found[0])
             assert m.property_map["UNIQ_KEY"] == f"UNIQ{i:08d}"
-            assert s.look_message_by_offset(m.phys_offset) == m
+            host, offset = decode_message_id(m.msg_id)  # reachable by its offset message id
+            assert s.look_message_by_offset(offset) == m and host == m.store_host
     finally:
         s.close()
