@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     namesrv = sub.add_parser("namesrv", help="run a NameServer", epilog="Other options: --KEY=VALUE (Java keys)")
     namesrv.add_argument("-c", dest="config_file", help="a Java-format namesrv properties file")
+    broker = sub.add_parser("broker", help="run a Broker", epilog="Other options: --KEY=VALUE (Java keys)")
+    broker.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
+    broker.add_argument("-n", dest="namesrv_addr", help="NameServer addresses, e.g. 127.0.0.1:9876;10.0.0.2:9876")
     serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
     serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     serve.add_argument("--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876)")
@@ -117,19 +120,56 @@ def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str]) -> int:
-    from rocketpy.namesrv.config import load_settings
+def _broker_boot_line(broker: Any) -> str:
+    settings = broker.settings
+    return (
+        f"The broker[{settings.broker.broker_name}, {settings.broker_addr}] boot success. "
+        f"serializeType=JSON and name server is {settings.broker.namesrv_addr}"
+    )
 
-    settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
+
+def _load_broker_settings(config_file: str | None, overrides: dict[str, str]) -> Any:
+    from rocketpy.broker.config import load_settings
+
+    return load_settings(config_file, overrides)
+
+
+def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+    from rocketpy.broker.startup import run_broker
+
+    if args.namesrv_addr:
+        overrides = {**overrides, "namesrvAddr": args.namesrv_addr}
+    settings = _load_broker_settings(args.config_file, overrides)
 
     async def main() -> None:
         async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
             async with trio.open_nursery() as nursery:
-                await nursery.start(_namesrv_service, settings)
+                broker = await nursery.start(run_broker, settings)
+                _boot_line(_broker_boot_line(broker))
+                task_status.started()
+
+        await _run_until_signal(service)
+
+    trio.run(main)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+    """NameServer and Broker in one process; the broker registers with the embedded NameServer."""
+    from rocketpy.broker.startup import run_broker
+    from rocketpy.namesrv.config import load_settings
+
+    namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
+    overrides = {"namesrvAddr": f"127.0.0.1:{args.namesrv_port}", "brokerIP1": "127.0.0.1", **overrides}
+    broker_settings = _load_broker_settings(args.config_file, overrides)
+
+    async def main() -> None:
+        async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(_namesrv_service, namesrv_settings)
                 _boot_line("The Name Server boot success. serializeType=JSON")
-                logging.getLogger("rocketpy").warning(
-                    "the embedded Broker is not available yet: this process runs the NameServer only"
-                )
+                broker = await nursery.start(run_broker, broker_settings)
+                _boot_line(_broker_boot_line(broker))
                 task_status.started()
 
         await _run_until_signal(service)
@@ -146,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = split_overrides(extra)
         if args.command == "namesrv":
             return _cmd_namesrv(args, overrides)
+        if args.command == "broker":
+            return _cmd_broker(args, overrides)
         if args.command == "serve":
             return _cmd_serve(args, overrides)
     except UsageError as exc:
