@@ -137,12 +137,14 @@ def _await_ready(server: ServerProcess, markers: list[str], ports: list[int]) ->
         text = server.output(limit=1 << 20)
         return all(m in text for m in markers) and all(port_accepts(p) for p in ports)
 
+    t0 = time.monotonic()
     if not wait_until(ready, READY_TIMEOUT_S, alive=lambda: server.proc.poll() is None):
-        state = f"exited with code {server.proc.returncode}" if server.proc.poll() is not None else "still running"
+        code = server.proc.poll()
+        state = f"exited with code {code}" if code is not None else "still running"
         missing = [m for m in markers if m not in server.output(limit=1 << 20)]
         closed = [p for p in ports if not port_accepts(p)]
         raise TargetError(
-            f"{server.name} not ready after {READY_TIMEOUT_S:.0f}s ({state}); boot lines missing: {missing}, "
+            f"{server.name} not ready ({state} after {time.monotonic() - t0:.1f}s); boot lines missing: {missing}, "
             f"ports not accepting: {closed}; last output:\n{server.output(3000)}"
         )
 

@@ -30,8 +30,29 @@ def machine_info(java: str) -> dict[str, str]:
     except OSError as exc:
         info["java"] = f"unavailable ({exc})"
     info["python"] = f"{platform.python_implementation()} {platform.python_version()}"
+    info["rocketpy revision"] = _revision()
     info["load average (1, 5, 15 min) before the run"] = " ".join(_read("/proc/loadavg").split()[:3])
     return info
+
+
+def _revision() -> str:
+    """HEAD of the checkout the tool runs from, and whether uncommitted changes to rocketpy/ were measured too."""
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=30, check=False
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "rocketpy"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+    return f"{head or '?'}{' plus uncommitted changes under rocketpy/' if dirty else ''}"
 
 
 def _read(path: str) -> str:
