@@ -51,21 +51,22 @@ class RateCounter:
             self._snapshots.append((now, self.total))
 
     def add(self, n: int = 1) -> None:
-        self._snapshot(self.clock_ms())
         self.total += n
+        self._snapshot(self.clock_ms())
 
     def tps(self, window_s: int) -> float:
-        """Events per second over the last `window_s` seconds (or since the oldest snapshot, if younger)."""
-        now = self.clock_ms()
-        self._snapshot(now)
-        start = now - window_s * 1000
-        base = self._snapshots[0]
+        """CallSnapshot.getTPS between the newest snapshot and the newest one `window_s` seconds older (the
+        oldest, while the counter is younger than the window)."""
+        self._snapshot(self.clock_ms())
+        end = self._snapshots[-1]
+        start = end[0] - window_s * 1000
+        begin = self._snapshots[0]
         for snap in reversed(self._snapshots):
             if snap[0] <= start:
-                base = snap
+                begin = snap
                 break
-        elapsed = now - base[0]
-        return 0.0 if elapsed <= 0 else (self.total - base[1]) * 1000.0 / elapsed
+        elapsed = end[0] - begin[0]
+        return 0.0 if elapsed <= 0 else (end[1] - begin[1]) * 1000.0 / elapsed
 
     def tps_triple(self) -> str:
         return " ".join(java_double(self.tps(w)) for w in TPS_WINDOWS)
