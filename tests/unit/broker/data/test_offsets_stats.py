@@ -15,17 +15,55 @@ from tests.unit.broker.data.conftest import DataPlane
 from tests.unit.broker.data.golden_data_plane import golden
 
 # every key PROTOCOL.md §2b lists, plus what the store part of Java's table holds
-RUNTIME_KEYS = """brokerVersionDesc brokerVersion msgPutTotalYesterdayMorning msgPutTotalTodayMorning
-msgPutTotalTodayNow msgGetTotalYesterdayMorning msgGetTotalTodayMorning msgGetTotalTodayNow sendThreadPoolQueueSize
-sendThreadPoolQueueCapacity pullThreadPoolQueueSize pullThreadPoolQueueCapacity queryThreadPoolQueueSize
-queryThreadPoolQueueCapacity sendThreadPoolQueueHeadWaitTimeMills pullThreadPoolQueueHeadWaitTimeMills
-queryThreadPoolQueueHeadWaitTimeMills EndTransactionQueueSize EndTransactionThreadPoolQueueCapacity
-dispatchBehindBytes pageCacheLockTimeMills earliestMessageTimeStamp startAcceptSendRequestTimeStamp
-remainTransientStoreBufferNumbs remainHowManyDataToFlush commitLogDirCapacity commitLogDiskRatio consumeQueueDiskRatio
-commitLogMinOffset commitLogMaxOffset bootTimestamp runtime putMessageEntireTimeMax putMessageTimesTotal
-putMessageFailedTimes putMessageSizeTotal putMessageDistributeTime putMessageAverageSize dispatchMaxBuffer
-getMessageEntireTimeMax putTps getFoundTps getMissTps getTotalTps getTransferedTps putLatency99
-putLatency999""".split()
+RUNTIME_KEYS = [
+    "brokerVersionDesc",
+    "brokerVersion",
+    "msgPutTotalYesterdayMorning",
+    "msgPutTotalTodayMorning",
+    "msgPutTotalTodayNow",
+    "msgGetTotalYesterdayMorning",
+    "msgGetTotalTodayMorning",
+    "msgGetTotalTodayNow",
+    "sendThreadPoolQueueSize",
+    "sendThreadPoolQueueCapacity",
+    "pullThreadPoolQueueSize",
+    "pullThreadPoolQueueCapacity",
+    "queryThreadPoolQueueSize",
+    "queryThreadPoolQueueCapacity",
+    "sendThreadPoolQueueHeadWaitTimeMills",
+    "pullThreadPoolQueueHeadWaitTimeMills",
+    "queryThreadPoolQueueHeadWaitTimeMills",
+    "EndTransactionQueueSize",
+    "EndTransactionThreadPoolQueueCapacity",
+    "dispatchBehindBytes",
+    "pageCacheLockTimeMills",
+    "earliestMessageTimeStamp",
+    "startAcceptSendRequestTimeStamp",
+    "remainTransientStoreBufferNumbs",
+    "remainHowManyDataToFlush",
+    "commitLogDirCapacity",
+    "commitLogDiskRatio",
+    "consumeQueueDiskRatio",
+    "commitLogMinOffset",
+    "commitLogMaxOffset",
+    "bootTimestamp",
+    "runtime",
+    "putMessageEntireTimeMax",
+    "putMessageTimesTotal",
+    "putMessageFailedTimes",
+    "putMessageSizeTotal",
+    "putMessageDistributeTime",
+    "putMessageAverageSize",
+    "dispatchMaxBuffer",
+    "getMessageEntireTimeMax",
+    "putTps",
+    "getFoundTps",
+    "getMissTps",
+    "getTotalTps",
+    "getTransferedTps",
+    "putLatency99",
+    "putLatency999",
+]
 
 
 def q(topic: str, queue_id: int) -> dict[str, str]:
