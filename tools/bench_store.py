@@ -7,7 +7,7 @@ Not a test.  Usage::
 For each body size it reports:
   * ASYNC_FLUSH appends/s and MB/s (single caller; the background flusher runs as in production);
   * SYNC_FLUSH appends/s with ``--threads`` callers each waiting for its own flush (group commit), and the
-    number of msyncs/s those appends needed;
+    number of fsyncs/s those appends needed;
   * pull throughput: ``get_message`` batches of 32 from the consume queue, records/s and MB/s;
   * for comparison, the raw cost of encoding a record into a preallocated buffer vs ``os.pwrite`` per record.
 """
@@ -139,7 +139,7 @@ def main() -> None:
     args = ap.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="bench-store-"))
     print(f"store dir {root} (filesystem of that dir matters for fsync figures)")
-    print(f"{'body':>6} {'async msg/s':>12} {'MB/s':>7} {'sync msg/s':>11} {'msync/s':>8} {'msg/msync':>9} "
+    print(f"{'body':>6} {'async msg/s':>12} {'MB/s':>7} {'sync msg/s':>11} {'fsync/s':>8} {'msg/fsync':>9} "
           f"{'read msg/s':>11} {'MB/s':>7} {'encode/s':>9} {'pwrite/s':>9}")  # fmt: skip
     for size in (int(x) for x in args.sizes.split(",")):
         a_rate, a_mb, s = bench_async(root / "a", size, args.seconds)

@@ -251,3 +251,29 @@ def test_deleted_queues_index_or_checkpoint_are_rebuilt(tmp_path: Path, victim: 
             assert s.look_message_by_offset(offset) == m and host == m.store_host
     finally:
         s.close()
+
+
+def test_header_flip_in_last_record_cuts_it_with_a_log(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    recs = build(root, 12)
+    off, size = recs[-1]
+    path, pos = commitlog_file(root, off + 36)  # SYSFLAG: the IPv6 born-host bit changes the header length
+    with path.open("r+b") as fh:
+        fh.seek(pos + 3)
+        fh.write(b"\x10")
+    n, rep = recover_and_check(root)
+    assert n == 11
+    (lost,) = rep.cut
+    assert (lost.offset, lost.length, lost.reason) == (off, size, "length mismatch")
+    entry = orjson.loads((root / "lost" / "lost.log").read_bytes().splitlines()[-1])
+    assert (entry["offset"], entry["length"], entry["records_inside"]) == (off, size, 1)
+
+
+def test_wrong_size_middle_file_is_a_clear_error(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    build(root, 150, body=b"m" * 300)
+    first = sorted((root / "commitlog").iterdir())[0]
+    with first.open("r+b") as fh:
+        fh.truncate(100)
+    with pytest.raises(StoreError, match="differs from the configured"):
+        reopen(root)
