@@ -83,6 +83,7 @@ class MessageStore:
         self.delay_table = config.delay_level_table()
         self.retention = Retention(self)
         self.last_dispatch_timestamp = 0
+        self.reput_from = 0  # replication: the next commit-log offset to dispatch (see replication.py)
         self.recovery: RecoveryReport | None = None
         self._lock_file: StoreLock | None = None
         self._stop = threading.Event()
@@ -101,6 +102,7 @@ class MessageStore:
             self._load_queues()
             self.index.load()
             self.recovery = self._recover(last_exit_ok)
+            self.reput_from = self.commitlog.max_offset
             create_abort_file(root)
         except BaseException:
             self._lock_file.release()
@@ -341,6 +343,20 @@ class MessageStore:
                     self.retention.run(time.time())
             except Exception:  # the flusher must survive anything; the failure is logged
                 log.exception("store background flush failed")
+
+    # -- replication (HA) -----------------------------------------------------------------------------------
+    def get_commit_log_data(self, phys_offset: int) -> memoryview | None:
+        """Master side: raw log bytes from ``phys_offset`` to the end of what its file holds (zero-copy)."""
+        return self.commitlog.get_data(phys_offset)
+
+    def append_replicated(self, phys_offset: int, data: bytes | memoryview) -> bool:
+        """Slave side: append the master's bytes at ``phys_offset`` (the log's end) and dispatch them."""
+        from rocketpy.store.replication import append_replicated
+
+        return append_replicated(self, phys_offset, data)
+
+    def dispatch_record(self, info: DispatchInfo) -> None:
+        self._dispatch(info)
 
     # -- reading --------------------------------------------------------------------------------------------
     def get_message(

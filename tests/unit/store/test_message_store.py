@@ -182,3 +182,29 @@ def test_batch_gets_consecutive_queue_offsets(store: MessageStore) -> None:
     assert [r.queue_offset for r in rs] == [1, 2, 3, 4, 5]
     bad = store.put_messages([make_msg(9, queue_id=1), make_msg(10, topic="x" * 200), make_msg(11, queue_id=1)])
     assert [r.status for r in bad] == [PutMessageStatus.PUT_OK, PutMessageStatus.MESSAGE_ILLEGAL]
+
+
+def test_schedule_topic_tags_code_is_deliver_time(store: MessageStore) -> None:
+    """SCHEDULE_TOPIC_XXXX entries carry storeTimestamp + delay (level 3 = 10s) instead of a tags hash."""
+    props = "TAGS\x01TagA\x02DELAY\x013\x02REAL_TOPIC\x01T"
+    r = store.put_message(MessageInner("SCHEDULE_TOPIC_XXXX", 2, b"d", props, born_host=HOST, store_host=HOST))
+    assert store.queues[("SCHEDULE_TOPIC_XXXX", 2)].entry(0)[2] == r.store_timestamp + 10_000
+    far = store.put_message(
+        MessageInner("SCHEDULE_TOPIC_XXXX", 2, b"d", "DELAY\x0199", born_host=HOST, store_host=HOST)
+    )
+    assert store.queues[("SCHEDULE_TOPIC_XXXX", 2)].entry(1)[2] == far.store_timestamp + 2 * 3_600_000  # capped
+
+
+def test_schedule_tags_code_rebuilt_identically(store_dir: Path) -> None:
+    import shutil
+
+    s = MessageStore(small_config(store_dir))
+    s.open()
+    s.put_message(MessageInner("SCHEDULE_TOPIC_XXXX", 0, b"d", "DELAY\x015", born_host=HOST, store_host=HOST))
+    before = s.queues[("SCHEDULE_TOPIC_XXXX", 0)].entry(0)
+    s.close()
+    shutil.rmtree(store_dir / "consumequeue")
+    s = MessageStore(small_config(store_dir))
+    s.open()
+    assert s.queues[("SCHEDULE_TOPIC_XXXX", 0)].entry(0) == before
+    s.close()
