@@ -54,6 +54,10 @@ class MessageInner:
     prepared_tx_offset: int = 0
 
 
+class FileCreateError(OSError):
+    """A new commit-log file could not be created (``CREATE_MAPEDFILE_FAILED``), e.g. the disk is full."""
+
+
 class AppendError(ValueError):
     """The message cannot be stored as given (``MESSAGE_SIZE_EXCEEDED`` / ``PROPERTIES_SIZE_EXCEEDED``)."""
 
@@ -204,12 +208,13 @@ class CommitLog:
         f = self.files.last()
         if f is not None and f.wrote + total + END_FILE_MIN_BLANK_LENGTH <= f.size:
             return f
-        if f is None:
-            return self.files.create_file(0)
-        if f.wrote < f.size:  # == size: recovered a file whose blank was written just before a crash
+        if f is not None and f.wrote < f.size:  # == size: a file whose blank was written just before a crash
             pack_blank(f.view, f.wrote, f.size - f.wrote)
             f.wrote = f.size
-        return self.files.create_file(f.end_offset)
+        try:
+            return self.files.create_file(0 if f is None else f.end_offset)
+        except OSError as e:
+            raise FileCreateError(e.errno, f"cannot create a commit-log file: {e}") from e
 
     def get_message(self, phys_offset: int, size: int) -> memoryview | None:
         """Zero-copy slice of one record, or None if that range is not in the written log."""

@@ -50,7 +50,7 @@ class StoreConfig:
     check_crc_on_recover: bool = True
     message_index_enable: bool = True
     message_delay_level: str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
-    preallocate_files: bool = False
+    preallocate_files: bool = True  # posix_fallocate new files: a full disk fails at creation, not with SIGBUS
     total_physical_memory: int = field(default=0)  # 0 = read from the OS
 
     def __post_init__(self) -> None:

@@ -111,13 +111,17 @@ class ConsumeQueue:
         """Write the entry for ``queue_offset``; an identical existing entry is left alone (returns False)."""
         pos = queue_offset * UNIT_SIZE
         if pos < self.files.max_offset and self.files.files:
-            if pos >= self.files.min_offset and self.entry(queue_offset) != (phys, size, tags_code):
-                log.warning(
-                    "consume queue %s-%d offset %d already holds a different entry; kept",
-                    self.topic,
-                    self.queue_id,
-                    queue_offset,
-                )
+            if pos < self.files.min_offset:
+                return False
+            old = self.entry(queue_offset)
+            if is_filler(old[0], old[1]):  # a gap filled earlier: the real entry replaces the filler
+                f = self.files.find(pos)
+                assert f is not None
+                UNIT.pack_into(f.view, pos - f.file_from, phys, size, tags_code)
+                return True
+            if old != (phys, size, tags_code):
+                log.warning("consume queue %s-%d offset %d already holds a different entry; kept",
+                            self.topic, self.queue_id, queue_offset)  # fmt: skip
             return False
         f = self._file_for(pos)
         if f.file_from + f.wrote < pos:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rocketpy.store.checkpoint import StoreCheckpoint, StoreLock, create_abort_file, remove_abort_file
-from rocketpy.store.commitlog import AppendError, CommitLog, MessageInner, is_dispatched_to_queue
+from rocketpy.store.commitlog import AppendError, CommitLog, FileCreateError, MessageInner, is_dispatched_to_queue
 from rocketpy.store.config import (
     FlushDiskType,
     GetMessageResult,
@@ -83,6 +83,7 @@ class MessageStore:
         self.delay_table = config.delay_level_table()
         self.retention = Retention(self)
         self.last_dispatch_timestamp = 0
+        self.writeable = True
         self.reput_from = 0  # replication: the next commit-log offset to dispatch (see replication.py)
         self.recovery: RecoveryReport | None = None
         self._lock_file: StoreLock | None = None
@@ -216,11 +217,16 @@ class MessageStore:
             return PutMessageResult(PutMessageStatus.MESSAGE_ILLEGAL, remark=f"illegal topic or queue id {msg.topic!r}")
         text = msg.properties
         with self.lock:
+            if not self.writeable:
+                return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is not writeable")
             try:
                 r = self.commitlog.append(msg)
             except AppendError as e:
                 status = PutMessageStatus.PROPERTIES_SIZE_EXCEEDED if e.properties else PutMessageStatus.MESSAGE_ILLEGAL
                 return PutMessageResult(status, remark=str(e))
+            except FileCreateError as e:
+                log.error("%s", e)
+                return PutMessageResult(PutMessageStatus.CREATE_MAPEDFILE_FAILED, remark=str(e))
             code = tags_code(get_property(text, PROPERTY_TAGS)) if text else 0
             if msg.topic == SCHEDULE_TOPIC:
                 code = schedule_tags_code(parse_properties(text), r.store_timestamp, self.delay_table, code)
@@ -228,7 +234,13 @@ class MessageStore:
             uniq = get_property(text, PROPERTY_UNIQ_KEY) if text else None
             info = DispatchInfo(msg.topic, msg.queue_id, r.phys_offset, r.wrote_bytes, code, r.store_timestamp,
                                 r.queue_offset, r.sys_flag, keys, uniq)  # fmt: skip
-            self._dispatch(info)
+            try:
+                self._dispatch(info)
+            except OSError:
+                # The record is in the log; its queue entry will come from the next recovery.  Like Java's
+                # runningFlags.makeLogicsQueueError, refuse further writes rather than leave queue gaps.
+                log.exception("dispatch of the record at %d failed; the store stops accepting writes", r.phys_offset)
+                self.writeable = False
         stats = self.stats
         stats.puts += 1
         stats.put_bytes += r.wrote_bytes

@@ -208,3 +208,39 @@ def test_schedule_tags_code_rebuilt_identically(store_dir: Path) -> None:
     s.open()
     assert s.queues[("SCHEDULE_TOPIC_XXXX", 0)].entry(0) == before
     s.close()
+
+
+def test_disk_full_on_new_file_is_create_mapedfile_failed(store: MessageStore) -> None:
+    import errno
+
+    def full(file_from: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    store.put_message(make_msg(0))
+    store.commitlog.files.create_file = full  # type: ignore[assignment,method-assign]
+    statuses = {store.put_message(make_msg(i, body=b"f" * 2000)).status for i in range(20)}
+    assert PutMessageStatus.CREATE_MAPEDFILE_FAILED in statuses
+
+
+def test_failed_dispatch_stops_writes_and_recovery_repairs(store_dir: Path) -> None:
+    import errno
+
+    s = MessageStore(small_config(store_dir))
+    s.open()
+    s.put_message(make_msg(0, queue_id=0))
+    real = s._queue
+
+    def broken(topic: str, queue_id: int) -> object:
+        raise OSError(errno.EIO, "I/O error")
+
+    s._queue = broken  # type: ignore[assignment,method-assign]
+    r = s.put_message(make_msg(1, queue_id=1))
+    assert r.ok  # the record is in the log
+    assert s.put_message(make_msg(2, queue_id=0)).status is PutMessageStatus.SERVICE_NOT_AVAILABLE
+    s._queue = real  # type: ignore[method-assign]
+    s.close()
+    (store_dir / "abort").touch()
+    s = MessageStore(small_config(store_dir))
+    s.open()
+    assert decode_record(s.get_message("TopicA", 1, 0, 4).buffers[0]).phys_offset == r.phys_offset
+    s.close()
