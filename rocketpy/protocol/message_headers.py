@@ -123,6 +123,20 @@ class SendMessageRequestHeaderV2(Header):
 
 
 @dataclass(slots=True)
+class ConsumerSendMsgBackRequestHeader(Header):
+    """CONSUMER_SEND_MSG_BACK (36): `offset` is the commit-log offset of the message that failed."""
+
+    offset: int
+    group: str
+    delay_level: int
+    origin_msg_id: str | None = None
+    origin_topic: str | None = None
+    unit_mode: bool = False
+    max_reconsume_times: int | None = None
+    bname: str | None = None
+
+
+@dataclass(slots=True)
 class SendMessageResponseHeader(Header):
     msg_id: str
     queue_id: int

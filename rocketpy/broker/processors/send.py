@@ -298,15 +298,16 @@ class SendMessageProcessor:
             store_host=self.store_host,
             reconsume_times=h.reconsume_times or 0,
         )
-        if self.schedule_delayed:
-            self._to_schedule_topic(msg, props, insertion)
+        if self.schedule_delayed:  # the map held WAIT again by then: SendMessageProcessor re-puts it
+            order = [k for k in insertion if k != PROPERTY_WAIT] + ([PROPERTY_WAIT] if PROPERTY_WAIT in props else [])
+            self.to_schedule_topic(msg, props, order)
         outcome = await self.put([msg], wait)
         return self._put_reply(outcome, queue_id)
 
-    def _to_schedule_topic(self, msg: MessageInner, props: dict[str, str], insertion: list[str]) -> None:
+    def to_schedule_topic(self, msg: MessageInner, props: dict[str, str], insertion: list[str]) -> None:
         """CommitLog.asyncPutMessage's delay branch: DELAY > 0 moves the message to SCHEDULE_TOPIC_XXXX queue
-        level-1 with REAL_TOPIC/REAL_QID. The string is re-rendered from the whole map, which by then holds WAIT
-        again (SendMessageProcessor re-puts it), so delayed records keep WAIT, as Java's do."""
+        level-1 with REAL_TOPIC/REAL_QID. The string is re-rendered from the whole map (`insertion` = the order its
+        keys went in), so a delayed record sent by a producer keeps WAIT, as Java's do."""
         tran = msg.sys_flag & TRANSACTION_MASK
         level = java_int(props.get(PROPERTY_DELAY))
         if level <= 0 or tran not in (TRANSACTION_NOT_TYPE, TRANSACTION_COMMIT_TYPE):
@@ -315,9 +316,7 @@ class SendMessageProcessor:
         if level > max_level:
             level = max_level
             props[PROPERTY_DELAY] = str(level)
-        order = [k for k in insertion if k != PROPERTY_WAIT]
-        if PROPERTY_WAIT in props:
-            order.append(PROPERTY_WAIT)
+        order = list(insertion)
         props[PROPERTY_REAL_TOPIC] = msg.topic
         props[PROPERTY_REAL_QUEUE_ID] = str(msg.queue_id)
         order += [k for k in (PROPERTY_REAL_TOPIC, PROPERTY_REAL_QUEUE_ID) if k not in order]
@@ -388,7 +387,8 @@ class SendMessageProcessor:
     async def put(self, msgs: list[MessageInner], wait: bool) -> PutOutcome:
         """Append `msgs` contiguously (one lock hold), then, under SYNC_FLUSH with WAIT, wait for the disk in a
         worker thread."""
-        self._check_store_writable()
+        if self.settings.store.broker_role is BrokerRole.SLAVE or self.store.closed:
+            return PutOutcome(PutMessageStatus.SERVICE_NOT_AVAILABLE, [])
         if any(self._oversize(m) for m in msgs):
             self.stats.note_put_failed()
             return PutOutcome(PutMessageStatus.MESSAGE_ILLEGAL, [])

@@ -20,6 +20,7 @@ from rocketpy.broker.config import BrokerSettings
 from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.longpolling import PullRequestHoldService
 from rocketpy.broker.persistence import MemoryConfigStore
+from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
 from rocketpy.broker.processors.pull import PullMessageProcessor
 from rocketpy.broker.processors.query import QueryMessageProcessor
@@ -204,22 +205,13 @@ def make_plane(tmp_path: Path) -> Iterator[PlaneFactory]:
         store.open()
         stores.append(store)
         controller = BrokerController(settings, clock_ms=clock, config_store=MemoryConfigStore())
-        stats = BrokerStats(clock)
-        holds = PullRequestHoldService(store, check_interval=check_interval)
-        store.arrival_listener = holds.on_message_arrival
-        c = controller
-        send = SendMessageProcessor(
-            settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed,
-            rng=random.Random(7),
-        )  # fmt: skip
-        pull = PullMessageProcessor(settings, store, c.topics, c.groups, c.consumers, c.offsets, stats, holds,
-                                    clock_ms=clock)  # fmt: skip
-        query = QueryMessageProcessor(settings, store, stats)
-        admin = OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats)
-        table: dict[int, Handler] = {}
-        for processor in (send, pull, query, admin):
-            table.update(processor.handlers())
-        return DataPlane(settings, controller, store, stats, holds, send, pull, query, admin, table, clock)
+        built = build_data_plane(
+            controller, store, schedule_delayed=schedule_delayed, check_interval=check_interval, rng=random.Random(7)
+        )
+        b = built
+        return DataPlane(
+            settings, controller, store, b.stats, b.holds, b.send, b.pull, b.query, b.admin, b.handlers(), clock
+        )
 
     yield build
     for store in stores:

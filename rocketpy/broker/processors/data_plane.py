@@ -1,0 +1,79 @@
+"""The broker's data plane in one call: the wiring `rocketpy broker` needs on top of the control plane.
+
+    store = MessageStore(store_config); store.open(); store.start()
+    controller = BrokerController(settings, store)
+    plane = build_data_plane(controller, store)          # also sets store.arrival_listener
+    server = RemotingServer({**controller.handlers(), **plane.handlers()})
+
+Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
+202, 208, 28 (offsets and statistics). Store configuration to match Java: StoreConfig.max_message_size is the
+store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
+so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
+body against maxMessageSize itself).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequestHoldService
+from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
+from rocketpy.broker.processors.pull import PullMessageProcessor
+from rocketpy.broker.processors.query import QueryMessageProcessor
+from rocketpy.broker.processors.send import SendMessageProcessor
+from rocketpy.broker.processors.send_back import ConsumerSendMsgBackProcessor
+from rocketpy.broker.stats import BrokerStats
+from rocketpy.remoting.connection import Handler
+from rocketpy.store.message_store import MessageStore
+
+if TYPE_CHECKING:
+    from rocketpy.broker.controller import BrokerController
+
+
+@dataclass(slots=True)
+class DataPlane:
+    stats: BrokerStats
+    holds: PullRequestHoldService
+    send: SendMessageProcessor
+    send_back: ConsumerSendMsgBackProcessor
+    pull: PullMessageProcessor
+    query: QueryMessageProcessor
+    admin: OffsetStatsProcessor
+
+    def handlers(self) -> dict[int, Handler]:
+        table: dict[int, Handler] = {}
+        for processor in (self.send, self.send_back, self.pull, self.query, self.admin):
+            table.update(processor.handlers())
+        return table
+
+
+def build_data_plane(
+    controller: BrokerController,
+    store: MessageStore,
+    *,
+    schedule_delayed: bool = False,
+    check_interval: float = LONG_POLLING_CHECK_INTERVAL,
+    rng: random.Random | None = None,
+) -> DataPlane:
+    """The processors over the controller's managers and `store`; long polling hears of every dispatch."""
+    c = controller
+    settings, clock = c.settings, c.clock_ms
+    stats = BrokerStats(clock)
+    holds = PullRequestHoldService(store, check_interval=check_interval)
+    store.arrival_listener = holds.on_message_arrival
+    send = SendMessageProcessor(
+        settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng
+    )
+    return DataPlane(
+        stats=stats,
+        holds=holds,
+        send=send,
+        send_back=ConsumerSendMsgBackProcessor(send),
+        pull=PullMessageProcessor(
+            settings, store, c.topics, c.groups, c.consumers, c.offsets, stats, holds, clock_ms=clock
+        ),
+        query=QueryMessageProcessor(settings, store, stats),
+        admin=OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats),
+    )
