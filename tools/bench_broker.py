@@ -105,6 +105,7 @@ class Servers:
     namesrv_addr: str
     broker_addr: str
     processes: list[ServerProcess] = field(default_factory=list)
+    ready_times: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         for server in reversed(self.processes):
@@ -132,7 +133,9 @@ def _spawn(name: str, cmd: list[str], workdir: Path, addr: str, env: dict[str, s
     return ServerProcess(name=name, proc=proc, log_path=log_path, addr=addr)
 
 
-def _await_ready(server: ServerProcess, markers: list[str], ports: list[int]) -> None:
+def _await_ready(server: ServerProcess, markers: list[str], ports: list[int]) -> float:
+    """Seconds until `server` printed every marker and accepts on every port; TargetError if it never does."""
+
     def ready() -> bool:
         text = server.output(limit=1 << 20)
         return all(m in text for m in markers) and all(port_accepts(p) for p in ports)
@@ -147,6 +150,7 @@ def _await_ready(server: ServerProcess, markers: list[str], ports: list[int]) ->
             f"{server.name} not ready ({state} after {time.monotonic() - t0:.1f}s); boot lines missing: {missing}, "
             f"ports not accepting: {closed}; last output:\n{server.output(3000)}"
         )
+    return time.monotonic() - t0
 
 
 def _conf(workdir: Path, port: int, flush: str) -> Path:
@@ -166,7 +170,8 @@ def start_java(ctx: Context, workdir: Path) -> Servers:
     servers = Servers(namesrv_addr=f"127.0.0.1:{ns_port}", broker_addr="")
     servers.processes.append(_spawn("java-namesrv", ns_cmd, home, servers.namesrv_addr))
     try:
-        _await_ready(servers.processes[0], [NAMESRV_BOOT], [ns_port])
+        waited = _await_ready(servers.processes[0], [NAMESRV_BOOT], [ns_port])
+        servers.ready_times.append(f"NameServer JVM ready {waited:.2f}s after its launch")
         br_port = free_broker_port()
         bdir = workdir / "broker"
         conf = _conf(bdir, br_port, ctx.settings.flush)
@@ -181,7 +186,8 @@ def start_java(ctx: Context, workdir: Path) -> Servers:
         ]
         servers.broker_addr = f"127.0.0.1:{br_port}"
         servers.processes.append(_spawn("java-broker", br_cmd, bdir, servers.broker_addr))
-        _await_ready(servers.processes[1], [BROKER_BOOT], [br_port])
+        waited = _await_ready(servers.processes[1], [BROKER_BOOT], [br_port])
+        servers.ready_times.append(f"Broker JVM ready {waited:.2f}s after its launch")
     except BaseException:
         servers.stop()
         raise
@@ -354,6 +360,7 @@ def run_target(ctx: Context, target: str) -> TargetResult:
         t0 = time.monotonic()
         servers = start(ctx, workdir)
         result.ready_s = time.monotonic() - t0
+        result.notes += servers.ready_times
         _log(
             f"[{target}] ready in {result.ready_s:.2f}s (namesrv {servers.namesrv_addr}, broker {servers.broker_addr})"
         )
