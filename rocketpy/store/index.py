@@ -99,31 +99,49 @@ class IndexFile:
         )
 
     def put_key(self, key: str, phy_offset: int, store_timestamp: int) -> bool:
+        return self.put_keys([key], phy_offset, store_timestamp) == 1
+
+    def put_keys(self, keys: list[str], phy_offset: int, store_timestamp: int) -> int:
+        """Index ``keys`` of one record; returns how many fit (the file is full after fewer than all).
+
+        Entries first, then the header that counts them, then the slots that point to them: a kill in between
+        leaves either unreferenced entries beyond indexCount (overwritten by the next put) or counted entries
+        a slot does not reach yet, which recovery's rollback of the last record repairs.  Never a slot
+        pointing at a reusable entry.
+        """
         h = self.header
-        if h.index_count >= self.entries:
-            return False
-        key_hash = index_key_hash(key)
-        slot_pos = HEADER_SIZE + (key_hash % self.slots) * 4
-        slot_value = SLOT.unpack_from(self.view, slot_pos)[0]
-        if slot_value <= 0 or slot_value > h.index_count:
-            slot_value = 0
-        delta = store_timestamp - h.begin_timestamp
-        diff = 0 if h.begin_timestamp <= 0 or delta < 0 else min(delta // 1000, 2**31 - 1)
-        pos = HEADER_SIZE + self.slots * 4 + h.index_count * ENTRY_SIZE
-        ENTRY.pack_into(self.view, pos, key_hash, phy_offset, diff, slot_value)
-        entry_no = h.index_count
-        if h.index_count <= 1:
-            h.begin_phy_offset, h.begin_timestamp = phy_offset, store_timestamp
-        if slot_value == 0:
-            h.hash_slot_count += 1
-        h.index_count += 1
-        h.end_phy_offset, h.end_timestamp = phy_offset, store_timestamp
-        # Entry, then header, then slot: a kill between them leaves either an unreferenced entry beyond
-        # indexCount (overwritten by the next put) or a counted entry its slot does not reach yet, which
-        # recovery's rollback of the last record repairs.  Never a slot pointing at a reusable entry.
-        self._write_header()
-        SLOT.pack_into(self.view, slot_pos, entry_no)
-        return True
+        view, slots = self.view, self.slots
+        base = HEADER_SIZE + slots * 4
+        count = h.index_count
+        pending: dict[int, int] = {}  # slot position -> entry number, written after the header
+        written = 0
+        for key in keys:
+            if count >= self.entries:
+                break
+            key_hash = index_key_hash(key)
+            slot_pos = HEADER_SIZE + (key_hash % slots) * 4
+            slot_value = pending.get(slot_pos)
+            if slot_value is None:
+                slot_value = SLOT.unpack_from(view, slot_pos)[0]
+                if slot_value <= 0 or slot_value > count:
+                    slot_value = 0
+            delta = store_timestamp - h.begin_timestamp
+            diff = 0 if h.begin_timestamp <= 0 or delta < 0 else min(delta // 1000, 2**31 - 1)
+            if count <= 1:  # after the diff, as Java: a rolled file's first diff is from the inherited begin
+                h.begin_phy_offset, h.begin_timestamp = phy_offset, store_timestamp
+            ENTRY.pack_into(view, base + count * ENTRY_SIZE, key_hash, phy_offset, diff, slot_value)
+            if slot_value == 0:
+                h.hash_slot_count += 1
+            pending[slot_pos] = count
+            count += 1
+            written += 1
+        if written:
+            h.index_count = count
+            h.end_phy_offset, h.end_timestamp = phy_offset, store_timestamp
+            self._write_header()
+            for slot_pos, entry_no in pending.items():
+                SLOT.pack_into(view, slot_pos, entry_no)
+        return written
 
     def rollback(self, phy_offset: int) -> int:
         """Remove the newest entries whose record is at or past ``phy_offset``; returns how many.
@@ -249,16 +267,13 @@ class IndexService:
             return
         if info.sys_flag & TRANSACTION_MASK == TRANSACTION_ROLLBACK_TYPE:
             return
-        keys = [info.uniq_key] if info.uniq_key else []
+        prefix = info.topic + "#"
+        keys = [prefix + info.uniq_key] if info.uniq_key else []
         if info.keys:
-            keys.extend(k for k in info.keys.split(" ") if k)
-        for k in keys:
-            self._put(f"{info.topic}#{k}", info.phys_offset, info.store_timestamp)
-
-    def _put(self, key: str, phy: int, ts: int) -> None:
-        f = self._writable()
-        if not f.put_key(key, phy, ts):
-            self._writable().put_key(key, phy, ts)
+            keys.extend(prefix + k for k in info.keys.split(" ") if k)
+        while keys:
+            done = self._writable().put_keys(keys, info.phys_offset, info.store_timestamp)
+            keys = keys[done:]
 
     def query(self, topic: str, key: str, max_num: int, begin: int, end: int) -> tuple[list[int], int, int]:
         """``queryOffset``: newest files first; returns (offsets, last update time, last update offset)."""

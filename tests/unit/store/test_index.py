@@ -71,6 +71,9 @@ def test_rolls_to_new_file_that_continues_offsets(tmp_path: Path) -> None:
     assert len(svc.files) == 3
     h = svc.files[1].header
     assert h.begin_phy_offset == 30 and h.end_phy_offset == 50
+    # Java computes the first diff of a rolled file from the begin time it inherited (7000), then resets begin
+    first = svc.files[1].view[HEADER_SIZE + 8 * 4 + ENTRY_SIZE : HEADER_SIZE + 8 * 4 + 2 * ENTRY_SIZE]
+    assert int.from_bytes(first[12:16], "big") == (8000 - 7000) // 1000
     assert svc.query("T", "k0", 5, 0, 2**62)[0] == [0]
     assert svc.query("T", "k6", 5, 0, 2**62)[0] == [60]
     svc.close()
