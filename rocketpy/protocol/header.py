@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import types
 import typing
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ from typing import Any, ClassVar, Self, Union
 
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
+
+log = logging.getLogger("RocketmqRemoting")
 
 _JAVA_KEY = "java"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -116,8 +119,26 @@ class Header:
         return ext
 
     @classmethod
+    def from_ext_lenient(cls, ext: Mapping[str, str] | None) -> Self:
+        """decodeCommandCustomHeader exactly as Java 4.9.x (and 5.x) behaves: a missing or unparsable field is only
+        logged and keeps its default; the handler carries on. Fields decoded this way must be Optional."""
+        kwargs: dict[str, Any] = {}
+        for c in cls._codecs():
+            raw = None if ext is None else ext.get(c.key)
+            if raw is None:
+                continue
+            try:
+                kwargs[c.attr] = c.parse(raw)
+            except ValueError as exc:
+                log.error("Failed field [%s] decoding: %s", c.key, exc)
+        return cls(**kwargs)
+
+    @classmethod
     def from_ext(cls, ext: Mapping[str, str] | None) -> Self:
-        """Parse extFields; a missing required field or a bad number is SYSTEM_ERROR, as Java reports it."""
+        """Parse extFields strictly: a missing required field or a bad number is SYSTEM_ERROR with Java's message.
+
+        Java would log and continue with null, then typically fail with a NullPointerException, which a client
+        also sees as SYSTEM_ERROR; the strict form gives the same code with a remark that names the field."""
         ext = ext or {}
         kwargs: dict[str, Any] = {}
         for c in cls._codecs():

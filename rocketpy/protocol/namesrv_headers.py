@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rocketpy.protocol.header import Header
 
@@ -24,16 +24,7 @@ H = TypeVar("H", bound=Header)
 
 def decode_request(cls: type[H], ext: Mapping[str, str] | None) -> H:
     """decodeCommandCustomHeader as Java behaves: missing or unparsable fields keep their default, never an error."""
-    kwargs: dict[str, Any] = {}
-    for codec in cls._codecs():
-        raw = None if ext is None else ext.get(codec.key)
-        if raw is None:
-            continue
-        try:
-            kwargs[codec.attr] = codec.parse(raw)
-        except ValueError as exc:
-            log.error("Failed field [%s] decoding: %s", codec.key, exc)
-    return cls(**kwargs)
+    return cls.from_ext_lenient(ext)
 
 
 @dataclass(slots=True)
