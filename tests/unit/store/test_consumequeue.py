@@ -131,3 +131,17 @@ def test_delete_expired_removes_whole_files_only(tmp_path: Path) -> None:
     assert cq.min_offset == 6  # correctMinOffset: the first entry whose offset is >= 550 (phys 600)
     assert len(cq.files.files) == 2
     cq.close()
+
+
+@pytest.mark.parametrize("hole", [0, 1, 17, 48, 49])
+def test_recover_finds_a_hole_anywhere(tmp_path: Path, hole: int) -> None:
+    """The binary-searched end must not skip a zeroed entry in the middle (the linear scan takes over)."""
+    cq = ConsumeQueue(tmp_path, "T", 0, 20 * 64)
+    for i in range(50):
+        cq.put(i, i * 10, 10, 0)
+    cq.files.files[0].view[hole * 20 : hole * 20 + 20] = bytes(20)
+    cq.close()
+    again = ConsumeQueue(tmp_path, "T", 0, 20 * 64)
+    again.load()
+    assert again.max_offset == hole
+    again.close()
