@@ -244,11 +244,9 @@ def iter_dispatch(
         if f.end_offset <= start:
             continue
         pos = max(start - f.file_from, 0)
+        known = {off for off, _, _ in report.skipped}
         for p, r in iter_file(f, pos, f.wrote, check_crc, delay):
             if r.info is not None:
                 yield r.info
-            elif r.error is not None and r.size:
+            elif r.error is not None and f.file_from + p not in known:
                 report.rejected.append((f.file_from + p, r.error.value))
-            elif r.error is not None:
-                report.rejected.append((f.file_from + p, r.error.value))
-                break

@@ -171,6 +171,7 @@ def test_body_bit_flip_loses_only_that_message(tmp_path: Path) -> None:
     n, rep = recover_and_check(root)
     assert n == 29
     assert rep.skipped == [(victim[0], victim[1], "body crc mismatch")]
+    assert rep.rejected == []  # reported once
     s, _rep2 = reopen(root)
     g = s.get_message("TopicA", 10 % 4, 0, 32)
     assert victim[0] not in [decode_record(b).phys_offset for b in g.buffers]
