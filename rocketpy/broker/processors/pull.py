@@ -170,14 +170,22 @@ class PullMessageProcessor:
         header = PullMessageRequestHeader.from_ext(cmd.ext_fields)
         int32("queueId", header.queue_id)
         int32("maxMsgNums", header.max_msg_nums)
-        plan = self.process(ctx, header, allow_suspend=True)
+        plan = self._counted(ctx, header, allow_suspend=True)
         if plan.reply is not None:
             return plan.reply
         await self.holds.hold(header.topic, header.queue_id, header.queue_offset, plan.timeout_s, plan.matcher)
         # executeRequestWhenWakeup: the same request, without the suspend permission and without committing
-        replay = self.process(ctx, header, allow_suspend=False)
+        replay = self._counted(ctx, header, allow_suspend=False)
         assert replay.reply is not None
         return replay.reply
+
+    def _counted(self, ctx: RequestContext, h: PullMessageRequestHeader, *, allow_suspend: bool) -> PullPlan:
+        """One pass, counted in pullThreadPoolQueueSize while it runs (a held pull is not counted)."""
+        self.stats.in_flight["pull"] += 1
+        try:
+            return self.process(ctx, h, allow_suspend=allow_suspend)
+        finally:
+            self.stats.in_flight["pull"] -= 1
 
     # -- the checks ----------------------------------------------------------------------------------------------
 
