@@ -89,12 +89,50 @@ class StoreConfig:
 
     @staticmethod
     def java_name(python_name: str) -> str:
+        """The ``MessageStoreConfig`` property name (``broker.conf`` key) of a field."""
+        if python_name in _JAVA_NAME_EXCEPTIONS:
+            return _JAVA_NAME_EXCEPTIONS[python_name]
         head, *rest = python_name.split("_")
         return head + "".join(w.capitalize() for w in rest)
 
     @classmethod
+    def from_properties(cls, props: dict[str, str], **overrides: object) -> StoreConfig:
+        """Build from ``broker.conf``-style string properties (Java names); unknown keys are ignored.
+
+        ``storePathRootDir`` defaults to ``~/store`` as in Java.
+        """
+        kwargs: dict[str, object] = {}
+        for f in fields(cls):
+            raw = props.get(cls.java_name(f.name))
+            if raw is None:
+                continue
+            kwargs[f.name] = _parse_value(f.name, raw.strip())
+        kwargs.setdefault("store_path_root_dir", Path.home() / "store")
+        kwargs.update(overrides)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+_JAVA_NAME_EXCEPTIONS = {"check_crc_on_recover": "checkCRCOnRecover"}
+_BOOL_FIELDS = {"check_crc_on_recover", "message_index_enable", "preallocate_files"}
+_STR_FIELDS = {"delete_when", "message_delay_level"}
+
+
+def _parse_value(name: str, raw: str) -> object:
+    if name == "store_path_root_dir":
+        return Path(raw)
+    if name == "flush_disk_type":
+        return FlushDiskType[raw]
+    if name in _BOOL_FIELDS:
+        if raw.lower() not in ("true", "false"):
+            raise ValueError(f"{name}: expected true or false, got {raw!r}")
+        return raw.lower() == "true"
+    if name in _STR_FIELDS:
+        return raw
+    return int(raw)
 
 
 class PutMessageStatus(Enum):

@@ -244,3 +244,22 @@ def test_failed_dispatch_stops_writes_and_recovery_repairs(store_dir: Path) -> N
     s.open()
     assert decode_record(s.get_message("TopicA", 1, 0, 4).buffers[0]).phys_offset == r.phys_offset
     s.close()
+
+
+def test_config_from_broker_properties(tmp_path: Path) -> None:
+    from rocketpy.store.config import FlushDiskType, StoreConfig
+
+    cfg = StoreConfig.from_properties(
+        {
+            "storePathRootDir": str(tmp_path),
+            "mappedFileSizeCommitLog": "67108864",
+            "flushDiskType": "SYNC_FLUSH",
+            "checkCRCOnRecover": "false",
+            "deleteWhen": "04;05",
+            "brokerName": "ignored",
+        }
+    )
+    assert cfg.store_path_root_dir == tmp_path and cfg.mapped_file_size_commit_log == 67108864
+    assert cfg.flush_disk_type is FlushDiskType.SYNC_FLUSH and cfg.check_crc_on_recover is False
+    assert cfg.delete_when == "04;05" and cfg.file_reserved_time == 72
+    assert StoreConfig.java_name("max_hash_slot_num") == "maxHashSlotNum"
