@@ -74,12 +74,8 @@ def loads_tolerant(text: str) -> Any:
     return fastjson.loads(text)
 
 
-def dumps_int_key_map(table: dict[int, int]) -> str:
-    return "{" + ",".join(f"{k}:{v}" for k, v in table.items()) + "}"
-
-
 def dumps_consumer_offsets(table: dict[str, dict[int, int]]) -> str:
-    """consumerOffset.json exactly as the Java 4.9.7 broker's fastjson pretty format writes it::
+    """consumerOffset.json exactly as the Java 4.9.7 broker writes it::
 
     {
     \t"offsetTable":{
@@ -88,10 +84,7 @@ def dumps_consumer_offsets(table: dict[str, dict[int, int]]) -> str:
     \t}
     }
     """
-    rows = [f"\t\t{orjson.dumps(k).decode()}:{dumps_int_key_map(v)[:-1]}\n\t\t}}" for k, v in table.items()]
-    if not rows:
-        return '{\n\t"offsetTable":{}\n}'
-    return '{\n\t"offsetTable":{\n' + ",\n".join(rows) + "\n\t}\n}"
+    return dumps_json({"offsetTable": table})
 
 
 def loads_consumer_offsets(text: str) -> dict[str, dict[int, int]]:
@@ -103,11 +96,8 @@ def loads_consumer_offsets(text: str) -> dict[str, dict[int, int]]:
 
 
 def dumps_delay_offsets(table: dict[int, int]) -> str:
-    """delayOffset.json; the empty form is what Java 4.9.7 writes, the non-empty one follows the same
-    fastjson pretty rule as consumerOffset.json (integer-keyed maps close on a new line)."""
-    if not table:
-        return '{\n\t"offsetTable":{}\n}'
-    return '{\n\t"offsetTable":' + dumps_int_key_map(table)[:-1] + "\n\t}\n}"
+    """delayOffset.json (``{"offsetTable":{1:100,3:5\n\t}}`` in fastjson's pretty layout)."""
+    return dumps_json({"offsetTable": table})
 
 
 def loads_delay_offsets(text: str) -> dict[int, int]:
@@ -119,5 +109,38 @@ def loads_delay_offsets(text: str) -> dict[int, int]:
 
 
 def dumps_json(obj: Any) -> str:
-    """topics.json / subscriptionGroup.json: ordinary JSON (Java reads any valid JSON here)."""
-    return orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode()
+    """topics.json / subscriptionGroup.json / consumerFilter.json as fastjson's pretty format writes them.
+
+    Checked byte for byte against a Java 4.9.7 topics.json: tabs, no space after ':', string-keyed objects
+    one entry per line, empty objects as ``{}``, integer-keyed maps inline and closed on a new line.  Dict order
+    is kept (fastjson sorts bean properties; map order is the Java map's, which callers should preserve).
+    Arrays are written inline; no Java sample with an array was available to check their pretty layout.
+    """
+    out: list[str] = []
+    _pretty(obj, 0, out)
+    return "".join(out)
+
+
+def _pretty(value: Any, depth: int, out: list[str]) -> None:
+    if isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inline = not all(isinstance(k, str) for k in value)
+        out.append("{")
+        for i, (k, v) in enumerate(value.items()):
+            out.append("," if i else "")
+            if not inline:
+                out.append("\n" + "\t" * (depth + 1))
+            out.append(orjson.dumps(k).decode() if isinstance(k, str) else str(k))
+            out.append(":")
+            _pretty(v, depth + 1, out)
+        out.append("\n" + "\t" * depth + "}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, v in enumerate(value):
+            out.append("," if i else "")
+            _pretty(v, depth + 1, out)
+        out.append("]")
+    else:
+        out.append(orjson.dumps(value).decode())

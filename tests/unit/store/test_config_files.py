@@ -7,6 +7,7 @@ from pathlib import Path
 from rocketpy.store.config_files import (
     dumps_consumer_offsets,
     dumps_delay_offsets,
+    dumps_json,
     loads_consumer_offsets,
     loads_delay_offsets,
     loads_tolerant,
@@ -57,6 +58,15 @@ def test_delay_offsets_java_shape() -> None:
     text = dumps_delay_offsets({1: 100, 3: 5})
     assert '"offsetTable":{1:100,3:5' in text
     assert loads_delay_offsets(text) == {1: 100, 3: 5}
+
+
+def test_topics_json_written_byte_for_byte_like_java() -> None:
+    """A topics.json the Java 4.9.7 broker wrote (1.8 KB): parse, write back, same text."""
+    java = (Path(__file__).parent / "data" / "java497_topics.json").read_text()
+    data = loads_tolerant(java)
+    assert data["topicConfigTable"]["JTopic"]["readQueueNums"] == 4
+    assert dumps_json(data) == java
+    assert dumps_json({"filterDataByTopic": {}}) == '{\n\t"filterDataByTopic":{}\n}'  # consumerFilter.json
 
 
 def test_tolerant_loads_standard_json() -> None:
