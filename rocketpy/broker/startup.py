@@ -19,15 +19,9 @@ import trio
 
 from rocketpy.broker.config import KEYS, BrokerSettings
 from rocketpy.broker.controller import BrokerController
-from rocketpy.broker.longpolling import PullRequestHoldService
-from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
-from rocketpy.broker.processors.pull import PullMessageProcessor
-from rocketpy.broker.processors.query import QueryMessageProcessor
-from rocketpy.broker.processors.send import SendMessageProcessor
-from rocketpy.broker.stats import BrokerStats
+from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.store_view import StoreView
 from rocketpy.protocol.codes import RequestCode
-from rocketpy.remoting.connection import Handler
 from rocketpy.remoting.server import RemotingServer
 from rocketpy.store.config import FlushDiskType, StoreConfig
 from rocketpy.store.message_store import MessageStore
@@ -48,6 +42,9 @@ def store_config_from(settings: BrokerSettings) -> StoreConfig:
         if name == "flush_disk_type":
             value = FlushDiskType(value.name if isinstance(value, Enum) else str(value))
         kwargs[name] = value
+    # Java refuses a body over maxMessageSize (the send processor checks that) and a whole record over
+    # maxMessageSize + 64 KiB, which is the store's limit.
+    kwargs["max_message_size"] = settings.store.max_message_size + 64 * 1024
     return StoreConfig(store_path_root_dir=Path(settings.store.store_path_root_dir), **kwargs)
 
 
@@ -79,38 +76,6 @@ class Broker:
     vip_port: int
 
 
-def build_handlers(settings: BrokerSettings, store: MessageStore, controller: BrokerController) -> dict[int, Handler]:
-    stats = BrokerStats(controller.clock_ms)
-    holds = PullRequestHoldService(store)
-    store.arrival_listener = holds.on_message_arrival
-    table = controller.handlers()
-    table.update(
-        SendMessageProcessor(
-            settings, store, controller.topics, controller.groups, stats, clock_ms=controller.clock_ms
-        ).handlers()
-    )
-    table.update(
-        PullMessageProcessor(
-            settings,
-            store,
-            controller.topics,
-            controller.groups,
-            controller.consumers,
-            controller.offsets,
-            stats,
-            holds,
-            clock_ms=controller.clock_ms,
-        ).handlers()
-    )
-    table.update(QueryMessageProcessor(settings, store, stats).handlers())
-    table.update(
-        OffsetStatsProcessor(
-            settings, store, controller.topics, controller.consumers, controller.offsets, stats
-        ).handlers()
-    )
-    return table
-
-
 async def run_broker(
     settings: BrokerSettings, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED
 ) -> None:
@@ -121,7 +86,7 @@ async def run_broker(
     try:
         controller = BrokerController(settings, store, store_view=_store_view(store))
         await trio.to_thread.run_sync(controller.load)
-        handlers = build_handlers(settings, store, controller)
+        handlers = {**controller.handlers(), **build_data_plane(controller, store).handlers()}
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
         main = RemotingServer(handlers, idle_timeout=idle)
