@@ -115,7 +115,9 @@ class ConsumeQueue:
             if pos < self.files.min_offset:
                 return False
             old = self.entry(queue_offset)
-            if is_filler(old[0], old[1]):  # a gap filled earlier: the real entry replaces the filler
+            if is_filler(old[0], old[1]) or (old[0] == phys and old != (phys, size, tags_code)):
+                # A gap filled earlier, or the same record with a torn size/tags code (a kill inside the
+                # 20-byte write): the log is the truth, rewrite the entry.
                 f = self.files.find(pos)
                 assert f is not None
                 UNIT.pack_into(f.view, pos - f.file_from, phys, size, tags_code)

@@ -60,8 +60,10 @@ def test_put_is_idempotent_and_keeps_existing(tmp_path: Path) -> None:
     cq = ConsumeQueue(tmp_path, "T", 0, 1000)
     assert cq.put(0, 100, 10, 5)
     assert not cq.put(0, 100, 10, 5)
-    assert not cq.put(0, 999, 10, 5)  # a conflicting entry is reported, never overwritten
+    assert not cq.put(0, 999, 10, 5)  # another record's entry is reported, never overwritten
     assert cq.entry(0) == (100, 10, 5)
+    assert cq.put(0, 100, 10, 6)  # the same record with a torn tags code is repaired from the log
+    assert cq.entry(0) == (100, 10, 6)
     cq.close()
 
 
