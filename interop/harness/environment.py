@@ -50,6 +50,7 @@ class InteropEnv:
     namesrv: Server
     brokers: dict[str, Server] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
+    broker_kind: str = "java"
 
     @property
     def broker(self) -> Server | None:
@@ -80,14 +81,23 @@ class InteropEnv:
         broker_id: int = 0,
         conf_extra: dict[str, str] | None = None,
         jvm_props: list[str] | None = None,
+        store_root: str | None = None,
     ) -> Server:
-        """A Java 4.9.7 broker registered with this environment's NameServer; `role` names it in observations.
+        """A broker of kind `self.broker_kind` (default the Java 4.9.7 reference) registered with this environment's
+        NameServer; `role` names it in observations.
 
-        `conf_extra` adds broker.conf settings; `jvm_props` JVM options (e.g. -Drocketmq.serialize.type=ROCKETMQ).
+        `conf_extra` adds broker.conf settings; `jvm_props` JVM options (e.g. -Drocketmq.serialize.type=ROCKETMQ);
+        `store_root` opens an existing store directory instead of a new one under the role's work directory.
         """
         workdir = self.workdir / role
         broker: Server
-        if reference_mode() == "docker":
+        if self.broker_kind == "rocketpy":
+            if broker_id or jvm_props:
+                raise NotImplementedError("rocketpy brokers are started as masters without JVM options")
+            broker = processes.start_rocketpy_broker(
+                workdir, self.namesrv.addr, cluster, broker_name, conf_extra=conf_extra, store_root=store_root
+            )
+        elif reference_mode() == "docker":
             if broker_id or conf_extra or jvm_props:
                 raise NotImplementedError("docker reference mode starts default master brokers only")
             broker = docker_reference.start_broker(workdir, self.namesrv.addr, cluster, broker_name)
@@ -101,6 +111,7 @@ class InteropEnv:
                 jvm_props=jvm_props,
                 broker_id=broker_id,
                 conf_extra=conf_extra,
+                store_root=store_root,
             )
         self.brokers[role] = broker
         self.servers.append(broker)
@@ -111,6 +122,13 @@ class InteropEnv:
         broker = self.brokers[role]
         broker.stop(grace)
         self.servers.remove(broker)
+
+    def restart_broker(self, role: str = "broker") -> None:
+        """Graceful stop and restart of one broker with the same command, config file, port and store."""
+        broker = self.brokers[role]
+        if not isinstance(broker, processes.ServerProcess):
+            raise NotImplementedError("only local broker processes can be restarted")
+        processes.restart(broker)
 
     def stop(self) -> None:
         """Brokers first (so the NameServer sees them go), then the NameServer; kills, state is throwaway."""
@@ -134,10 +152,44 @@ def start_namesrv(build: JavaBuild, kind: str, workdir: Path) -> InteropEnv:
     return InteropEnv(build=build, kind=kind, workdir=workdir, namesrv=namesrv, servers=[namesrv])
 
 
+def start_serve(build: JavaBuild, workdir: Path) -> InteropEnv:
+    """`rocketpy serve`: NameServer and broker in one process (the quickstart's single command)."""
+    server, ns_addr = processes.start_rocketpy_serve(workdir)
+    namesrv = _Alias(name="rocketpy-serve-namesrv", addr=ns_addr, target=server)
+    return InteropEnv(
+        build=build,
+        kind="rocketpy",
+        workdir=workdir,
+        namesrv=namesrv,
+        brokers={"broker": server},
+        servers=[server],
+        broker_kind="rocketpy",
+    )
+
+
+@dataclass
+class _Alias:
+    """The NameServer half of a `rocketpy serve` process: its own address, the process's output and lifetime."""
+
+    name: str
+    addr: str
+    target: processes.ServerProcess
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def output(self, limit: int = 6000) -> str:
+        return self.target.output(limit)
+
+    def stop(self, grace: float = 0.0) -> None:
+        self.target.stop(grace)
+
+
 @contextmanager
-def environment(build: JavaBuild, kind: str, workdir: Path, with_broker: bool = True) -> Iterator[InteropEnv]:
-    """NameServer `kind` plus (by default) a Java broker, stopped on exit whatever happens."""
+def environment(
+    build: JavaBuild, kind: str, workdir: Path, with_broker: bool = True, broker_kind: str = "java"
+) -> Iterator[InteropEnv]:
+    """NameServer `kind` plus (by default) a broker of `broker_kind`, stopped on exit whatever happens."""
     env = start_namesrv(build, kind, workdir)
+    env.broker_kind = broker_kind
     try:
         if with_broker:
             env.start_broker()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # clusterList columns after the version come from the broker's GET_BROKER_RUNTIME_INFO (TPS, page-cache wait,
@@ -44,3 +45,24 @@ def namesrv_config(stdout: str) -> dict[str, dict[str, str]]:
 def sorted_lines(stdout: str) -> list[str]:
     """Set-valued listings (topicList, topicClusterList) come from Java HashSets: order carries no meaning."""
     return sorted(line.strip() for line in stdout.splitlines() if line.strip())
+
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:,\d{3})?")
+_HEX_ID = re.compile(r"\b[0-9A-F]{24,}\b")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def text_shape(stdout: str) -> list[list[str]]:
+    """Lines of mqadmin text as token lists, with times, message ids and decimals (rates) replaced by markers.
+
+    Integers (offsets, counts, queue ids) are kept: they are deterministic for a given scenario.
+    """
+    out = []
+    for line in stdout.splitlines():
+        if not line.strip():
+            continue
+        line = _TIME.sub("<time>", line)
+        line = _HEX_ID.sub("<msgid>", line)
+        line = _DECIMAL.sub("<decimal>", line)
+        out.append(line.split())
+    return out

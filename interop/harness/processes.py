@@ -50,6 +50,8 @@ class ServerProcess:
     log_path: Path
     addr: str
     extra: dict[str, str] = field(default_factory=dict)
+    cmd: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None
 
     def output(self, limit: int = 6000) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -90,7 +92,29 @@ def _spawn(name: str, cmd: list[str], workdir: Path, addr: str, env: dict[str, s
         proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir, env=env
         )
-    return ServerProcess(name=name, proc=proc, log_path=log_path, addr=addr)
+    return ServerProcess(name=name, proc=proc, log_path=log_path, addr=addr, cmd=cmd, env=env)
+
+
+def restart(server: ServerProcess, marker: str = BROKER_BOOT, grace: float = 60.0) -> None:
+    """Stop `server` gracefully (SIGTERM, so it flushes and persists) and start the same command again.
+
+    Same command line, same config file, same port and store: what an operator's restart does. The output log is
+    appended to; readiness is the `marker` printed once more after the restart.
+    """
+    server.stop(grace)
+    before = server.log_path.read_text(errors="replace").count(marker) if server.log_path.exists() else 0
+    with server.log_path.open("ab") as log:
+        server.proc = subprocess.Popen(
+            server.cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=server.log_path.parent,
+            env=server.env,
+        )
+    deadline = time.monotonic() + BOOT_TIMEOUT_S
+    while server.output(limit=1 << 22).count(marker) <= before:
+        if server.proc.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise ServerStartError(f"{server.name} did not restart (exit {server.proc.returncode}); output:\n"
+                                   f"{server.output()}")
+        time.sleep(0.05)
 
 
 def start_java_namesrv(build: JavaBuild, workdir: Path) -> ServerProcess:
@@ -163,14 +187,16 @@ def start_java_broker(
     jvm_props: list[str] | None = None,
     broker_id: int = 0,
     conf_extra: dict[str, str] | None = None,
+    store_root: str | None = None,
 ) -> ServerProcess:
     """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line.
 
-    broker_id > 0 starts a SLAVE of the master with the same broker name.
+    broker_id > 0 starts a SLAVE of the master with the same broker name. `store_root` opens an existing store
+    (default: a new one in workdir/store).
     """
     port = free_broker_port()
     roles = {"brokerId": str(broker_id), "brokerRole": "SLAVE"} if broker_id else {}
-    conf = broker_conf(workdir, port, cluster, broker_name, extra={**roles, **(conf_extra or {})})
+    conf = broker_conf(workdir, port, cluster, broker_name, store_root, extra={**roles, **(conf_extra or {})})
     cmd = [
         build.java,
         *SERVER_JVM_OPTS,
@@ -186,7 +212,7 @@ def start_java_broker(
         str(conf),
     ]
     server = _spawn("java-broker", cmd, workdir, f"127.0.0.1:{port}")
-    server.extra.update(cluster=cluster, broker_name=broker_name)
+    server.extra.update(cluster=cluster, broker_name=broker_name, conf=str(conf))
     _wait_or_stop(server, BROKER_BOOT)
     return server
 
@@ -199,9 +225,8 @@ def start_rocketpy_namesrv(workdir: Path) -> ServerProcess:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     # ROCKETMQ_HOME matches what the Java reference gets through -Drocketmq.home.dir (its rocketmqHome config).
-    env = {**os.environ, "HOME": str(workdir), "ROCKETMQ_HOME": str(REFERENCE_DIR), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "rocketpy", "namesrv", f"--listenPort={port}"]
-    server = _spawn("rocketpy-namesrv", cmd, workdir, f"127.0.0.1:{port}", env=env)
+    server = _spawn("rocketpy-namesrv", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
     _wait_or_stop(server, ROCKETPY_BOOT)
     return server
 
@@ -212,3 +237,49 @@ def _wait_or_stop(server: ServerProcess, marker: str) -> None:
     except BaseException:
         server.stop()
         raise
+
+
+def _rocketpy_env(workdir: Path) -> dict[str, str]:
+    return {**os.environ, "HOME": str(workdir), "ROCKETMQ_HOME": str(REFERENCE_DIR), "PYTHONUNBUFFERED": "1"}
+
+
+def start_rocketpy_broker(
+    workdir: Path,
+    namesrv_addr: str,
+    cluster: str = "DefaultCluster",
+    broker_name: str = "broker-a",
+    conf_extra: dict[str, str] | None = None,
+    store_root: str | None = None,
+) -> ServerProcess:
+    """`python -m rocketpy broker -n NAMESRV -c broker.conf`: the very broker.conf the Java broker gets."""
+    port = free_broker_port()
+    conf = broker_conf(workdir, port, cluster, broker_name, store_root, extra=conf_extra)
+    cmd = [sys.executable, "-m", "rocketpy", "broker", "-n", namesrv_addr, "-c", str(conf)]
+    server = _spawn("rocketpy-broker", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
+    server.extra.update(cluster=cluster, broker_name=broker_name, conf=str(conf))
+    _wait_or_stop(server, BROKER_BOOT)
+    return server
+
+
+def start_rocketpy_serve(workdir: Path) -> tuple[ServerProcess, str]:
+    """`python -m rocketpy serve --namesrv-port=P --listenPort=Q --storePathRootDir=D --brokerIP1=127.0.0.1`.
+
+    One process runs both; returns it (its addr is the broker's) and the NameServer address. Ready once both
+    boot lines are printed.
+    """
+    ns_port, port = free_port(), free_broker_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "rocketpy",
+        "serve",
+        f"--namesrv-port={ns_port}",
+        f"--listenPort={port}",
+        f"--storePathRootDir={workdir / 'store'}",
+        "--brokerIP1=127.0.0.1",
+    ]
+    server = _spawn("rocketpy-serve", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
+    _wait_or_stop(server, ROCKETPY_BOOT)
+    _wait_or_stop(server, BROKER_BOOT)
+    return server, f"127.0.0.1:{ns_port}"

@@ -6,6 +6,8 @@ These tests never skip. A missing `java` or `mvn`, or a Maven failure, is a test
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,20 @@ def client_serialization(request: pytest.FixtureRequest) -> str:
     return value
 
 
+@pytest.fixture(params=TARGETS)
+def broker_target(request: pytest.FixtureRequest) -> str:
+    """Which implementation serves as NameServer *and* broker: "java" (4.9.7 reference) or "rocketpy"."""
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def broker_env(broker_target: str, tmp_path: Path, interop_build: Any) -> Iterator[InteropEnv]:
+    """A NameServer and a broker of `broker_target`, the broker started from the same broker.conf either way."""
+    with environment(interop_build, broker_target, tmp_path / broker_target, broker_kind=broker_target) as env:
+        yield env
+
+
 @pytest.fixture
 def java_broker(interop_env: InteropEnv) -> Server:
     """An official Java 4.9.7 broker registered with the NameServer under test (stopped before it)."""
@@ -81,14 +97,21 @@ class JavaBaseline:
         scenario: Scenario,
         as_pinned: Callable[[Any], Any] | None = None,
         with_broker: bool = True,
+        kind: str | None = None,
     ) -> None:
         """Record (Java) or compare (rocketpy) `observed`.
 
         `as_pinned` maps the 4.9.7 reference observations to what the pinned 4.9.8 behaviour is; it must only encode
         differences documented in the 4.9.8 source (see scenarios.admin_as_4_9_8). `with_broker`: whether the
         on-demand Java environment gets a default broker before `scenario` runs (as the test's fixtures did).
+        `kind` overrides `env.kind` as the implementation under test (when a run mixes implementations).
         """
-        if env.kind == "java":
+        kind = kind or env.kind
+        dump = os.environ.get("ROCKETPY_INTEROP_DUMP")
+        if dump:  # optional: keep every run's observations for a side-by-side look
+            Path(dump).mkdir(parents=True, exist_ok=True)
+            (Path(dump) / f"{name}-{kind}.json").write_text(json.dumps(observed, indent=1, sort_keys=True))
+        if kind == "java":
             self._cache[name] = observed
             return
         expected = self._cache.get(name)
@@ -100,8 +123,8 @@ class JavaBaseline:
             expected = as_pinned(expected)
         differences = diff_paths(expected, observed)
         assert not differences, (
-            f"{env.kind} differs from the Java reference in scenario {name!r} "
-            f"(left = Java reference, right = {env.kind}):\n" + "\n".join(differences)
+            f"{kind} differs from the Java reference in scenario {name!r} "
+            f"(left = Java reference, right = {kind}):\n" + "\n".join(differences)
         )
 
 

@@ -52,6 +52,33 @@ public final class Driver {
         if ("broker-calls".equals(scenario)) {
             return new BrokerCalls(args).run();
         }
-        throw new IllegalArgumentException("unknown scenario: " + scenario);
+        switch (scenario) {
+            case "send-receive":
+                return new SendReceive(args).run();
+            case "ordered":
+                return new Consumers(args).ordered();
+            case "clustering":
+                return new Consumers(args).clustering();
+            case "broadcasting":
+                return new Consumers(args).broadcasting();
+            case "tag-filter":
+                return new Consumers(args).tagFilter();
+            case "lite-pull":
+                return new LitePull(args).run();
+            case "broker-admin":
+                return new BrokerAdmin(args).run();
+            case "offsets-before":
+                return new Restarts(args).before();
+            case "offsets-after":
+                return new Restarts(args).after();
+            case "quickstart":
+                return new Restarts(args).quickstart();
+            case "store-write":
+                return new StoreCompat(args).write();
+            case "store-read":
+                return new StoreCompat(args).read();
+            default:
+                throw new IllegalArgumentException("unknown scenario: " + scenario);
+        }
     }
 }
