@@ -115,3 +115,21 @@ def test_index_file_size(tmp_path: Path) -> None:
     f = IndexFile(tmp_path / "20240101000000000", 5_000_000, 20_000_000, create=True)
     assert f.path.stat().st_size == 420_000_040
     f.destroy()
+
+
+def test_torn_header_is_repaired_from_last_entry(tmp_path: Path) -> None:
+    svc = IndexService(tmp_path, 16, 64)
+    svc.build_index(info(0, 1_000_000, keys="a"))
+    svc.build_index(info(100, 1_005_000, keys="b"))
+    f = svc.files[0]
+    # a kill after endPhyOffset/endTimestamp but before indexCount of a third put reached the header
+    f.view[8:16] = (1_009_000).to_bytes(8, "big")
+    f.view[24:32] = (200).to_bytes(8, "big")
+    svc.close()
+    again = IndexService(tmp_path, 16, 64)
+    again.load()
+    assert again.files[0].header.end_phy_offset == 200
+    assert again.drop_inconsistent_tail() == 0
+    assert again.files[0].header.end_phy_offset == 100 and again.end_phy_offset == 100
+    assert again.query("T", "b", 4, 0, 2**62)[0] == [100]
+    again.close()
