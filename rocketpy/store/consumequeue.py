@@ -59,7 +59,8 @@ class ConsumeQueue:
         for i, f in enumerate(files):
             if f is not files[-1] and _unit_valid(f, f.size - UNIT_SIZE):
                 continue  # a full file: only the last one is partly written
-            end = _valid_end(f)
+            end, clean = _valid_end(f)
+            self.damaged = self.damaged or not clean
             if end < f.size:
                 f.wrote = f.flushed = end
                 for later in files[i + 1 :]:
@@ -264,11 +265,12 @@ def _unit_valid(f: MappedFile, pos: int) -> bool:
     return bool(phys >= 0 and size > 0)
 
 
-def _valid_end(f: MappedFile) -> int:
+def _valid_end(f: MappedFile) -> tuple[int, bool]:
     """Byte position of the first entry with offset < 0 or size <= 0 (zeros end the queue).
 
     Binary search when the file looks well formed (valid entries without a hole, then only zeros), which keeps
-    opening thousands of queues fast; Java's linear scan otherwise.
+    opening thousands of queues fast; Java's linear scan otherwise.  The flag says whether it was well formed
+    (if not, entries after a hole were dropped and must come back from the commit log).
     """
     view = f.view
     n = f.size // UNIT_SIZE
@@ -283,7 +285,8 @@ def _valid_end(f: MappedFile) -> int:
     tail = f.mm[pos : min(f.size, pos + 64 * 1024)]
     # No valid entry holds 20 zero bytes in a row, even across entries (size > 0 interrupts any run of
     # tags + phys zeros at 19 bytes), so a zero run before ``pos`` means a hole: scan linearly then.
-    if tail.count(0) != len(tail) or f.mm.find(_ZERO_UNIT, 0, pos) >= 0:
+    clean = tail.count(0) == len(tail) and f.mm.find(_ZERO_UNIT, 0, pos) < 0
+    if not clean:
         pos = 0
         for phys, size, _ in UNIT.iter_unpack(view):
             if phys < 0 or size <= 0:
@@ -291,4 +294,4 @@ def _valid_end(f: MappedFile) -> int:
             pos += UNIT_SIZE
         if pos < f.size and any(view[pos : min(f.size, pos + 4096)]):
             zero_range(f.mm, pos, f.size)  # garbage after the end would be mistaken for entries later
-    return pos
+    return pos, clean

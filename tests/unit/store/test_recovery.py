@@ -278,3 +278,15 @@ def test_wrong_size_middle_file_is_a_clear_error(tmp_path: Path) -> None:
         fh.truncate(100)
     with pytest.raises(StoreError, match="differs from the configured"):
         reopen(root)
+
+
+def test_hole_in_a_consume_queue_is_refilled_from_the_log(tmp_path: Path) -> None:
+    """A lost page in a queue file (power failure) drops entries after it; they come back from the log."""
+    root = tmp_path / "s"
+    build(root, 120)
+    cq_file = root / "consumequeue" / "TopicA" / "1" / f"{0:020d}"
+    with cq_file.open("r+b") as fh:
+        fh.seek(20 * 5)
+        fh.write(bytes(20))
+    n, rep = recover_and_check(root, crashed=False)
+    assert n == 120
