@@ -304,31 +304,6 @@ class IndexService:
             n += removed
         return n
 
-    def drop_inconsistent_tail(self) -> int:
-        """After a crash: make the newest file's header agree with its last counted entry.
-
-        A kill inside the 40-byte header write can leave endPhyOffset/endTimestamp newer than indexCount
-        (which is written last).  They are taken back from the last counted entry; an entry that is not even
-        well formed (a lost page after a power failure) makes the whole file be rebuilt.  Returns the number of
-        files deleted.  (Java destroys every file newer than the checkpoint's indexMsgTimestamp instead.)
-        """
-        if not self.files or self.files[-1].empty:
-            return 0
-        f = self.files[-1]
-        h = f.header
-        pos = HEADER_SIZE + f.slots * 4 + (h.index_count - 1) * ENTRY_SIZE
-        key_hash, phy, diff, prev = ENTRY.unpack_from(f.view, pos)
-        if phy == h.end_phy_offset:
-            return 0
-        if key_hash < 0 or phy < h.begin_phy_offset or diff < 0 or not 0 <= prev < h.index_count:
-            log.warning("index file %s: last entry is damaged; the file is rebuilt", f.path.name)
-            self.files.pop().destroy()
-            return 1
-        log.warning("index file %s: header end repaired from the last entry", f.path.name)
-        h.end_phy_offset, h.end_timestamp = phy, h.begin_timestamp + diff * 1000
-        f._write_header()
-        return 0
-
     def delete_expired(self, commitlog_min: int) -> int:
         """Delete files whose newest record is older than the commit log's first (``deleteExpiredFile``)."""
         n = 0

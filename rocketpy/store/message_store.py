@@ -47,6 +47,7 @@ from rocketpy.store.format import (
     tags_code,
 )
 from rocketpy.store.index import IndexService
+from rocketpy.store.index_repair import repair_newest_file
 from rocketpy.store.reader import read_queue
 from rocketpy.store.recovery import RecoveryReport, iter_dispatch, recover_commitlog
 from rocketpy.store.retention import Retention
@@ -144,7 +145,7 @@ class MessageStore:
         if cfg.message_index_enable:
             report.index_entries_dropped = self.index.drop_after(cl_max)
             if not last_exit_ok:
-                report.index_files_dropped = self.index.drop_inconsistent_tail()
+                report.index_files_dropped = repair_newest_file(self.index, self.checkpoint.logics_msg_timestamp)
                 # the newest record may have been indexed for only some of its keys: index it again
                 if self.index.end_phy_offset >= 0:
                     report.index_entries_dropped += self.index.drop_after(self.index.end_phy_offset)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rocketpy.store.format import DispatchInfo, decode_records
 from rocketpy.store.index import ENTRY_SIZE, HEADER_SIZE, IndexFile, IndexService, index_key_hash
+from rocketpy.store.index_repair import repair_newest_file
 
 DATA = Path(__file__).parent / "data"
 
@@ -129,7 +130,50 @@ def test_torn_header_is_repaired_from_last_entry(tmp_path: Path) -> None:
     again = IndexService(tmp_path, 16, 64)
     again.load()
     assert again.files[0].header.end_phy_offset == 200
-    assert again.drop_inconsistent_tail() == 0
+    assert repair_newest_file(again, 0) == 0
     assert again.files[0].header.end_phy_offset == 100 and again.end_phy_offset == 100
     assert again.query("T", "b", 4, 0, 2**62)[0] == [100]
     again.close()
+
+
+def _index_with(tmp_path: Path, n: int) -> tuple[IndexService, bytes]:
+    svc = IndexService(tmp_path, 8, 200)  # 8 slots: long chains
+    for i in range(n):
+        svc.build_index(info(i * 100, 1_000_000 + i * 1000, keys=f"k{i % 11}"))
+    return svc, bytes(svc.files[0].view)
+
+
+def test_lost_pages_after_power_failure(tmp_path: Path) -> None:
+    """Revert the header and slot region to an older image (pages not written back): repaired in place."""
+    svc, old = _index_with(tmp_path, 30)
+    for i in range(30, 60):
+        svc.build_index(info(i * 100, 1_000_000 + i * 1000, keys=f"k{i % 11}"))
+    now = bytes(svc.files[0].view)
+    svc.files[0].view[: HEADER_SIZE + 8 * 4] = old[: HEADER_SIZE + 8 * 4]  # header + slots page lost
+    svc.close()
+    again = IndexService(tmp_path, 8, 200)
+    again.load()
+    assert repair_newest_file(again, 1_000_000 + 40 * 1000) == 0  # checkpoint: flushed up to entry ~40
+    assert bytes(again.files[0].view[HEADER_SIZE : HEADER_SIZE + 8 * 4]) == now[HEADER_SIZE : HEADER_SIZE + 8 * 4]
+    assert again.files[0].header.index_count == 61
+    for k in range(11):
+        want = sorted((i * 100 for i in range(60) if i % 11 == k), reverse=True)
+        assert again.query("T", f"k{k}", 100, 0, 2**62)[0] == want
+    again.close()
+
+
+def test_lost_entry_page_rebuilds_the_file(tmp_path: Path) -> None:
+    svc, _ = _index_with(tmp_path, 40)
+    base = HEADER_SIZE + 8 * 4
+    svc.files[0].view[base + 35 * ENTRY_SIZE : base + 36 * ENTRY_SIZE] = bytes(ENTRY_SIZE)
+    svc.close()
+    again = IndexService(tmp_path, 8, 200)
+    again.load()
+    assert repair_newest_file(again, 1_000_000 + 30 * 1000) == 1 and again.files == []
+
+
+def test_repair_leaves_an_intact_file_alone(tmp_path: Path) -> None:
+    svc, before = _index_with(tmp_path, 50)
+    assert repair_newest_file(svc, 1_000_000 + 20 * 1000) == 0
+    assert bytes(svc.files[0].view) == before
+    svc.close()

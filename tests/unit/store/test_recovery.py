@@ -288,5 +288,5 @@ def test_hole_in_a_consume_queue_is_refilled_from_the_log(tmp_path: Path) -> Non
     with cq_file.open("r+b") as fh:
         fh.seek(20 * 5)
         fh.write(bytes(20))
-    n, rep = recover_and_check(root, crashed=False)
+    n, _rep = recover_and_check(root, crashed=False)
     assert n == 120
