@@ -54,6 +54,7 @@ class StoreCheckpoint:
     def flush(self) -> None:
         """Overwrite the page in place and fdatasync; skipped when nothing changed."""
         data = _LONGS.pack(self.physic_msg_timestamp, self.logics_msg_timestamp, self.index_msg_timestamp)
+        created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             if os.fstat(fd).st_size != CHECKPOINT_SIZE:
@@ -64,6 +65,8 @@ class StoreCheckpoint:
             os.fdatasync(fd)
         finally:
             os.close(fd)
+        if created:
+            _fsync_dir(self.path.parent)
 
 
 class StoreLock:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rocketpy.store.format import TRANSACTION_MASK, TRANSACTION_ROLLBACK_TYPE, DispatchInfo, java_string_hash
-from rocketpy.store.mapped_file import MappedFile
+from rocketpy.store.mapped_file import MappedFile, fsync_dir, make_dirs_durable
 
 log = logging.getLogger("rocketpy.store")
 
@@ -251,8 +251,10 @@ class IndexService:
         while path.exists():
             now += 1
             path = self.dir / time_to_name(now)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if not self.dir.is_dir():
+            make_dirs_durable(self.dir)
         f = IndexFile(path, self.slots, self.entries, create=True)
+        fsync_dir(self.dir)
         if last is not None:  # a new file continues from the previous one (``getAndCreateLastIndexFile``)
             f.header.begin_phy_offset = f.header.end_phy_offset = last.header.end_phy_offset
             f.header.begin_timestamp = f.header.end_timestamp = last.header.end_timestamp

@@ -46,6 +46,7 @@ class MappedFile:
                 if preallocate:
                     _try_fallocate(fd, size)
                 os.ftruncate(fd, size)
+                os.fdatasync(fd)  # the size is metadata a power failure could otherwise lose
             self.mm = mmap.mmap(fd, size)
         except BaseException:
             os.close(fd)
@@ -94,6 +95,26 @@ def _try_fallocate(fd: int, size: int) -> None:
         log.debug("posix_fallocate unsupported: %s", e)
 
 
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs_durable(path: Path) -> None:
+    """mkdir -p, fsyncing the parent of every directory created (a new file's name lives in its parent)."""
+    missing = []
+    p = path
+    while not p.is_dir():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        d.mkdir(exist_ok=True)
+        fsync_dir(d.parent)
+
+
 _ZERO_CHUNK = bytes(1 << 20)
 
 
@@ -137,9 +158,12 @@ class MappedFileQueue:
                 log.warning("%s: gap between %s and %s", self.dir, a.path.name, b.path.name)
 
     def create_file(self, file_from: int) -> MappedFile:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Create (and make durable: size, directory entries) the file starting at ``file_from``."""
+        if not self.dir.is_dir():
+            make_dirs_durable(self.dir)
         path = self.dir / offset_to_name(file_from)
         f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
+        fsync_dir(self.dir)
         with self.lock:
             self.files.append(f)
         return f
