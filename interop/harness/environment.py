@@ -82,12 +82,14 @@ class InteropEnv:
         conf_extra: dict[str, str] | None = None,
         jvm_props: list[str] | None = None,
         store_root: str | None = None,
+        port: int | None = None,
     ) -> Server:
         """A broker of kind `self.broker_kind` (default the Java 4.9.7 reference) registered with this environment's
         NameServer; `role` names it in observations.
 
         `conf_extra` adds broker.conf settings; `jvm_props` JVM options (e.g. -Drocketmq.serialize.type=ROCKETMQ);
-        `store_root` opens an existing store directory instead of a new one under the role's work directory.
+        `store_root` opens an existing store directory instead of a new one under the role's work directory;
+        `port` is the listenPort (default: a free one).
         """
         workdir = self.workdir / role
         broker: Server
@@ -95,7 +97,7 @@ class InteropEnv:
             if broker_id or jvm_props:
                 raise NotImplementedError("rocketpy brokers are started as masters without JVM options")
             broker = processes.start_rocketpy_broker(
-                workdir, self.namesrv.addr, cluster, broker_name, conf_extra=conf_extra, store_root=store_root
+                workdir, self.namesrv.addr, cluster, broker_name, conf_extra=conf_extra, store_root=store_root, port=port
             )
         elif reference_mode() == "docker":
             if broker_id or conf_extra or jvm_props:
@@ -112,6 +114,7 @@ class InteropEnv:
                 broker_id=broker_id,
                 conf_extra=conf_extra,
                 store_root=store_root,
+                port=port,
             )
         self.brokers[role] = broker
         self.servers.append(broker)

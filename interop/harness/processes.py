@@ -188,13 +188,14 @@ def start_java_broker(
     broker_id: int = 0,
     conf_extra: dict[str, str] | None = None,
     store_root: str | None = None,
+    port: int | None = None,
 ) -> ServerProcess:
     """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line.
 
     broker_id > 0 starts a SLAVE of the master with the same broker name. `store_root` opens an existing store
-    (default: a new one in workdir/store).
+    (default: a new one in workdir/store); `port` a given listenPort (default: a free one).
     """
-    port = free_broker_port()
+    port = port or free_broker_port()
     roles = {"brokerId": str(broker_id), "brokerRole": "SLAVE"} if broker_id else {}
     conf = broker_conf(workdir, port, cluster, broker_name, store_root, extra={**roles, **(conf_extra or {})})
     cmd = [
@@ -250,9 +251,10 @@ def start_rocketpy_broker(
     broker_name: str = "broker-a",
     conf_extra: dict[str, str] | None = None,
     store_root: str | None = None,
+    port: int | None = None,
 ) -> ServerProcess:
     """`python -m rocketpy broker -n NAMESRV -c broker.conf`: the very broker.conf the Java broker gets."""
-    port = free_broker_port()
+    port = port or free_broker_port()
     conf = broker_conf(workdir, port, cluster, broker_name, store_root, extra=conf_extra)
     cmd = [sys.executable, "-m", "rocketpy", "broker", "-n", namesrv_addr, "-c", str(conf)]
     server = _spawn("rocketpy-broker", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))

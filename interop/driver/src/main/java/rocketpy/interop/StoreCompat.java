@@ -24,7 +24,7 @@ import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
 
 /**
  * Store directory compatibility (issue 3). "store-write": {@code --count} messages with keys, tags and properties
- * (some over the compression threshold) go to 4 queues, and group interop_store_group commits offsets 1..4 on
+ * (some over the compression threshold) go to 4 queues, and group interop_store_group's offsets are set to 1..4 on
  * queues 0..3; every message's queue, queue offset and offset message id is written to {@code --manifest}. The
  * harness then stops the broker cleanly and opens the same storePathRootDir with the other broker.
  * "store-read": every message of the manifest is read back by queue offset (lite pull, assign + seek), by offset
@@ -75,23 +75,13 @@ final class StoreCompat {
                 entries.add(e);
             }
             out.put("sends", statuses);
-            DefaultLitePullConsumer c = new DefaultLitePullConsumer(GROUP);
-            c.setNamesrvAddr(namesrv);
-            c.setInstanceName("store-committer");
-            c.setAutoCommit(false);
-            c.setPersistConsumerOffsetInterval(300);
-            c.start();
-            try {
-                Map<MessageQueue, Long> commits = new HashMap<MessageQueue, Long>();
-                for (MessageQueue mq : c.fetchMessageQueues(TOPIC)) {
-                    commits.put(mq, (long) mq.getQueueId() + 1);
-                }
-                c.assign(commits.keySet());
-                c.commitSync(commits, true);
-                out.put("consumeStats", LitePull.waitForConsumeStats(admin, GROUP, 1 + 2 + 3 + 4));
-            } finally {
-                c.shutdown();
+            // UPDATE_CONSUMER_OFFSET (synchronous, through the admin API): a committing consumer would race its own
+            // pull tasks, which persist their start offsets too.
+            String addr = AdminSteps.waitForRoute(admin, TOPIC, timeoutMs).getBrokerDatas().get(0).selectBrokerAddr();
+            for (int q = 0; q < 4; q++) {
+                admin.updateConsumeOffset(addr, GROUP, new MessageQueue(TOPIC, "broker-a", q), q + 1);
             }
+            out.put("consumerOffsets", queryOffsets(admin));
         } finally {
             producer.shutdown();
             admin.shutdown();
@@ -115,11 +105,38 @@ final class StoreCompat {
             out.put("byQueueOffset", byQueueOffset(byPosition));
             out.put("byOffsetMsgId", byOffsetMsgId(admin, entries));
             out.put("byKey", byKey(admin, entries));
-            out.put("consumeStats", LitePull.waitForConsumeStats(admin, GROUP, 1 + 2 + 3 + 4));
+            out.put("consumerOffsets", queryOffsets(admin));
             out.put("resume", resume());
         } finally {
             admin.shutdown();
         }
+        return out;
+    }
+
+    /**
+     * QUERY_CONSUMER_OFFSET of interop_store_group on every queue, as a resuming consumer asks it (GET_CONSUME_STATS
+     * needs the group's retry topic, which only exists once a consumer of the group sent a heartbeat).
+     */
+    private Map<String, Object> queryOffsets(DefaultMQAdminExt admin) throws Exception {
+        String addr = AdminSteps.waitForRoute(admin, TOPIC, timeoutMs).getBrokerDatas().get(0).selectBrokerAddr();
+        Map<String, Object> out = new TreeMap<String, Object>();
+        org.apache.rocketmq.client.impl.MQClientAPIImpl api = new org.apache.rocketmq.client.impl.MQClientAPIImpl(
+            new org.apache.rocketmq.remoting.netty.NettyClientConfig(), null, null,
+            new org.apache.rocketmq.client.ClientConfig());
+        api.start();
+        for (int q = 0; q < 4; q++) {
+            org.apache.rocketmq.common.protocol.header.QueryConsumerOffsetRequestHeader h =
+                new org.apache.rocketmq.common.protocol.header.QueryConsumerOffsetRequestHeader();
+            h.setConsumerGroup(GROUP);
+            h.setTopic(TOPIC);
+            h.setQueueId(q);
+            try {
+                out.put("q" + q, api.queryConsumerOffset(addr, h, 10000));
+            } catch (Exception e) {
+                out.put("q" + q, Errors.describe(e));
+            }
+        }
+        api.shutdown();
         return out;
     }
 
