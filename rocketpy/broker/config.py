@@ -29,11 +29,11 @@ from rocketpy.broker.config_objects import (
     FlushDiskType,
     MessageStoreConfig,
     NettyClientConfig,
-    NettyServerConfig,
     local_address,
 )
 from rocketpy.common import properties
 from rocketpy.protocol.bodies.data_version import DataVersion
+from rocketpy.remoting.config import NettyServerConfig, broker_netty_config
 
 __all__ = [
     "MASTER_ID",
@@ -131,7 +131,7 @@ class BrokerSettings:
     DataVersion that GET_BROKER_CONFIG reports."""
 
     broker: BrokerConfig = field(default_factory=BrokerConfig)
-    netty: NettyServerConfig = field(default_factory=NettyServerConfig)
+    netty: NettyServerConfig = field(default_factory=broker_netty_config)
     client: NettyClientConfig = field(default_factory=NettyClientConfig)
     store: MessageStoreConfig = field(default_factory=MessageStoreConfig)
     extra: dict[str, str] = field(default_factory=dict)
@@ -232,23 +232,6 @@ def finish_startup(settings: BrokerSettings) -> None:
     settings.store.ha_listen_port = settings.netty.listen_port + 1
 
 
-def _escape(text: str, is_key: bool) -> str:
-    """java.util.Properties.store escaping, so that no value can inject a second key into the file."""
-    out = []
-    for i, ch in enumerate(text):
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch in "\t\n\r\f":
-            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}[ch])
-        elif ch in "=:#!" or (ch == " " and (is_key or i == 0)):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or 0x7E < ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def format_properties_for_file(settings: BrokerSettings) -> str:
     """Configuration.persist: every config, escaped, to the broker config file fixed at start-up."""
-    return "".join(f"{_escape(k, True)}={_escape(v, False)}\n" for k, v in settings.items())
+    return "".join(f"{properties.escape(k, True)}={properties.escape(v, False)}\n" for k, v in settings.items())

@@ -147,26 +147,6 @@ class BrokerConfig:
 
 
 @dataclass(slots=True)
-class NettyServerConfig:
-    """remoting.netty.NettyServerConfig; BrokerStartup sets listenPort 10911 (the class default is 8888)."""
-
-    listen_port: int = 10911
-    server_worker_threads: int = 8
-    server_callback_executor_threads: int = 0
-    server_selector_threads: int = 3
-    server_oneway_semaphore_value: int = 256
-    server_async_semaphore_value: int = 64
-    server_channel_max_idle_time_seconds: int = 120
-    server_socket_snd_buf_size: int = 0
-    server_socket_rcv_buf_size: int = 0
-    write_buffer_high_water_mark: int = 0
-    write_buffer_low_water_mark: int = 0
-    server_socket_backlog: int = 1024
-    server_pooled_byte_buf_allocator_enable: bool = True
-    use_epoll_native_selector: bool = False
-
-
-@dataclass(slots=True)
 class MessageStoreConfig:
     """store.config.MessageStoreConfig, Java declaration order. storePathCommitLog None means
     <storePathRootDir>/commitlog (getStorePathCommitLog). isEnableBatchPush is left out: its field and its setter

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rocketpy.common import properties
+from rocketpy.remoting.config import NettyServerConfig, namesrv_netty_config
 
 _HOME = os.path.expanduser("~")
 
@@ -41,26 +42,6 @@ class NamesrvConfig:
     cluster_test: bool = False
     order_message_enable: bool = False
     config_black_list: str = "configBlackList;configStorePath;kvConfigPath"
-
-
-@dataclass(slots=True)
-class NettyServerConfig:
-    """remoting.netty.NettyServerConfig; NamesrvStartup sets listenPort 9876 (the Java class default is 8888)."""
-
-    listen_port: int = 9876
-    server_worker_threads: int = 8
-    server_callback_executor_threads: int = 0
-    server_selector_threads: int = 3
-    server_oneway_semaphore_value: int = 256
-    server_async_semaphore_value: int = 64
-    server_channel_max_idle_time_seconds: int = 120
-    server_socket_snd_buf_size: int = 0
-    server_socket_rcv_buf_size: int = 0
-    write_buffer_high_water_mark: int = 0
-    write_buffer_low_water_mark: int = 0
-    server_socket_backlog: int = 1024
-    server_pooled_byte_buf_allocator_enable: bool = True
-    use_epoll_native_selector: bool = False
 
 
 # Keys an UPDATE_NAMESRV_CONFIG may change. orderMessageEnable takes effect at once (route replies); the others are
@@ -132,7 +113,7 @@ class NamesrvSettings:
     """Both config objects plus the unknown keys of the config file (Configuration.registerConfig(properties))."""
 
     namesrv: NamesrvConfig = field(default_factory=NamesrvConfig)
-    netty: NettyServerConfig = field(default_factory=NettyServerConfig)
+    netty: NettyServerConfig = field(default_factory=namesrv_netty_config)
     extra: dict[str, str] = field(default_factory=dict)
 
     def _target(self, cls: type) -> Any:
@@ -196,27 +177,7 @@ class NamesrvSettings:
 
     def format_properties_for_file(self) -> str:
         """The persisted form: escaped like java.util.Properties.store so that no value can inject a key."""
-        return "".join(f"{escape_property(k, True)}={escape_property(v, False)}\n" for k, v in self.items())
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# java.util.Properties text escaping for the persisted file
-
-
-def escape_property(text: str, is_key: bool) -> str:
-    out = []
-    for i, ch in enumerate(text):
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch in "\t\n\r\f":
-            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}[ch])
-        elif ch in "=:#!" or (ch == " " and (is_key or i == 0)):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
-            out.append(f"\\u{ord(ch):04X}" if ord(ch) <= 0xFFFF else ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+        return "".join(f"{properties.escape(k, True)}={properties.escape(v, False)}\n" for k, v in self.items())
 
 
 def load_settings(path: str | os.PathLike[str] | None, overrides: Mapping[str, str] | None = None) -> NamesrvSettings:
