@@ -255,9 +255,17 @@ class RecordCheck:
 
 
 def check_record(
-    buf: memoryview | bytes, pos: int, file_from: int, check_crc: bool = True, delay_table: dict[int, int] | None = None
+    buf: memoryview | bytes,
+    pos: int,
+    file_from: int,
+    check_crc: bool = True,
+    delay_table: dict[int, int] | None = None,
+    strict_text: bool = False,
 ) -> RecordCheck:
     """``CommitLog.checkMessageAndReturnSize``, stricter: also checks PHYSICALOFFSET and text decoding.
+
+    ``strict_text`` (recovery) also rejects a NUL in the topic or a run of 4 NULs in the properties: what a
+    page lost in a power failure leaves inside the one part of a record the CRC does not cover.
 
     ``buf`` is one commit-log file, ``pos`` a position in it, ``file_from`` the file's start offset.
     """
@@ -273,7 +281,7 @@ def check_record(
         return RecordCheck(0, error=RecordError.BAD_MAGIC)
     if total < 91 or pos + total > end:
         return RecordCheck(0, error=RecordError.BAD_LENGTH)
-    return _check_message(buf, pos, total, file_from, check_crc, delay_table)
+    return _check_message(buf, pos, total, file_from, check_crc, delay_table, strict_text)
 
 
 def _check_message(
@@ -283,6 +291,7 @@ def _check_message(
     file_from: int,
     check_crc: bool,
     delay_table: dict[int, int] | None,
+    strict_text: bool = False,
 ) -> RecordCheck:
     sys_flag = _I32.unpack_from(buf, pos + 36)[0]
     hdr = HEADERS[header_index(sys_flag)]
@@ -307,9 +316,12 @@ def _check_message(
         return RecordCheck(0, error=RecordError.BAD_OFFSET)
     if check_crc and java_crc32(body) != f[2]:
         return RecordCheck(total, error=RecordError.BAD_CRC)
+    props_b = bytes(buf[p + 2 : p + 2 + props_len])
+    if strict_text and (b"\0" in topic_b or b"\0\0\0\0" in props_b):
+        return RecordCheck(total, error=RecordError.BAD_TEXT)
     try:
         topic = topic_b.decode()
-        props = parse_properties(bytes(buf[p + 2 : p + 2 + props_len]).decode())
+        props = parse_properties(props_b.decode())
     except UnicodeDecodeError:
         return RecordCheck(total, error=RecordError.BAD_TEXT)
     store_ts = f[11]

@@ -136,7 +136,11 @@ class MessageStore:
             self.delay_table,
         )
         cl_max, cl_min = self.commitlog.max_offset, self.commitlog.min_offset
-        mid_cuts = [(c.offset, c.offset + c.length) for c in report.cut if c.offset + c.length < cl_max]
+        size = cfg.mapped_file_size_commit_log
+        # a cut inside an older file ends that file (blank record): nothing after it in the file is valid, even
+        # where the image holds zeros a queue entry flushed earlier may still point to
+        mid_cuts = [(off, off - off % size + size) for off in report.blanked]
+        mid_cuts += [(off, off + 1) for off, _, _ in report.skipped]  # kept but corrupt: not to be served
         for cq in self.queues.values():
             report.cq_entries_dropped += cq.truncate_dirty(cl_max)
             for lo, hi in mid_cuts:

@@ -34,6 +34,7 @@ from rocketpy.store.format import (
     RecordCheck,
     RecordError,
     check_record,
+    pack_blank,
     read_store_timestamp,
 )
 from rocketpy.store.mapped_file import MappedFile, zero_range
@@ -63,6 +64,7 @@ class RecoveryReport:
     records_checked: int = 0
     cut: list[LostRange] = field(default_factory=list)
     skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (offset, size, reason), kept in place
+    blanked: list[int] = field(default_factory=list)  # offsets where an older file was ended by a blank record
     cq_entries_dropped: int = 0
     index_entries_dropped: int = 0
     index_files_dropped: int = 0
@@ -90,7 +92,7 @@ def iter_file(
 ) -> Iterator[tuple[int, RecordCheck]]:
     """(position, check) for each record from ``pos``; stops after a blank, an error or ``limit``."""
     while pos < limit:
-        r = check_record(f.view[:limit], pos, f.file_from, check_crc, delay)
+        r = check_record(f.view[:limit], pos, f.file_from, check_crc, delay, strict_text=True)
         yield pos, r
         if r.blank or r.size == 0:
             return
@@ -159,15 +161,15 @@ def recover_commitlog(
     last = with_data[-1] if with_data else 0
     for i, (f, s) in enumerate(zip(files[start:], scans, strict=True)):
         report.skipped.extend(s.skipped)
+        if i <= last and s.good and not s.blank and f.view[s.end - 1] == 0:
+            # A record never ends in a zero byte (the topic or properties end it): the last one before a break
+            # was torn by a lost page, in the part the body CRC does not cover.
+            s.end, s.error = s.last_start, "torn record (ends in zero bytes)"
         if i < last:
             if not s.blank:
                 _cut(f, s.end, s.error or "file ends without a blank record", lost_dir, report, blank=True)
             f.wrote = f.flushed = f.size
         elif i == last:
-            if s.good and not s.blank and f.view[s.end - 1] == 0:
-                # A record never ends in a zero byte (the topic or properties end it), so this one was torn
-                # by a lost page; its properties are not covered by the body CRC.
-                s.end, s.error = s.last_start, "torn tail (last record ends in zero bytes)"
             _cut(f, s.end, s.error or "torn tail", lost_dir, report, blank=False)
             f.wrote = f.flushed = s.end
         else:
@@ -199,9 +201,8 @@ def _cut(f: MappedFile, pos: int, reason: str, lost_dir: Path, report: RecoveryR
         )
         zero_range(f.mm, pos, data_end)
     if blank and f.size - pos >= 8:
-        from rocketpy.store.format import pack_blank
-
         pack_blank(f.view, pos, f.size - pos)
+        report.blanked.append(f.file_from + pos)
 
 
 def _last_nonzero(f: MappedFile, start: int) -> int:

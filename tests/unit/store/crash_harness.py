@@ -38,7 +38,12 @@ def run_writer_once(root: Path, mode: str, first: int, threads: int, rng: random
     first_line = proc.stdout.readline()  # wait until recovery is done and appends are being acknowledged
     time.sleep(rng.uniform(0.05, 0.6))
     proc.send_signal(signal.SIGKILL)
-    rest, err = proc.communicate()
+    # Read through the same buffered reader: communicate() would read the raw pipe and skip whatever
+    # readline() had already buffered, splitting a line.
+    rest = proc.stdout.read()
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.wait()
     assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
     lines = (first_line + rest).decode().split("\n")[:-1]  # text after the last newline is no complete ack
     acked = []
