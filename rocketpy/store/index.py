@@ -294,7 +294,9 @@ class IndexService:
         """Remove entries for records at or past ``phy_offset`` (they were cut); returns the entry count."""
         n = 0
         for f in reversed(self.files):
-            if f.empty or f.header.end_phy_offset < phy_offset:
+            if f.empty:  # a file rolled to just before a crash: the record's first keys are in the previous one
+                continue
+            if f.header.end_phy_offset < phy_offset:
                 break
             removed = f.rollback(phy_offset)
             log.warning(

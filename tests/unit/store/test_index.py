@@ -177,3 +177,18 @@ def test_repair_leaves_an_intact_file_alone(tmp_path: Path) -> None:
     assert repair_newest_file(svc, 1_000_000 + 20 * 1000) == 0
     assert bytes(svc.files[0].view) == before
     svc.close()
+
+
+def test_drop_after_looks_past_an_empty_newest_file(tmp_path: Path) -> None:
+    """A record whose keys were split by a roll, crash before the new file got any: roll it back fully."""
+    svc = IndexService(tmp_path, 8, 3)  # 2 usable entries per file
+    svc.build_index(info(0, 1000, keys="a"))
+    f = svc.files[0]
+    f.put_keys(["T#b"], 100, 2000)  # the first key of record 100 fills the file ...
+    svc._writable()  # ... and the roll happened, then the crash: the new file is empty
+    assert svc.files[-1].empty and svc.end_phy_offset == 100
+    assert svc.drop_after(100) == 1
+    assert svc.end_phy_offset == 0
+    svc.build_index(info(100, 2000, keys="b c"))  # re-indexed completely
+    assert svc.query("T", "c", 4, 0, 2**62)[0] == [100] and svc.query("T", "b", 4, 0, 2**62)[0] == [100]
+    svc.close()
