@@ -5,7 +5,7 @@ registered with it, a work directory, and the normaliser that knows their addres
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +79,7 @@ class InteropEnv:
         broker_name: str = DEFAULT_BROKER,
         role: str = "broker",
         broker_id: int = 0,
-        conf_extra: dict[str, str] | None = None,
+        conf_extra: Mapping[str, str | None] | None = None,
         jvm_props: list[str] | None = None,
         store_root: str | None = None,
         port: int | None = None,

@@ -48,7 +48,7 @@ def sorted_lines(stdout: str) -> list[str]:
 
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:,\d{3})?")
-_HEX_ID = re.compile(r"\b[0-9A-F]{24,}\b")
+HEX_ID = re.compile(r"\b[0-9A-F]{24,}\b")
 _DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
@@ -62,7 +62,26 @@ def text_shape(stdout: str) -> list[list[str]]:
         if not line.strip():
             continue
         line = _TIME.sub("<time>", line)
-        line = _HEX_ID.sub("<msgid>", line)
+        line = HEX_ID.sub("<msgid>", line)
         line = _DECIMAL.sub("<decimal>", line)
         out.append(line.split())
+    return out
+
+
+_DIGITS = re.compile(r"\d+")
+_NUMBER = re.compile(r"9(?:\.9)?")
+
+
+def value_shape(value: str) -> str:
+    """The shape of a runtime figure: every number becomes N (as BrokerAdmin.shape does in the driver)."""
+    return _NUMBER.sub("N", _DIGITS.sub("9", value))
+
+
+def broker_status(stdout: str) -> dict[str, str]:
+    """brokerStatus prints "key<pad>: value" per GET_BROKER_RUNTIME_INFO entry: keys with the shape of the value."""
+    out: dict[str, str] = {}
+    for line in stdout.splitlines():
+        if ":" in line:
+            key, value = line.split(":", 1)
+            out[key.strip()] = value_shape(value.strip())
     return out

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,14 +148,15 @@ def broker_conf(
     cluster: str,
     broker_name: str,
     store_root: str | None = None,
-    extra: dict[str, str] | None = None,
+    extra: Mapping[str, str | None] | None = None,
 ) -> Path:
     """A small broker.conf: tiny commit log / consume queue / index files, loopback address, store in workdir.
 
     `store_root` is the store directory as the broker sees it (differs from workdir/store inside a container).
+    An `extra` value of None leaves that key out (the broker's default applies).
     """
     store = Path(store_root) if store_root else workdir / "store"
-    settings = {
+    settings: dict[str, str | None] = {
         "brokerClusterName": cluster,
         "brokerName": broker_name,
         "brokerId": "0",
@@ -174,7 +176,7 @@ def broker_conf(
     }
     conf = workdir / "broker.conf"
     workdir.mkdir(parents=True, exist_ok=True)
-    conf.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    conf.write_text("".join(f"{k}={v}\n" for k, v in settings.items() if v is not None))
     return conf
 
 
@@ -186,7 +188,7 @@ def start_java_broker(
     broker_name: str = "broker-a",
     jvm_props: list[str] | None = None,
     broker_id: int = 0,
-    conf_extra: dict[str, str] | None = None,
+    conf_extra: Mapping[str, str | None] | None = None,
     store_root: str | None = None,
     port: int | None = None,
 ) -> ServerProcess:
@@ -249,7 +251,7 @@ def start_rocketpy_broker(
     namesrv_addr: str,
     cluster: str = "DefaultCluster",
     broker_name: str = "broker-a",
-    conf_extra: dict[str, str] | None = None,
+    conf_extra: Mapping[str, str | None] | None = None,
     store_root: str | None = None,
     port: int | None = None,
 ) -> ServerProcess:

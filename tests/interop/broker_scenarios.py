@@ -68,8 +68,12 @@ def _shape_mqadmin(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"argv", "stdout", "errors"}:
         command = value["argv"][0]
         shaped = dict(value)
+        # An offset message id encodes the broker's address and the record's position: an id.
+        shaped["argv"] = [mqadmin_output.HEX_ID.sub("<msgid>", arg) for arg in value["argv"]]
         if command == "clusterList":
             shaped["stdout"] = mqadmin_output.cluster_list(value["stdout"])
+        elif command == "brokerStatus":
+            shaped["stdout"] = mqadmin_output.broker_status(value["stdout"])
         elif command == "consumerProgress":
             # The retry topic's row appears once its offset is recorded, which depends on time alone (see
             # LitePull.consumeStats in the driver).
@@ -97,6 +101,19 @@ def broker_admin(env: InteropEnv) -> dict[str, Any]:
     )
     observed: dict[str, Any] = _shape_mqadmin(env.normaliser()(run.observations))
     return observed
+
+
+# The reference servers are 4.9.7, the pinned behaviour 4.9.8 (interop/README.md): a broker reports its version
+# (brokerVersion / brokerVersionDesc in GET_BROKER_RUNTIME_INFO, the version column of clusterList).
+VERSION_4_9_7, VERSION_4_9_8 = "V4_9_7", "V4_9_8"
+
+
+def broker_admin_as_4_9_8(java_4_9_7: dict[str, Any]) -> dict[str, Any]:
+    """The broker_admin observations of a 4.9.8 broker, derived from the 4.9.7 reference's: only the version."""
+    text = json.dumps(java_4_9_7)
+    assert VERSION_4_9_7 in text, "4.9.7 version not observed: revisit broker_admin_as_4_9_8"
+    out: dict[str, Any] = json.loads(text.replace(VERSION_4_9_7, VERSION_4_9_8))
+    return out
 
 
 def offsets_restart(env: InteropEnv) -> dict[str, Any]:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.interop
 
 def test_mqadmin_against_broker(broker_env: InteropEnv, baseline: JavaBaseline) -> None:
     obs = bs.broker_admin(broker_env)
-    baseline.check("broker_admin", broker_env, obs, bs.broker_admin)
+    baseline.check("broker_admin", broker_env, obs, bs.broker_admin, as_pinned=bs.broker_admin_as_4_9_8)
 
     assert obs["autoCreateSend"] == "SEND_OK"
     assert [(q["brokerName"], q["readQueueNums"], q["writeQueueNums"], q["perm"]) for q in
@@ -40,6 +40,7 @@ def test_mqadmin_against_broker(broker_env: InteropEnv, baseline: JavaBaseline) 
     assert [c["language"] for c in obs["producerConnection"]] == ["JAVA"]
     assert "brokerVersionDesc" in obs["brokerStatus"] and "commitLogMaxOffset" in obs["brokerStatus"]
     assert [r["addr"] for r in obs["clusterList"]["stdout"]["rows"]] == ["<broker>"]
+    assert obs["brokerStatusText"]["stdout"]["brokerVersionDesc"] == "VN_N_N"
     assert obs["viewMessage"]["body"] == "admin-4" and obs["viewMessage"]["keys"] == "qkey-1"
     assert sorted(m["body"] for m in obs["queryMessage"]) == ["admin-1", "admin-4", "admin-7"]
 
