@@ -110,6 +110,9 @@ METHOD = """\
 - The load generators share the machine with the server under test and nothing is pinned to a core: on a small
   machine the clients take a large share of the CPU. The figures compare the two servers under identical conditions
   on this machine; they are not capacities. Short runs are noisy; use `--seconds 60` or more for steadier figures.
+- The 1-minute load average noted when each target starts includes the tail of the previous target's own run (the
+  benchmark clients and server) as well as anything else running on the machine; with `--rounds` the targets
+  alternate so that both meet similar background load, and the table gives medians over rounds.
 """
 
 
