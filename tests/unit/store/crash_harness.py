@@ -44,6 +44,8 @@ def run_writer_once(root: Path, mode: str, first: int, threads: int, rng: random
     assert proc.stderr is not None
     err = proc.stderr.read()
     proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
     lines = (first_line + rest).decode().split("\n")[:-1]  # text after the last newline is no complete ack
     acked = []
