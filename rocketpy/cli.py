@@ -70,19 +70,22 @@ def _boot_line(text: str) -> None:
     print(text, flush=True)
 
 
-async def _run_until_signal(start: Callable[..., Awaitable[Any]], *args: Any) -> None:
-    """Run a service until SIGINT/SIGTERM, then cancel it so it shuts down cleanly."""
+async def _run_until_signal(service: Callable[[trio.Event], Awaitable[None]]) -> None:
+    """Run `service(stop)` until SIGINT/SIGTERM sets `stop`; the service then shuts its parts down in order."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            await nursery.start(start, *args)
+            stop = trio.Event()
 
-            async def stop_on_signal() -> None:
-                async for signum in signals:
-                    logging.getLogger("rocketpy").info("received %s, shutting down", signal.Signals(signum).name)
-                    nursery.cancel_scope.cancel()
-                    return
+            async def run_service() -> None:
+                await service(stop)
+                nursery.cancel_scope.cancel()
 
-            nursery.start_soon(stop_on_signal)
+            nursery.start_soon(run_service)
+            async for signum in signals:
+                logging.getLogger("rocketpy").info("received %s, shutting down", signal.Signals(signum).name)
+                stop.set()
+                break
+            await trio.sleep_forever()  # until the service has finished its shutdown
 
 
 async def _namesrv_service(settings: Any, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
@@ -107,13 +110,14 @@ def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str]) -> int:
 
     settings = load_settings(args.config_file, overrides)
 
-    async def main() -> None:
-        async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-            async with trio.open_nursery() as nursery:
-                await nursery.start(_namesrv_service, settings)
-                _boot_line("The Name Server boot success. serializeType=JSON")
-                task_status.started()
+    async def service(stop: trio.Event) -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(_namesrv_service, settings)
+            _boot_line("The Name Server boot success. serializeType=JSON")
+            await stop.wait()
+            nursery.cancel_scope.cancel()
 
+    async def main() -> None:
         await _run_until_signal(service)
 
     trio.run(main)
@@ -141,13 +145,14 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str]) -> int:
         overrides = {**overrides, "namesrvAddr": args.namesrv_addr}
     settings = _load_broker_settings(args.config_file, overrides)
 
-    async def main() -> None:
-        async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-            async with trio.open_nursery() as nursery:
-                broker = await nursery.start(run_broker, settings)
-                _boot_line(_broker_boot_line(broker))
-                task_status.started()
+    async def service(stop: trio.Event) -> None:
+        async with trio.open_nursery() as nursery:
+            broker = await nursery.start(run_broker, settings)
+            _boot_line(_broker_boot_line(broker))
+            await stop.wait()
+            nursery.cancel_scope.cancel()
 
+    async def main() -> None:
         await _run_until_signal(service)
 
     trio.run(main)
@@ -163,15 +168,18 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     overrides = {"namesrvAddr": f"127.0.0.1:{args.namesrv_port}", "brokerIP1": "127.0.0.1", **overrides}
     broker_settings = _load_broker_settings(args.config_file, overrides)
 
-    async def main() -> None:
-        async def service(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-            async with trio.open_nursery() as nursery:
-                await nursery.start(_namesrv_service, namesrv_settings)
-                _boot_line("The Name Server boot success. serializeType=JSON")
-                broker = await nursery.start(run_broker, broker_settings)
+    async def service(stop: trio.Event) -> None:
+        async with trio.open_nursery() as outer:
+            await outer.start(_namesrv_service, namesrv_settings)
+            _boot_line("The Name Server boot success. serializeType=JSON")
+            async with trio.open_nursery() as inner:
+                broker = await inner.start(run_broker, broker_settings)
                 _boot_line(_broker_boot_line(broker))
-                task_status.started()
+                await stop.wait()
+                inner.cancel_scope.cancel()  # the broker unregisters while its NameServer is still up
+            outer.cancel_scope.cancel()
 
+    async def main() -> None:
         await _run_until_signal(service)
 
     trio.run(main)

@@ -97,8 +97,9 @@ class Connection:
                 nursery.start_soon(self._writer)
                 await self._reader(nursery)
                 nursery.cancel_scope.cancel()
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
+        except* (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError) as group:
+            # The peer went away (reset, broken pipe): Java logs this as a WARN in exceptionCaught.
+            log.info("connection %s closed: %s", self.remote_addr, group.exceptions[0])
         finally:
             await self.aclose()
 
