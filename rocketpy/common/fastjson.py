@@ -30,6 +30,8 @@ from typing import Any
 
 import orjson
 
+from rocketpy.common.java import java_hash_order, java_string_hash  # re-exported: bodies order maps with them
+
 __all__ = ["FastJsonError", "ObjectKey", "dumps", "java_double", "java_hash_order", "java_string_hash", "loads"]
 
 MAX_DEPTH = 256
@@ -437,48 +439,3 @@ def _write_key(key: Any, opts: _Options, out: list[str]) -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Java collection order
-
-
-def java_string_hash(text: str) -> int:
-    """java.lang.String.hashCode over UTF-16 code units, as a signed 32-bit int."""
-    h = 0
-    units = text.encode("utf-16-be", "surrogatepass")
-    for i in range(0, len(units), 2):
-        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
-    return h - (1 << 32) if h & 0x80000000 else h
-
-
-def _java_hash(key: Any) -> int:
-    if isinstance(key, str):
-        return java_string_hash(key)
-    if isinstance(key, bool):
-        return 1231 if key else 1237
-    if isinstance(key, int):  # Long.hashCode
-        value = key & 0xFFFFFFFFFFFFFFFF
-        return (value ^ (value >> 32)) & 0xFFFFFFFF
-    raise TypeError(f"no Java hash for {type(key).__name__}")
-
-
-def java_hash_order(keys: Iterable[Any], initial_capacity: int = 16, *, newest_first: bool = False) -> list[Any]:
-    """The iteration order of a java.util.HashMap/HashSet holding these keys, inserted in the given order.
-
-    HashMap iterates its table by bucket, `(h ^ h >>> 16) & (capacity - 1)`, and keeps insertion order within a
-    bucket (resizes split bins without reordering them); `newest_first` is for maps filled by computeIfAbsent,
-    which links a new entry at the head of its bucket instead of the tail. The capacity starts at the table size for
-    `initial_capacity` and doubles whenever the size exceeds 3/4 of it. Exact as long as no bin was turned into a
-    tree (8+ colliding keys) and the map never held more entries than now. fastjson writes maps and sets in this
-    order, so replies match Java's bytes.
-    """
-    ordered = list(keys)
-    capacity = 1
-    while capacity < initial_capacity:
-        capacity <<= 1
-    while len(ordered) > capacity * 3 // 4:
-        capacity <<= 1
-
-    def slot(item: tuple[int, Any]) -> tuple[int, int]:
-        index, key = item
-        h = _java_hash(key) & 0xFFFFFFFF
-        return (h ^ (h >> 16)) & (capacity - 1), -index if newest_first else index
-
-    return [key for _, key in sorted(enumerate(ordered), key=slot)]

@@ -138,22 +138,51 @@ class Header:
         """Parse extFields strictly: a missing required field or a bad number is SYSTEM_ERROR with Java's message.
 
         Java would log and continue with null, then typically fail with a NullPointerException, which a client
-        also sees as SYSTEM_ERROR; the strict form gives the same code with a remark that names the field."""
-        ext = ext or {}
-        kwargs: dict[str, Any] = {}
-        for c in cls._codecs():
-            raw = ext.get(c.key)
-            if raw is None:
-                if c.required:
-                    raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"the custom field <{c.key}> is null")
-                continue
-            try:
-                kwargs[c.attr] = c.parse(raw)
-            except ValueError as exc:
-                raise RocketMQError(
-                    ResponseCode.SYSTEM_ERROR, f"the custom field <{c.key}> is invalid: {exc}"
-                ) from None
-        return cls(**kwargs)
+        also sees as SYSTEM_ERROR; the strict form gives the same code with a remark that names the field.
+        Every send and pull parses a header, so each class gets a straight-line decoder generated once."""
+        decode = cls.__dict__.get("__from_ext__")
+        if decode is None:
+            decode = _compile_from_ext(cls, cls._codecs())
+            cls.__from_ext__ = decode  # type: ignore[attr-defined]
+        return decode(cls, ext or _EMPTY)  # type: ignore[no-any-return]
+
+
+_EMPTY: Mapping[str, str] = {}
+
+
+def _missing(key: str) -> RocketMQError:
+    return RocketMQError(ResponseCode.SYSTEM_ERROR, f"the custom field <{key}> is null")
+
+
+def _invalid(key: str, exc: ValueError) -> RocketMQError:
+    return RocketMQError(ResponseCode.SYSTEM_ERROR, f"the custom field <{key}> is invalid: {exc}")
+
+
+def _compile_from_ext(cls: type, codecs: tuple[_FieldCodec, ...]) -> Any:
+    """Source for `decode(cls, ext)`: one get, check and parse per field, then a positional constructor call."""
+    namespace: dict[str, Any] = {"_missing": _missing, "_invalid": _invalid}
+    defaults = {f.name: f for f in dataclasses.fields(cls)}
+    lines = ["def decode(cls, ext):", "    get = ext.get"]
+    for i, c in enumerate(codecs):
+        namespace[f"p{i}"] = c.parse
+        lines.append(f"    v{i} = get({c.key!r})")
+        if c.required:
+            lines.append(f"    if v{i} is None: raise _missing({c.key!r})")
+        else:
+            f = defaults[c.attr]
+            namespace[f"d{i}"] = f.default if f.default is not dataclasses.MISSING else f.default_factory
+            factory = "()" if f.default is dataclasses.MISSING else ""
+            lines.append(f"    if v{i} is None: v{i} = d{i}{factory}")
+            lines.append("    else:")
+            lines.append(f"        try: v{i} = p{i}(v{i})")
+            lines.append(f"        except ValueError as e: raise _invalid({c.key!r}, e) from None")
+            continue
+        if c.parse is not str:
+            lines.append(f"    try: v{i} = p{i}(v{i})")
+            lines.append(f"    except ValueError as e: raise _invalid({c.key!r}, e) from None")
+    lines.append("    return cls(" + ", ".join(f"v{i}" for i in range(len(codecs))) + ")")
+    exec("\n".join(lines), namespace)
+    return namespace["decode"]
 
 
 @dataclasses.dataclass(slots=True)

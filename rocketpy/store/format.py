@@ -31,14 +31,13 @@ A file that cannot hold the next record plus 8 bytes ends with a blank record: `
 
 from __future__ import annotations
 
-import array
 import functools
-import operator
 import struct
-import sys
 import zlib
 from dataclasses import dataclass
 from enum import Enum
+
+from rocketpy.common.java import java_string_hash
 
 MESSAGE_MAGIC = -626843481  # 0xDAA320A7 as a Java int
 BLANK_MAGIC = -875286124  # 0xCBD43194 as a Java int
@@ -97,38 +96,6 @@ def record_length(sys_flag: int, body_len: int, topic_len: int, props_len: int) 
 def java_crc32(data: bytes | memoryview) -> int:
     """``UtilAll.crc32``: java.util.zip.CRC32 masked with 0x7FFFFFFF, so the stored BODYCRC is never negative."""
     return zlib.crc32(data) & 0x7FFFFFFF
-
-
-_POW_LEN = 256
-_POW31 = [pow(31, i, 1 << 32) for i in range(_POW_LEN - 1, -1, -1)]  # 31^255 .. 31^0
-_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
-
-
-_B31 = b"0123456789abcdefghijklmnopqrstu"
-_LOW_DIGIT = bytes(_B31[c % 31] for c in range(256))  # an ASCII code c = 31 * (c // 31) + c % 31,
-_HIGH_DIGIT = bytes(_B31[c // 31 % 31] for c in range(256))  # both base-31 digits since c < 961
-_ASCII_FAST_MAX = 4000  # int(str, 31) refuses more than 4300 digits
-
-
-def java_string_hash(s: str) -> int:
-    """``String.hashCode``: s[0]*31^(n-1) + ... over UTF-16 code units, as a signed 32-bit int.
-
-    For ASCII the polynomial is evaluated by ``int(digits, 31)`` on the two base-31 digit strings of the
-    characters (C speed, ~2 us for a 48-char key); otherwise as a dot product with precomputed powers of 31.
-    A per-character Python loop costs ~10 us per key and dominated the append path.
-    """
-    if s.isascii() and 0 < len(s) <= _ASCII_FAST_MAX:
-        b = s.encode("ascii")
-        h = int(b.translate(_LOW_DIGIT), 31) + 31 * int(b.translate(_HIGH_DIGIT), 31)
-    else:
-        units: bytes | array.array[int] = s.encode("ascii") if s.isascii() else array.array("H", s.encode(_UTF16))
-        h = 0
-        for start in range(0, len(units), _POW_LEN):
-            chunk = units[start : start + _POW_LEN]
-            k = len(chunk)
-            h = h * pow(31, k, 1 << 32) + sum(map(operator.mul, chunk, _POW31[_POW_LEN - k :]))
-    h &= 0xFFFFFFFF
-    return h - (1 << 32) if h & 0x80000000 else h
 
 
 @functools.lru_cache(maxsize=4096)

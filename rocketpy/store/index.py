@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rocketpy.store.format import TRANSACTION_MASK, TRANSACTION_ROLLBACK_TYPE, DispatchInfo, java_string_hash
+from rocketpy.common.java import java_string_hash
+from rocketpy.store.format import TRANSACTION_MASK, TRANSACTION_ROLLBACK_TYPE, DispatchInfo
 from rocketpy.store.mapped_file import MappedFile, fsync_dir, make_dirs_durable
 
 log = logging.getLogger("rocketpy.store")

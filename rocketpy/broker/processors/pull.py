@@ -46,6 +46,7 @@ from rocketpy.broker.subscription_group import SubscriptionGroupManager
 from rocketpy.broker.topic_config import TopicConfigManager
 from rocketpy.broker.topic_validator import RMQ_SYS_OFFSET_MOVED_EVENT
 from rocketpy.common import fastjson
+from rocketpy.common.java import java_string_hash
 from rocketpy.protocol.bodies.heartbeat import SUB_ALL, MessageModel, SubscriptionData, is_tag_type
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
 from rocketpy.protocol.bodies.topic_config import PERM_READ
@@ -56,7 +57,6 @@ from rocketpy.remoting.command import RemotingCommand
 from rocketpy.remoting.connection import Handler, RequestContext
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import GetMessageResult, GetMessageStatus
-from rocketpy.store.format import java_string_hash
 from rocketpy.store.message_store import MessageStore
 
 log = logging.getLogger("RocketmqBroker")

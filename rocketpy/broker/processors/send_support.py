@@ -14,6 +14,7 @@ Batch body, per message (big-endian)::
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import struct
@@ -133,8 +134,11 @@ def batch_properties(entry_props: bytes, batch_props: bytes) -> bytes:
     return entry_props + batch_props
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_host(addr: str) -> HostAddr:
-    """A socket address "ip:port" (IPv6 without brackets, as RemotingHelper prints it) as a stored host."""
+    """A socket address "ip:port" (IPv6 without brackets, as RemotingHelper prints it) as a stored host.
+
+    Cached: a connection sends from one address, and parsing it per message was a visible cost."""
     try:
         return HostAddr.parse(addr)
     except ValueError:
