@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from rocketpy.common.java import java_string_hash
 from rocketpy.store.config import GetMessageStatus
-from rocketpy.store.format import decode_record, java_string_hash
+from rocketpy.store.format import decode_record
 from rocketpy.store.message_store import MessageStore
 from tests.unit.store.checks import assert_consistent
 from tests.unit.store.conftest import make_msg, small_config

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rocketpy.common.java import java_string_hash
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import GetMessageStatus, PutMessageStatus
-from rocketpy.store.format import HostAddr, decode_record, decode_records, java_string_hash
+from rocketpy.store.format import HostAddr, decode_record, decode_records
 from rocketpy.store.message_store import MessageStore
 
 from .conftest import HOST, make_msg, small_config

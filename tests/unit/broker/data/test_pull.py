@@ -13,11 +13,12 @@ import trio.testing
 from rocketpy.broker.config import BrokerRole, BrokerSettings
 from rocketpy.broker.processors.pull import build_subscription, status_code, tags_matcher
 from rocketpy.common import fastjson
+from rocketpy.common.java import java_string_hash
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
 from rocketpy.protocol.bodies.topic_config import PERM_WRITE, TopicConfig
 from rocketpy.protocol.codes import RequestCode, ResponseCode
 from rocketpy.store.config import GetMessageStatus
-from rocketpy.store.format import decode_records, java_string_hash
+from rocketpy.store.format import decode_records
 from tests.unit.broker.conftest import heartbeat, subscription
 from tests.unit.broker.data.conftest import (
     CONSUMER,
