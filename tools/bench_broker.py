@@ -451,6 +451,7 @@ def main(argv: list[str]) -> int:
     if settings.write_doc:
         command = "python tools/bench_broker.py " + shlex.join(argv)
         path = REPO / "docs" / "benchmarks.md"
+        previous = path.read_text() if path.exists() else ""
         path.write_text(
             report.render_doc(
                 results,
@@ -470,6 +471,7 @@ def main(argv: list[str]) -> int:
                 ),
             )
         )
+        path.write_text(path.read_text() + report.kept_sections(previous))
         _log(f"wrote {path}")
     return 0 if all(r.error is None for r in results) else 1
 

@@ -155,3 +155,12 @@ def _first_lines(text: str, n: int = 3) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     short = " ".join(lines[:n])
     return short if len(lines) <= n else short + " ..."
+
+
+KEPT_MARKER = "<!-- sections below this line are written by hand or by other tools; --write-doc keeps them -->"
+
+
+def kept_sections(previous: str) -> str:
+    """The part of the old docs/benchmarks.md below KEPT_MARKER (store figures and the like), marker included."""
+    at = previous.find(KEPT_MARKER)
+    return "" if at < 0 else "\n" + previous[at:]
