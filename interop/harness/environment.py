@@ -97,7 +97,13 @@ class InteropEnv:
             if broker_id or jvm_props:
                 raise NotImplementedError("rocketpy brokers are started as masters without JVM options")
             broker = processes.start_rocketpy_broker(
-                workdir, self.namesrv.addr, cluster, broker_name, conf_extra=conf_extra, store_root=store_root, port=port
+                workdir,
+                self.namesrv.addr,
+                cluster,
+                broker_name,
+                conf_extra=conf_extra,
+                store_root=store_root,
+                port=port,
             )
         elif reference_mode() == "docker":
             if broker_id or conf_extra or jvm_props:

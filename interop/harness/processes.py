@@ -106,15 +106,20 @@ def restart(server: ServerProcess, marker: str = BROKER_BOOT, grace: float = 60.
     before = server.log_path.read_text(errors="replace").count(marker) if server.log_path.exists() else 0
     with server.log_path.open("ab") as log:
         server.proc = subprocess.Popen(
-            server.cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=server.log_path.parent,
+            server.cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=server.log_path.parent,
             env=server.env,
         )
     deadline = time.monotonic() + BOOT_TIMEOUT_S
     while server.output(limit=1 << 22).count(marker) <= before:
         if server.proc.poll() is not None or time.monotonic() > deadline:
             server.stop()
-            raise ServerStartError(f"{server.name} did not restart (exit {server.proc.returncode}); output:\n"
-                                   f"{server.output()}")
+            raise ServerStartError(
+                f"{server.name} did not restart (exit {server.proc.returncode}); output:\n{server.output()}"
+            )
         time.sleep(0.05)
 
 

@@ -17,19 +17,28 @@ def test_mqadmin_against_broker(broker_env: InteropEnv, baseline: JavaBaseline) 
     baseline.check("broker_admin", broker_env, obs, bs.broker_admin, as_pinned=bs.broker_admin_as_4_9_8)
 
     assert obs["autoCreateSend"] == "SEND_OK"
-    assert [(q["brokerName"], q["readQueueNums"], q["writeQueueNums"], q["perm"]) for q in
-            obs["autoCreateRoute"]["queueDatas"]] == [("broker-a", 4, 4, 6)]
+    assert [
+        (q["brokerName"], q["readQueueNums"], q["writeQueueNums"], q["perm"])
+        for q in obs["autoCreateRoute"]["queueDatas"]
+    ] == [("broker-a", 4, 4, 6)]
     assert [q["readQueueNums"] for q in obs["routeByCluster"]["queueDatas"]] == [3]
     assert [q["readQueueNums"] for q in obs["routeByBroker"]["queueDatas"]] == [2]
-    for label in ("updateTopicByCluster", "updateTopicByBroker", "topicStatusText", "consumerProgressText",
-                  "consumerConnectionText", "producerConnectionText", "brokerStatusText", "clusterList",
-                  "queryMsgByIdText", "queryMsgByKeyText"):
+    for label in (
+        "updateTopicByCluster",
+        "updateTopicByBroker",
+        "topicStatusText",
+        "consumerProgressText",
+        "consumerConnectionText",
+        "producerConnectionText",
+        "brokerStatusText",
+        "clusterList",
+        "queryMsgByIdText",
+        "queryMsgByKeyText",
+    ):
         assert obs[label]["errors"] == [], (label, obs[label]["errors"])
     assert obs["sends"] == {"SEND_OK": 9} and obs["consumed"] is True
     topic = "InteropTopicByCluster"
-    assert obs["consumeStats"] == {
-        f"{topic}/broker-a/{q}": {"brokerOffset": 3, "consumerOffset": 3} for q in range(3)
-    }
+    assert obs["consumeStats"] == {f"{topic}/broker-a/{q}": {"brokerOffset": 3, "consumerOffset": 3} for q in range(3)}
     assert obs["topicStats"] == {
         f"broker-a/{q}": {"minOffset": 0, "maxOffset": 3, "lastUpdateTimestampSet": True} for q in range(3)
     }

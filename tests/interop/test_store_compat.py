@@ -69,7 +69,10 @@ def test_store_written_by_one_broker_served_by_the_other(
     read = obs["read"]
     assert obs["written"]["sends"] == {"SEND_OK": bs.STORE_COUNT}
     assert read["byQueueOffset"] == {"served": bs.STORE_COUNT, "mismatches": {}}
-    assert read["byOffsetMsgId"] == {"looked": bs.STORE_COUNT, "mismatches": {}, }
+    assert read["byOffsetMsgId"] == {
+        "looked": bs.STORE_COUNT,
+        "mismatches": {},
+    }
     assert read["byKey"]["mismatches"] == {}
     assert read["byKey"]["secondKeyBodies"] == sorted(
         "<big>" if i % 10 == 7 else f"store-{i}" for i in range(bs.STORE_COUNT) if i % 5 == 2
@@ -114,7 +117,10 @@ def test_rocketpy_message_store_reads_a_java_written_store(tmp_path: Path, inter
             assert (msg.queue_id, msg.queue_offset) == (e["queueId"], e["queueOffset"])
             pm = msg.property_map
             assert (pm["KEYS"], pm["TAGS"], pm["seq"], pm["UNIQ_KEY"]) == (
-                f"skey-{i} sgroup-{i % 5}", "TagA" if i % 2 == 0 else "TagB", str(i), e["msgId"]
+                f"skey-{i} sgroup-{i % 5}",
+                "TagA" if i % 2 == 0 else "TagB",
+                str(i),
+                e["msgId"],
             )
             found = store.query_message(topic, f"skey-{i}", 32, 0, 2**63 - 1)
             assert [decode_record(b).phys_offset for b in found.buffers] == [phys]
