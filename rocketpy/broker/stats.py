@@ -10,8 +10,10 @@ the same value at both ends of it, and the rate over any window is still exact.
 
 Wiring: one `BrokerStats(clock_ms)` per broker, shared by the send, pull and offsets/stats processors.
 `runtime_info(stats, store, settings)` renders every key of AdminBrokerProcessor.prepareRuntimeInfo +
-DefaultMessageStore.getRuntimeInfo; `mqadmin clusterList` splits putTps/getTransferedTps and the dashboard splits
-getTotalTps, so those are always "a b c" triples of numbers.
+DefaultMessageStore.getRuntimeInfo with Java's values for a young broker: the put/get TPS triples leave a window
+empty ("N  ") until it has enough one-second samples (mqadmin clusterList splits them and copes), getTotalTps is
+always three numbers (the dashboard splits it), putMessageDistributeTime is "null" for the first minute and
+earliestMessageTimeStamp -1 until 2 x maxMessageSize of the first log file is written.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class RateCounter:
         self.clock_ms = clock_ms
         self.interval_ms = interval_ms
         self.total = 0
-        self._snapshots: deque[tuple[int, int]] = deque([(clock_ms(), 0)], maxlen=max_records)
+        self.created_ms = clock_ms()
+        self._snapshots: deque[tuple[int, int]] = deque([(self.created_ms, 0)], maxlen=max_records)
 
     def _snapshot(self, now: int) -> None:
         if now - self._snapshots[-1][0] >= self.interval_ms:
@@ -68,8 +71,17 @@ class RateCounter:
         elapsed = end[0] - begin[0]
         return 0.0 if elapsed <= 0 else (end[1] - begin[1]) * 1000.0 / elapsed
 
+    def has_window(self, window_s: int) -> bool:
+        """StoreStatsService samples once a second, starting a second after boot, and answers a window only once
+        it holds more than `window_s` samples (`list.size() > time`)."""
+        return self.clock_ms() - self.created_ms >= (window_s + 1) * 1000
+
+    def tps_or_zero(self, window_s: int) -> float:
+        return self.tps(window_s) if self.has_window(window_s) else 0.0
+
     def tps_triple(self) -> str:
-        return " ".join(java_double(self.tps(w)) for w in TPS_WINDOWS)
+        """getPutTps() and friends: "" for a window with too few samples, so a young broker says "N  "."""
+        return " ".join(java_double(self.tps(w)) if self.has_window(w) else "" for w in TPS_WINDOWS)
 
 
 def _latency_buckets() -> list[int]:
@@ -98,7 +110,7 @@ class PutLatency:
         self.current = [0] * len(_BUCKETS)
         self.last = [0] * len(_BUCKETS)
         self.distribution = [0] * len(_DISTRIBUTION_DESC)
-        self.last_distribution = [0] * len(_DISTRIBUTION_DESC)
+        self.last_distribution: list[int] | None = None  # Java: null until the first per-minute printTps
 
     def _rotate(self) -> None:
         now = self.clock_ms()
@@ -127,7 +139,10 @@ class PutLatency:
         return 0.0
 
     def distribution_text(self) -> str:
+        """putMessageDistributeTimeToString over the last full minute; String.valueOf(null) before the first."""
         self._rotate()
+        if self.last_distribution is None:
+            return "null"
         return "".join(f"{d}:{n} " for d, n in zip(_DISTRIBUTION_DESC, self.last_distribution, strict=True))
 
 
@@ -211,7 +226,8 @@ class BrokerStats:
         """StoreStatsService.getRuntimeInfo."""
         self._roll_day()
         total_times = self.put_times.total or 1
-        get_total = [java_double(self.get_found.tps(w) + self.get_miss.tps(w)) for w in TPS_WINDOWS]
+        # getGetTotalTps adds found and miss, each 0 while its window is still short: always three numbers.
+        get_total = [java_double(self.get_found.tps_or_zero(w) + self.get_miss.tps_or_zero(w)) for w in TPS_WINDOWS]
         return {
             "bootTimestamp": str(self.boot_ms),
             "runtime": self.runtime_text(),
@@ -231,6 +247,15 @@ class BrokerStats:
             "putLatency99": f"{self.latency.percentile(0.99):.2f}",
             "putLatency999": f"{self.latency.percentile(0.999):.2f}",
         }
+
+
+def earliest_message_time(store: MessageStore, max_message_size: int) -> int:
+    """DefaultMessageStore.getEarliestMessageTime: the store time at the log's min offset, read through
+    getMessage(minOffset, 2 * maxMessageSize), which is null (-1) until that much of the first file is written."""
+    data = store.commitlog.get_data(store.commitlog.min_offset)
+    if data is None or len(data) < 2 * max_message_size:
+        return -1
+    return store.get_earliest_message_time()
 
 
 def disk_used_ratio(path: str) -> float:
@@ -292,7 +317,7 @@ def runtime_info(stats: BrokerStats, store: MessageStore, settings: BrokerSettin
     info["EndTransactionThreadPoolQueueCapacity"] = str(QUEUE_CAPACITY["endTransaction"])
     info["dispatchBehindBytes"] = "0"  # dispatch happens inside put_message
     info["pageCacheLockTimeMills"] = "0"
-    info["earliestMessageTimeStamp"] = str(store.get_earliest_message_time())
+    info["earliestMessageTimeStamp"] = str(earliest_message_time(store, settings.store.max_message_size))
     info["startAcceptSendRequestTimeStamp"] = str(settings.broker.start_accept_send_request_time_stamp)
     info["remainTransientStoreBufferNumbs"] = str(INT_MAX)  # transientStorePoolEnable=false
     info["remainHowManyDataToFlush"] = human_bytes(max(0, store.commitlog.dirty_bytes()))

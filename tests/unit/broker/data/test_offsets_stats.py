@@ -153,22 +153,31 @@ async def test_consume_tps_counts_pulled_messages(plane: DataPlane) -> None:
 
 
 async def test_broker_runtime_info_has_every_key(plane: DataPlane) -> None:
+    young = await plane.call(RequestCode.GET_BROKER_RUNTIME_INFO)
+    young_table = KVTable.from_json(bytes(young.body or b"")).table
+    # A broker younger than its sampling windows answers as StoreStatsService does (observed on the Java 4.9.7
+    # reference by tests/interop/test_broker_admin.py): empty windows, no distribution yet, no earliest time.
+    assert young_table["putTps"] == "  " and young_table["getTransferedTps"] == "  "
+    assert young_table["getTotalTps"] == "0.0 0.0 0.0"
+    assert young_table["putMessageDistributeTime"] == "null"
+    assert young_table["earliestMessageTimeStamp"] == "-1"
     for _ in range(5):
         await plane.send_one()
-    plane.clock.now += 5_000
+    plane.clock.now += 11_000
     await plane.pull_records("TopicTest", 0)
     reply = await plane.call(RequestCode.GET_BROKER_RUNTIME_INFO)
     table = KVTable.from_json(bytes(reply.body or b"")).table
     assert set(RUNTIME_KEYS) <= set(table)
-    for key in ("putTps", "getFoundTps", "getMissTps", "getTotalTps", "getTransferedTps"):
-        parts = table[key].split(" ")
-        assert len(parts) == 3 and all(float(p) >= 0 for p in parts), (key, table[key])
-    assert float(table["putTps"].split(" ")[0]) == 1.0  # 5 puts over the 5 s since boot
+    for key in ("putTps", "getFoundTps", "getMissTps", "getTransferedTps"):
+        ten, sixty, six_hundred = table[key].split(" ")
+        assert float(ten) >= 0 and sixty == six_hundred == "", (key, table[key])
+    assert all(float(p) >= 0 for p in table["getTotalTps"].split(" "))
+    assert float(table["putTps"].split(" ")[0]) > 0
     assert table["msgPutTotalTodayNow"] == "5" and table["putMessageTimesTotal"] == "5"
     assert int(table["msgGetTotalTodayNow"]) > 0
     assert table["brokerVersionDesc"] == "V4_9_8" and table["brokerVersion"] == "409"
     assert int(table["commitLogMaxOffset"]) == plane.store.max_phy_offset
-    assert table["runtime"] == "[ 0 days, 0 hours, 0 minutes, 5 seconds ]"
+    assert table["runtime"] == "[ 0 days, 0 hours, 0 minutes, 11 seconds ]"
     assert 0.0 <= float(table["commitLogDiskRatio"]) <= 1.0
     assert table["commitLogDirCapacity"].startswith("Total : ")
 
