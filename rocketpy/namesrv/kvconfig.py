@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from rocketpy.common import fastjson
+from rocketpy.common.files import sibling
+from rocketpy.common.files import write_atomically as write_file_atomically
 from rocketpy.protocol.bodies import KVTable
 from rocketpy.protocol.bodies._fields import BodyError, as_str, get_map, parse_object, str_key
 
@@ -72,7 +74,7 @@ class KVConfigManager:
 
     def load(self) -> None:
         """KVConfigManager.load; a corrupt main file falls back to `.bak` instead of refusing to start."""
-        for candidate in (self.path, _sibling(self.path, ".bak")):
+        for candidate in (self.path, sibling(self.path, ".bak")):
             try:
                 data = candidate.read_bytes()
             except FileNotFoundError:
@@ -102,43 +104,3 @@ def _parse_table(data: bytes) -> dict[str, dict[str, str | None]]:
 
 def _string_map(entries: Mapping[Any, Any]) -> dict[str, str | None]:
     return {str_key(k, "configTable"): as_str(v, "configTable") for k, v in entries.items() if v is not None}
-
-
-def _sibling(path: Path, suffix: str) -> Path:
-    return path.with_name(path.name + suffix)
-
-
-def write_file_atomically(path: Path, content: bytes) -> None:
-    """MixAll.string2File made crash-safe: the main file is replaced atomically after an fsync; `.bak` keeps the
-    previous version."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _sibling(path, ".tmp")
-    _write_synced(tmp, content)
-    try:
-        previous = path.read_bytes()
-    except FileNotFoundError:
-        previous = None
-    if previous is not None:
-        _write_synced(_sibling(path, ".bak"), previous)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _write_synced(path: Path, content: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

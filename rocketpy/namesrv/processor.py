@@ -18,8 +18,9 @@ from typing import Any
 import trio
 
 from rocketpy.common import properties
+from rocketpy.common.files import write_atomically as write_file_atomically
 from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings, java_key
-from rocketpy.namesrv.kvconfig import NAMESPACE_ORDER_TOPIC_CONFIG, KVConfigManager, write_file_atomically
+from rocketpy.namesrv.kvconfig import NAMESPACE_ORDER_TOPIC_CONFIG, KVConfigManager
 from rocketpy.namesrv.route_info import RouteInfo
 from rocketpy.protocol.bodies import BodyError, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper, body_crc32
 from rocketpy.protocol.codes import RequestCode, ResponseCode, Version

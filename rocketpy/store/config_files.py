@@ -15,7 +15,6 @@ consumerOffset.json and delayOffset.json use fastjson's unquoted integer map key
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,34 +22,14 @@ from typing import Any, TypeVar
 import orjson
 
 from rocketpy.common import fastjson
+from rocketpy.common.files import write_atomically
 
 T = TypeVar("T")
 
 
 def write_config_file(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that a crash leaves either the old or the new content, plus a .bak."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    _write_synced(tmp, text.encode())
-    if path.exists():
-        _write_synced(path.with_name(path.name + ".bak"), path.read_bytes())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomically(path, text.encode())
 
 
 def read_config_file(path: Path, parse: Callable[[str], T]) -> T | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rocketpy.namesrv.kvconfig import KVConfigManager, write_file_atomically
+from rocketpy.common.files import write_atomically as write_file_atomically
+from rocketpy.namesrv.kvconfig import KVConfigManager
 
 
 def test_persist_writes_javas_format_and_load_reads_it(tmp_path: Path) -> None:
