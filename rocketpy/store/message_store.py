@@ -59,6 +59,9 @@ _MAGIC = (MESSAGE_MAGIC & 0xFFFFFFFF).to_bytes(4, "big")
 ArrivalListener = Callable[[str, int, int], None]
 
 
+DISK_SPACE_WARNING_RATIO = 0.90  # -Drocketmq.broker.diskSpaceWarningLevelRatio
+
+
 @dataclass
 class StoreStats:
     puts: int = 0
@@ -85,6 +88,7 @@ class MessageStore:
         self.retention = Retention(self)
         self.last_dispatch_timestamp = 0
         self.writeable = True
+        self.disk_full = False  # set by check_disk_space, cleared when space comes back
         self.reput_from = 0  # replication: the next commit-log offset to dispatch (see replication.py)
         self.recovery: RecoveryReport | None = None
         self._lock_file: StoreLock | None = None
@@ -105,6 +109,7 @@ class MessageStore:
             self.index.load()
             self.recovery = self._recover(last_exit_ok)
             self.reput_from = self.commitlog.max_offset
+            self.check_disk_space()
             create_abort_file(root)
         except BaseException:
             self._lock_file.release()
@@ -222,7 +227,7 @@ class MessageStore:
             return PutMessageResult(PutMessageStatus.MESSAGE_ILLEGAL, remark=f"illegal topic or queue id {msg.topic!r}")
         text = msg.properties
         with self.lock:
-            if not self.writeable:
+            if not self.writeable or self.disk_full:
                 return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is not writeable")
             try:
                 r = self.commitlog.append(msg)
@@ -343,6 +348,20 @@ class MessageStore:
             self._thread.join()
             self._thread = None
 
+    def check_disk_space(self) -> bool:
+        """CleanCommitLogService's disk check: above diskSpaceWarningLevelRatio (0.90) the store refuses writes
+        (runningFlags.getAndMakeDiskFull) until space comes back; Java's broker then answers
+        SERVICE_NOT_AVAILABLE. Returns whether the disk counts as full now."""
+        ratio = self.retention.disk_ratio()
+        full = ratio > DISK_SPACE_WARNING_RATIO
+        if full != self.disk_full:
+            if full:
+                log.error("physic disk maybe full soon, used ratio %.2f: the store refuses writes", ratio)
+            else:
+                log.info("physic disk space OK again, used ratio %.2f", ratio)
+        self.disk_full = full
+        return full
+
     def _background(self) -> None:
         cfg = self.config
         policy = AsyncFlushPolicy(cfg.flush_commit_log_least_pages, cfg.flush_commit_log_thorough_interval)
@@ -355,6 +374,7 @@ class MessageStore:
                 if now - last_cq >= cfg.flush_interval_consume_queue / 1000:
                     last_cq = now
                     self.flush_queues_and_checkpoint()
+                self.check_disk_space()
                 if now - last_clean >= cfg.clean_resource_interval / 1000:
                     last_clean = now
                     self.retention.run(time.time())

@@ -87,3 +87,23 @@ def test_disk_nearly_full_deletes_even_young_files_but_never_the_last(tmp_path: 
         assert s.put_message(make_msg(1000)).ok
     finally:
         s.close()
+
+
+def test_full_disk_refuses_writes_until_space_returns(tmp_path: Path) -> None:
+    """Above diskSpaceWarningLevelRatio (0.90) the store refuses appends, as Java's runningFlags.makeDiskFull does;
+    nothing already stored is touched, and writes resume once space is back."""
+    s = fill(tmp_path, 3)
+    try:
+        before = s.max_phy_offset
+        s.retention.disk_ratio = lambda: 0.95  # type: ignore[method-assign]
+        assert s.check_disk_space() is True
+        refused = s.put_message(make_msg(0, queue_id=0))
+        assert refused.status.name == "SERVICE_NOT_AVAILABLE"
+        assert s.max_phy_offset == before
+        s.retention.disk_ratio = lambda: 0.50  # type: ignore[method-assign]
+        assert s.check_disk_space() is False
+        assert s.put_message(make_msg(3, queue_id=0)).ok
+        assert s.max_phy_offset > before
+        assert s.get_max_offset_in_queue("TopicA", 0) == 2  # messages 0 and 3 of queue 0
+    finally:
+        s.close()

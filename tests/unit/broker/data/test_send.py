@@ -297,3 +297,16 @@ async def test_v2_batch_flag_not_the_code_selects_batch(plane: DataPlane) -> Non
 def test_parse_properties_follows_java_rules() -> None:
     text = "A\x011\x02\x02B\x01\x02\x01x\x02LONG\x01value\x02ab"
     assert parse_properties(text) == {"A": "1", "LONG": "value"}
+
+
+async def test_full_disk_answers_service_not_available(plane: DataPlane) -> None:
+    """What a Java producer sees from a broker whose disk is over 90 %: code 14 with Java's remark, nothing stored."""
+    plane.store.retention.disk_ratio = lambda: 0.97  # type: ignore[method-assign]
+    plane.store.check_disk_space()
+    reply = await plane.send_one()
+    assert reply.code == ResponseCode.SERVICE_NOT_AVAILABLE
+    assert (reply.remark or "").startswith("service not available now. It may be caused by one of the following")
+    assert reply.ext_fields is not None and "MSG_REGION" in reply.ext_fields
+    plane.store.retention.disk_ratio = lambda: 0.20  # type: ignore[method-assign]
+    plane.store.check_disk_space()
+    assert (await plane.send_one()).code == ResponseCode.SUCCESS
