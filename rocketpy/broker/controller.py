@@ -118,7 +118,8 @@ class BrokerController:
         self.offsets.load(self.config_store)
 
     def _request_register(self) -> None:
-        self.registration.request_register()
+        """A topic was created or changed: TopicConfigManager's registerBrokerAll(false, oneway=true, true)."""
+        self.registration.register_oneway_now()
 
     def config_changed(self) -> None:
         """Configuration.persist after UPDATE_BROKER_CONFIG: write the broker config file soon."""

@@ -36,6 +36,7 @@ from rocketpy.protocol.namesrv_headers import (
 )
 from rocketpy.remoting.client import RemotingClient
 from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.connection import ConnectionClosedError
 
 log = logging.getLogger("RocketmqBroker")
 
@@ -137,6 +138,14 @@ class NamesrvRegistration:
         addrs = self.settings.namesrv_addrs()
         if client is None or not addrs:
             return []
+        header, body = self._request_parts(wrapper)
+        results: list[tuple[RegisterBrokerResult, KVTable | None]] = []
+        async with trio.open_nursery() as nursery:
+            for addr in addrs:
+                nursery.start_soon(self._register_one, client, addr, header, body, results)
+        return results
+
+    def _request_parts(self, wrapper: TopicConfigSerializeWrapper) -> tuple[RegisterBrokerRequestHeader, bytes]:
         b = self.settings.broker
         body = RegisterBrokerBody(wrapper, []).encode(b.compressed_register)
         header = RegisterBrokerRequestHeader(
@@ -148,11 +157,27 @@ class NamesrvRegistration:
             compressed=b.compressed_register,
             body_crc32=body_crc32(body),
         )
-        results: list[tuple[RegisterBrokerResult, KVTable | None]] = []
-        async with trio.open_nursery() as nursery:
-            for addr in addrs:
-                nursery.start_soon(self._register_one, client, addr, header, body, results)
-        return results
+        return header, body
+
+    def register_oneway_now(self) -> None:
+        """registerBrokerAll(checkOrderConfig=false, oneway=true, forceRegister=true), as Java's
+        createTopicInSendMessageMethod calls it: the REGISTER_BROKER frames are queued before the send's reply
+        leaves, so a client that asks the NameServer right after finds the new topic. Never yields (the send
+        handler is inline); a NameServer without an open connection is left to the registration loop."""
+        client = self._client
+        if client is None:
+            self.request_register()
+            return
+        wrapper = apply_broker_permission(self.build_wrapper(), self.settings.broker.broker_permission)
+        header, body = self._request_parts(wrapper)
+        for addr in self.settings.namesrv_addrs():
+            conn = client.connected(addr)
+            try:
+                if conn is None:
+                    raise ConnectionClosedError(addr)
+                conn.send_oneway_nowait(RemotingCommand.request(RequestCode.REGISTER_BROKER, header.to_ext(), body))
+            except ConnectionClosedError:
+                self.request_register()
 
     async def _register_one(
         self,

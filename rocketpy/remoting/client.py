@@ -50,6 +50,11 @@ class RemotingClient:
         self._nursery.cancel_scope.cancel()
         return await self._nursery_cm.__aexit__(*exc)  # type: ignore[arg-type]
 
+    def connected(self, addr: str) -> Connection | None:
+        """The open connection to `addr`, if there is one; never connects."""
+        conn = self._connections.get(addr)
+        return conn if conn is not None and not conn.closed else None
+
     async def connection(self, addr: str) -> Connection:
         """The open connection to `addr`, connecting if there is none."""
         while True:

@@ -210,6 +210,10 @@ class Connection:
             self._pending.pop(cmd.opaque, None)
 
     async def invoke_oneway(self, cmd: RemotingCommand) -> None:
+        self.send_oneway_nowait(cmd)
+
+    def send_oneway_nowait(self, cmd: RemotingCommand) -> None:
+        """Queue a oneway request without a checkpoint, for code that must not yield (an inline handler)."""
         cmd.opaque = next_opaque()
         cmd.flag = (cmd.flag | ONEWAY_FLAG) & ~RESPONSE_FLAG
         self._enqueue(encode(cmd))
