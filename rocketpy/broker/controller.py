@@ -18,7 +18,6 @@ flushConsumerOffsetInterval after a 10 s delay, as Java schedules them; clients 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,6 +39,7 @@ from rocketpy.broker.rebalance_lock import RebalanceLockManager
 from rocketpy.broker.store_view import StoreView
 from rocketpy.broker.subscription_group import SubscriptionGroupManager
 from rocketpy.broker.topic_config import TopicConfigManager
+from rocketpy.common.clock import wall_clock_ms
 from rocketpy.protocol.broker_headers import NotifyConsumerIdsChangedRequestHeader
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.command import RemotingCommand
@@ -51,10 +51,6 @@ OFFSET_FLUSH_INITIAL_DELAY = 10.0
 CLIENT_SCAN_INITIAL_DELAY = 10.0  # ClientHousekeepingService: scheduleAtFixedRate(scan, 10 s, 10 s)
 CLIENT_SCAN_PERIOD = 10.0
 TOPICS, GROUPS, BROKER_CONFIG = "topics", "groups", "broker-config"
-
-
-def wall_clock_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class BrokerController:

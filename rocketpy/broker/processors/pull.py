@@ -46,6 +46,7 @@ from rocketpy.broker.subscription_group import SubscriptionGroupManager
 from rocketpy.broker.topic_config import TopicConfigManager
 from rocketpy.broker.topic_validator import RMQ_SYS_OFFSET_MOVED_EVENT
 from rocketpy.common import fastjson
+from rocketpy.common.clock import wall_clock_ms
 from rocketpy.common.java import java_string_hash
 from rocketpy.protocol.bodies.heartbeat import SUB_ALL, MessageModel, SubscriptionData, is_tag_type
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
@@ -160,7 +161,7 @@ class PullMessageProcessor:
         self.offsets = offsets
         self.stats = stats
         self.holds = holds
-        self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self.clock_ms = clock_ms or wall_clock_ms
         self.broker_host = resolve_host(settings.broker.broker_ip1, settings.netty.listen_port)
 
     def handlers(self) -> dict[int, Handler]:

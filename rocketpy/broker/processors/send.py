@@ -70,6 +70,7 @@ from rocketpy.broker.topic_validator import (
     refuse_not_allowed_send,
     validate_topic,
 )
+from rocketpy.common.clock import wall_clock_ms
 from rocketpy.protocol.bodies.topic_config import PERM_READ, PERM_WRITE, TopicConfig, TopicFilterType
 from rocketpy.protocol.codes import RequestCode, ResponseCode, Version
 from rocketpy.protocol.errors import RocketMQError
@@ -95,10 +96,6 @@ log = logging.getLogger("RocketmqBroker")
 
 APPLY_TOPIC_TIP = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."  # FAQUrl.suggestTodo
 FLAG_UNIT, FLAG_UNIT_SUB = 0x1, 0x2  # TopicSysFlag
-
-
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def human_time2(ms: int) -> str:
@@ -131,7 +128,7 @@ class SendMessageProcessor:
         groups: SubscriptionGroupManager,
         stats: BrokerStats,
         *,
-        clock_ms: Callable[[], int] = _wall_ms,
+        clock_ms: Callable[[], int] = wall_clock_ms,
         schedule_delayed: bool = False,
         rng: random.Random | None = None,
     ) -> None:
