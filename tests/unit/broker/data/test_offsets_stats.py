@@ -161,6 +161,8 @@ async def test_broker_runtime_info_has_every_key(plane: DataPlane) -> None:
     assert young_table["getTotalTps"] == "0.0 0.0 0.0"
     assert young_table["putMessageDistributeTime"] == "null"
     assert young_table["earliestMessageTimeStamp"] == "-1"
+    # The store directories exist from boot (DefaultMessageStore's constructor): a real ratio, not -1.
+    assert 0.0 <= float(young_table["commitLogDiskRatio"]) <= 1.0
     for _ in range(5):
         await plane.send_one()
     plane.clock.now += 11_000
