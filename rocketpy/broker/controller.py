@@ -82,7 +82,10 @@ class BrokerController:
         self.consumers = ConsumerManager()
         self.locks = RebalanceLockManager(self.clock_ms)
         self.registration = NamesrvRegistration(
-            self.settings, self.topics.build_wrapper, self.topics.update_order_topic_config
+            self.settings,
+            self.topics.build_wrapper,
+            self.topics.update_order_topic_config,
+            data_version=self.topics.version_snapshot,
         )
         self._processors: list[Any] = [
             ClientManageProcessor(self, expression_compilers),
