@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from interop.harness.driver import run_driver
-from interop.harness.environment import TARGETS, InteropEnv, environment
+from interop.harness.environment import TARGETS, InteropEnv, environment, start_serve
 from tests.interop.conftest import JavaBaseline
 
 pytestmark = pytest.mark.interop
@@ -40,6 +40,16 @@ def _scrub(value: Any) -> Any:
         return {k: _scrub(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
+    return value
+
+
+def _rename(value: Any, name: re.Pattern[str], to: str) -> Any:
+    if isinstance(value, str):
+        return name.sub(to, value)
+    if isinstance(value, dict):
+        return {k: _rename(v, name, to) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename(v, name, to) for v in value]
     return value
 
 
@@ -107,6 +117,20 @@ def test_request_reply(trace_env: InteropEnv, baseline: JavaBaseline) -> None:
     assert gone["cause"]["errorMessage"].startswith("push reply message fail, channel of <")
     # 7 delivered replies, then the late reply tried 3 times (SYSTEM_ERROR is retried): all stored
     assert observed["replyTopicMaxOffset"] == 10
+
+
+def test_request_reply_on_rocketpy_serve(tmp_path: Path, interop_build: Any, baseline: JavaBaseline) -> None:
+    """`rocketpy serve` (NameServer and broker in one process) answers request-reply as the Java broker does."""
+    env = start_serve(interop_build, tmp_path / "serve")
+    try:
+        observed = request_reply(env)
+    finally:
+        env.stop()
+    [route] = observed["replyTopicRoute"]
+    assert route["brokerName"] not in ("", "broker-a")  # serve names its broker after the host, as Java's default
+    # the name the reference broker is configured with, wherever the broker name shows
+    observed = _rename(observed, re.compile(rf"\b{re.escape(route['brokerName'])}\b"), "broker-a")
+    baseline.check("request_reply", env, observed, _on_java(request_reply), with_broker=False)
 
 
 def test_trace_with_trace_topic_enabled(trace_env: InteropEnv, baseline: JavaBaseline) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from rocketpy.broker.client_manager import ClientChannelInfo
 from rocketpy.broker.processors.send_support import parse_properties, properties_string
 from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
@@ -126,3 +128,18 @@ async def test_send_checks_apply(plane: DataPlane) -> None:
     assert reply.code == ResponseCode.NO_PERMISSION
     reply = await plane.call(REPLY_V2, {"a": "G"}, b"x")
     assert reply.code == ResponseCode.SYSTEM_ERROR
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("e", "abc"), ("e", "7"), ("g", "soon"), ("f", "2147483648"), ("d", "-1"), ("i", "\x01\x02\x02\x01=\x02"),
+     ("i", "REPLY_TO_CLIENT\x01"), ("j", "-5"), ("b", "bad topic")],
+)  # fmt: skip
+async def test_odd_reply_headers_get_clear_answers(plane: DataPlane, field: str, value: str) -> None:
+    with_requester(plane)
+    ext = send_v2_ext(REPLY_TOPIC, properties=reply_props())
+    ext[field] = value
+    reply = await plane.call(REPLY_V2, ext, b"x")
+    assert reply.code in (ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR), (reply.code, reply.remark)
+    if reply.code == ResponseCode.SYSTEM_ERROR:
+        assert reply.remark
