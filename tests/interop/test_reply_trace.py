@@ -27,8 +27,9 @@ _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _MS = re.compile(r"\b\d+ms\b")
 
 
-def _run(env: InteropEnv, scenario: str, args: dict[str, str]) -> Any:
-    run = run_driver(env.build, scenario, {"namesrv": env.namesrv.addr, **args}, env.driver_home(scenario))
+def _run(env: InteropEnv, scenario: str, args: dict[str, str], serialize_type: str | None = None) -> Any:
+    home = env.driver_home(f"{scenario}-{args.get('prefix')}")
+    run = run_driver(env.build, scenario, {"namesrv": env.namesrv.addr, **args}, home, serialize_type)
     return env.normaliser()(run.observations)
 
 
@@ -63,8 +64,9 @@ def _trace_rows(stdout: str) -> list[list[str]]:
     return rows
 
 
-def request_reply(env: InteropEnv) -> dict[str, Any]:
-    observed: dict[str, Any] = _scrub(_run(env, "request-reply", {"count": "3"}))
+def request_reply(env: InteropEnv, prefix: str = "reply", serialize_type: str | None = None) -> dict[str, Any]:
+    args = {"count": "3", "prefix": prefix}
+    observed: dict[str, Any] = _scrub(_run(env, "request-reply", args, serialize_type))
     return observed
 
 
@@ -105,6 +107,21 @@ def test_request_reply(trace_env: InteropEnv, baseline: JavaBaseline) -> None:
     baseline.check("request_reply", trace_env, observed, _on_java(request_reply), with_broker=False)
     reply_to = observed["requestsSeenByConsumer"]["sync-0"]["properties"]["REPLY_TO_CLIENT"]
     assert reply_to.endswith("@reply-requester")
+    _assert_replies(observed)
+
+
+def test_request_reply_rocketmq_serialization(trace_env: InteropEnv, baseline: JavaBaseline) -> None:
+    """The same with the clients' binary (ROCKETMQ) headers: SEND_REPLY_MESSAGE_V2 comes in that format."""
+
+    def scenario(env: InteropEnv) -> dict[str, Any]:
+        return request_reply(env, "binary", "ROCKETMQ")
+
+    observed = scenario(trace_env)
+    baseline.check("request_reply_rocketmq", trace_env, observed, _on_java(scenario), with_broker=False)
+    _assert_replies(observed)
+
+
+def _assert_replies(observed: dict[str, Any]) -> None:
     for one in observed["sync"] + list(observed["async"].values()):
         assert one["topic"] == "DefaultCluster_REPLY_TOPIC" and one["flag"] == 7
         assert one["properties"]["MSG_TYPE"] == "reply" and one["properties"]["PUSH_REPLY_TIME"] == "<volatile>"
@@ -116,7 +133,7 @@ def test_request_reply(trace_env: InteropEnv, baseline: JavaBaseline) -> None:
     assert gone["responseCode"] == 1
     assert gone["cause"]["errorMessage"].startswith("push reply message fail, channel of <")
     # 7 delivered replies, then the late reply tried 3 times (SYSTEM_ERROR is retried): all stored
-    assert observed["replyTopicMaxOffset"] == 10
+    assert observed["repliesStored"] == 10
 
 
 def test_request_reply_on_rocketpy_serve(tmp_path: Path, interop_build: Any, baseline: JavaBaseline) -> None:

@@ -39,17 +39,20 @@ import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
  * (the admin API's TraceView list and {@code mqadmin queryMsgTraceById}).
  */
 final class ReplyTrace {
-    static final String REQUEST_TOPIC = "InteropRequestTopic";
     private static final String[] REPLY_VOLATILE = {MessageConst.PROPERTY_CORRELATION_ID,
         MessageConst.PROPERTY_PUSH_REPLY_TIME, MessageConst.PROPERTY_REPLY_MESSAGE_ARRIVE_TIME};
     private final String namesrv;
     private final String cluster;
     private final int count;
+    private final String prefix;
+    private final String requestTopic;
 
     ReplyTrace(Args args) {
         this.namesrv = args.get("namesrv");
         this.cluster = args.get("cluster", "DefaultCluster");
         this.count = args.getInt("count", 3);
+        this.prefix = args.get("prefix", "reply");
+        this.requestTopic = "Interop_" + prefix + "_RequestTopic";
     }
 
     // -- request-reply -------------------------------------------------------------------------------------------
@@ -58,16 +61,19 @@ final class ReplyTrace {
         Map<String, Object> out = new LinkedHashMap<String, Object>();
         final String replyTopic = MixAll.getReplyTopic(cluster);
         DefaultMQAdminExt admin = Clients.admin(namesrv);
-        final DefaultMQProducer replier = Clients.producer(namesrv, "interop_reply_producer", "reply-replier");
-        DefaultMQPushConsumer consumer = Clients.pushConsumer(namesrv, "interop_reply_consumer", "reply-consumer");
-        DefaultMQProducer requester = Clients.producer(namesrv, "interop_request_producer", "reply-requester");
+        final DefaultMQProducer replier = Clients.producer(namesrv, prefix + "_reply_producer", prefix + "-replier");
+        DefaultMQPushConsumer consumer = Clients.pushConsumer(namesrv, prefix + "_reply_consumer", prefix + "-consumer");
+        DefaultMQProducer requester = Clients.producer(namesrv, prefix + "_request_producer", prefix + "-requester");
         final BlockingQueue<MessageExt> held = new LinkedBlockingQueue<MessageExt>();
         final Map<String, Object> seen = Collections.synchronizedMap(new TreeMap<String, Object>());
         final Map<String, Object> replierSends = Collections.synchronizedMap(new TreeMap<String, Object>());
         try {
-            out.put("replyTopicRoute", route(admin, replyTopic));
-            Clients.createTopic(admin, cluster, REQUEST_TOPIC, 1);
-            consumer.subscribe(REQUEST_TOPIC, "*");
+            List<Map<String, Object>> replyRoute = route(admin, replyTopic);
+            out.put("replyTopicRoute", replyRoute);
+            MessageQueue replyQueue = new MessageQueue(replyTopic, replyRoute.get(0).get("brokerName").toString(), 0);
+            long storedBefore = admin.maxOffset(replyQueue);
+            Clients.createTopic(admin, cluster, requestTopic, 1);
+            consumer.subscribe(requestTopic, "*");
             consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
                 for (MessageExt m : msgs) {
                     String body = Clients.body(m);
@@ -119,7 +125,7 @@ final class ReplyTrace {
                 out.put("unanswered", Errors.describe(e));
             }
 
-            DefaultMQProducer gone = Clients.producer(namesrv, "interop_gone_producer", "reply-gone");
+            DefaultMQProducer gone = Clients.producer(namesrv, prefix + "_gone_producer", prefix + "-gone");
             gone.request(request("hold-0"), new RequestCallback() {
                 @Override
                 public void onSuccess(Message message) {
@@ -138,8 +144,7 @@ final class ReplyTrace {
             out.put("replierSends", new TreeMap<String, Object>(replierSends));
             out.put("requestsSeenByConsumer", new TreeMap<String, Object>(seen));
             // Every reply the broker took is stored (storeReplyMessageEnable), including the three failed tries.
-            String brokerName = route(admin, replyTopic).get(0).get("brokerName").toString();
-            out.put("replyTopicMaxOffset", admin.maxOffset(new MessageQueue(replyTopic, brokerName, 0)));
+            out.put("repliesStored", admin.maxOffset(replyQueue) - storedBefore);
         } finally {
             requester.shutdown();
             consumer.shutdown();
@@ -149,8 +154,8 @@ final class ReplyTrace {
         return out;
     }
 
-    private static Message request(String body) {
-        Message msg = new Message(REQUEST_TOPIC, "TagRequest", "key-" + body, body.getBytes(StandardCharsets.UTF_8));
+    private Message request(String body) {
+        Message msg = new Message(requestTopic, "TagRequest", "key-" + body, body.getBytes(StandardCharsets.UTF_8));
         msg.putUserProperty("requestProp", "r-" + body);
         return msg;
     }
