@@ -62,6 +62,9 @@ class ClientChannel(Protocol):
 
 
 class ReplyMessageProcessor:
+    """Over the SendMessageProcessor, whose checks (preSend, msgCheck), reply shape and put it shares, as Java's
+    ReplyMessageProcessor extends AbstractSendMessageProcessor."""
+
     def __init__(self, send: SendMessageProcessor, producers: ProducerManager) -> None:
         self.send = send
         self.producers = producers
@@ -83,11 +86,11 @@ class ReplyMessageProcessor:
     async def send_reply(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
         header = self.parse_header(cmd)
         try:
-            return await self._reply(ctx, cmd, header)
+            return await self._process(ctx, cmd, header)
         except RocketMQError as exc:
             return self.send._reply(exc.code, exc.remark)
 
-    async def _reply(self, ctx: RequestContext, cmd: RemotingCommand, h: SendMessageRequestHeader) -> RemotingCommand:
+    async def _process(self, ctx: RequestContext, cmd: RemotingCommand, h: SendMessageRequestHeader) -> RemotingCommand:
         send = self.send
         config = send._pre_send(ctx, h)
         queue_id = h.queue_id if h.queue_id >= 0 else send._random_queue(config.write_queue_nums)
