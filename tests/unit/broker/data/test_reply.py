@@ -10,7 +10,7 @@ from rocketpy.broker.client_manager import ClientChannelInfo
 from rocketpy.broker.processors.send_support import parse_properties, properties_string
 from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
 from rocketpy.remoting.command import RemotingCommand
-from rocketpy.remoting.connection import ConnectionClosedError
+from rocketpy.remoting.connection import ConnectionClosedError, RemotingTimeoutError
 from tests.unit.broker.conftest import FakeConnection
 from tests.unit.broker.data.conftest import BORN_TS, DataPlane, PlaneFactory, send_v2_ext
 
@@ -30,6 +30,8 @@ class Requester(FakeConnection):
         self.pushes.append(cmd)
         if self.answer is None:
             raise ConnectionClosedError(self.remote_addr)
+        if self.answer < 0:
+            raise RemotingTimeoutError(f"wait response on {self.remote_addr} timeout {timeout * 1000:.0f}ms")
         return RemotingCommand.response(self.answer)
 
 
@@ -106,9 +108,11 @@ async def test_push_refused_or_broken(plane: DataPlane) -> None:
     requester = with_requester(plane, answer=ResponseCode.SYSTEM_ERROR)
     reply = await send_reply(plane, reply_props())
     assert (reply.code, reply.remark) == (ResponseCode.SYSTEM_ERROR, f"push reply message to {REQUESTER}fail.")
-    requester.answer = None
-    reply = await send_reply(plane, reply_props())
-    assert (reply.code, reply.remark) == (ResponseCode.SYSTEM_ERROR, f"push reply message to {REQUESTER}fail.")
+    for broken in (None, -1):  # the channel closed; no answer within Broker2Client.callClient's 10 s
+        requester.answer = broken
+        reply = await send_reply(plane, reply_props())
+        assert (reply.code, reply.remark) == (ResponseCode.SYSTEM_ERROR, f"push reply message to {REQUESTER}fail.")
+    assert [p.code for p in requester.pushes] == [RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT] * 3
 
 
 async def test_store_disabled_answers_msg_id_zero(make_plane: PlaneFactory) -> None:
