@@ -9,7 +9,7 @@ Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 
 202, 208, 28 (offsets and statistics). Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
-body against maxMessageSize itself).
+body against maxMessageSize itself). Request-reply: 324, 325 (reply.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequest
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
 from rocketpy.broker.processors.pull import PullMessageProcessor
 from rocketpy.broker.processors.query import QueryMessageProcessor
+from rocketpy.broker.processors.reply import ReplyMessageProcessor
 from rocketpy.broker.processors.send import SendMessageProcessor
 from rocketpy.broker.processors.send_back import ConsumerSendMsgBackProcessor
 from rocketpy.broker.stats import BrokerStats
@@ -41,10 +42,11 @@ class DataPlane:
     pull: PullMessageProcessor
     query: QueryMessageProcessor
     admin: OffsetStatsProcessor
+    reply: ReplyMessageProcessor
 
     def handlers(self) -> dict[int, Handler]:
         table: dict[int, Handler] = {}
-        for processor in (self.send, self.send_back, self.pull, self.query, self.admin):
+        for processor in (self.send, self.send_back, self.pull, self.query, self.admin, self.reply):
             table.update(processor.handlers())
         return table
 
@@ -76,4 +78,5 @@ def build_data_plane(
         ),
         query=QueryMessageProcessor(settings, store, stats),
         admin=OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats),
+        reply=ReplyMessageProcessor(send, c.producers),
     )

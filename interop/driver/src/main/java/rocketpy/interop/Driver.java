@@ -77,6 +77,10 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
+            case "request-reply":
+                return new ReplyTrace(args).requestReply();
+            case "trace":
+                return new ReplyTrace(args).trace(args.get("topic"), args.get("trace-topic", null), args.get("prefix"));
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
