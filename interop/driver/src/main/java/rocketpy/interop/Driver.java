@@ -77,6 +77,16 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
+            case "delay-levels":
+                return new Delays(args).levels();
+            case "delay-send":
+                return new Delays(args).send();
+            case "delay-receive":
+                return new Delays(args).receive();
+            case "retry":
+                return new Delays(args).retry();
+            case "retry-pending":
+                return new Delays(args).retryPending();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
