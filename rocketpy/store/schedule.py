@@ -90,6 +90,15 @@ class ScheduleMessageService:
         """ConfigManager.persist (blocking): `text` is an encode(True) taken on the caller's side."""
         write_config_file(self.path, self.encode(True) if text is None else text)
 
+    def running_stats(self) -> dict[str, str]:
+        """buildRunningStats: `scheduleMessageOffset_<level>` = "<delivered offset>,<queue max offset>" per level
+        in the table, for GET_BROKER_RUNTIME_INFO."""
+        out = {}
+        for level, offset in sorted(self.offsets.items()):
+            queue_max = self.store.get_max_offset_in_queue(SCHEDULE_TOPIC, level - 1)
+            out[f"scheduleMessageOffset_{level}"] = f"{offset},{queue_max}"
+        return out
+
     # -- delivery (DeliverDelayedMessageTimerTask.executeOnTimeup) -----------------------------------------------
 
     def _correct_deliver_time(self, level: int, now: int, deliver: int) -> int:

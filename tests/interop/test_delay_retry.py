@@ -50,6 +50,9 @@ def test_delay_levels_are_honoured(delay_env: InteropEnv, baseline: JavaBaseline
     assert obs["complete"] is True
     assert obs["delayOffsetBefore"] == {"code": 0, "remark": None, "body": '{"offsetTable":{}}'}
     assert obs["delayOffsetAfter"] == {"code": 0, "remark": None, "body": '{"offsetTable":{1:1,2:1,3:1,4:2}}'}
+    assert obs["runtimeScheduleStats"] == {
+        f"scheduleMessageOffset_{n}": f"{c},{c}" for n, c in ((1, 1), (2, 1), (3, 1), (4, 2))
+    }
     for level in (1, 2, 3, 4, 9):
         body = f"level-{level}"
         got = obs["received"][body]

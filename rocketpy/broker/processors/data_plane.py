@@ -72,6 +72,9 @@ def build_data_plane(
     send = SendMessageProcessor(
         settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng
     )
+    schedule = ScheduleMessageService(store, clock)
+    admin = OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats)
+    admin.schedule_stats = schedule.running_stats
     return DataPlane(
         stats=stats,
         holds=holds,
@@ -81,6 +84,6 @@ def build_data_plane(
             settings, store, c.topics, c.groups, c.consumers, c.offsets, stats, holds, clock_ms=clock
         ),
         query=QueryMessageProcessor(settings, store, stats),
-        admin=OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats),
-        schedule=ScheduleMessageService(store, clock),
+        admin=admin,
+        schedule=schedule,
     )

@@ -67,6 +67,13 @@ async def test_due_messages_go_to_their_real_topic_with_java_properties(make_pla
     assert service.deliver_due(3) == 1 and service.deliver_due(18) == 1
     assert [r.body for r in records(plane, "TopicTest", 2)] == [b"L1", b"L3", b"L99"]
     assert service.encode() == '{"offsetTable":{1:1,3:1,18:1}}'
+    plane.admin.schedule_stats = service.running_stats
+    table = plane.admin.runtime_table().table
+    assert {k: v for k, v in table.items() if k.startswith("schedule")} == {
+        "scheduleMessageOffset_1": "1,1",
+        "scheduleMessageOffset_3": "1,1",
+        "scheduleMessageOffset_18": "1,1",
+    }
     assert service.due_in(1) is None  # nothing left
 
 

@@ -167,6 +167,13 @@ final class Delays {
             }
             out.put("received", received);
             out.put("delayOffsetAfter", allDelayOffset(addr));
+            Map<String, String> scheduleStats = new TreeMap<String, String>();
+            for (Map.Entry<String, String> e : admin.fetchBrokerRuntimeStats(addr).getTable().entrySet()) {
+                if (e.getKey().startsWith("scheduleMessageOffset")) {
+                    scheduleStats.put(e.getKey(), e.getValue());
+                }
+            }
+            out.put("runtimeScheduleStats", scheduleStats);
         } finally {
             consumer.shutdown();
             producer.shutdown();
