@@ -184,3 +184,30 @@ async def test_the_loop_delivers_on_time_and_persists(
         service.offsets[2] = 1  # unchanged; cancelled now, the last write happens on the way out
         nursery.cancel_scope.cancel()
     assert service.path.exists()
+
+
+async def test_a_deliver_time_beyond_now_plus_the_delay_means_now(make_plane: PlaneFactory) -> None:
+    """correctDeliverTimestamp: the clock went back (now + delay < deliver time): the message is due at once."""
+    plane = make_plane(schedule_delayed=True)
+    clock = WallOffset()
+    service = ScheduleMessageService(plane.store, clock)
+    service.load()
+    await plane.send_one(properties=client_properties(DELAY="1"))
+    clock.at_store_time(plane)
+    clock.offset = -1
+    assert service.due_in(1) == 0 and service.deliver_due(1) == 1
+
+
+async def test_a_failed_append_waits_a_poll_instead_of_spinning(make_plane: PlaneFactory) -> None:
+    plane = make_plane(schedule_delayed=True)
+    clock = WallOffset()
+    service = ScheduleMessageService(plane.store, clock)
+    service.load()
+    await plane.send_one(properties=client_properties(DELAY="1"))
+    clock.at_store_time(plane)
+    clock.offset = 1000
+    plane.store.writeable = False
+    loop = ScheduleLoop(service, 1000, offload_blocking_io=False)
+    assert await loop.deliver_once() == 0.1 and service.offsets == {}
+    plane.store.writeable = True
+    assert await loop.deliver_once() == 0.1 and service.offsets == {1: 1}
