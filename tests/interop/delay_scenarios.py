@@ -6,12 +6,15 @@ out of the observations, so that the rest is compared across targets and the num
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from typing import Any
 
 from interop.harness import processes
 from interop.harness.driver import run_driver
 from interop.harness.environment import InteropEnv, environment
+from interop.harness.raw_client import RawConnection, describe
 
 # Short levels keep the suite fast: 1 s .. 4 s; a level above 4 is clamped to 4.
 LEVELS = "1s 2s 3s 4s"
@@ -49,8 +52,31 @@ def delay_levels(env: InteropEnv) -> Any:
     return run(env, "delay-levels")
 
 
+def delay_offsets(env: InteropEnv) -> dict[int, int]:
+    """GET_ALL_DELAY_OFFSET (45) straight to the broker, parsed ({level: offset})."""
+    conn = RawConnection(env.brokers["broker"].addr)
+    try:
+        frame = conn.call(45)
+    finally:
+        conn.close()
+    body = describe(frame)["body"] or ""
+    return {int(level): int(offset) for level, offset in re.findall(r"(\d+):(\d+)", body)}
+
+
 def retry(env: InteropEnv) -> Any:
-    return run(env, "retry")
+    """The retry scenario; what it added to the delay offsets; delayOffset.json as the broker then wrote it
+    (flushDelayOffsetInterval=1000): the same table, in the layout with the entries masked."""
+    before = delay_offsets(env)
+    observed = run(env, "retry")
+    after = delay_offsets(env)
+    delta = {str(k): v - before.get(k, 0) for k, v in sorted(after.items())}
+    observed["delayOffsetDelta"] = {k: v for k, v in delta.items() if v}
+    time.sleep(2.5)
+    text = (env.workdir / "broker" / "store" / "config" / "delayOffset.json").read_text()
+    on_disk = {int(k): int(v) for k, v in re.findall(r"(\d+):(\d+)", text)}
+    observed["delayOffsetFileMatches"] = on_disk == after
+    observed["delayOffsetFileLayout"] = re.sub(r"\d+:\d+(,\d+:\d+)*", "<entries>", text)
+    return observed
 
 
 def pending_across_restarts(env: InteropEnv) -> Any:

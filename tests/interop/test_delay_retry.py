@@ -76,6 +76,10 @@ def test_retries_follow_the_levels_then_the_dead_letter_queue(delay_env: Interop
     obs = ds.retry(delay_env)
     times = _compare("retry", delay_env, obs, ds.retry, baseline)
     assert obs["complete"] is True and obs["reachedDlq"] is True
+    # retries (levels 3, 4, 4), dead letters (3, 4), the orderly DLQ send (DELAY 5, clamped to 4)
+    assert obs["delayOffsetDelta"] == {"3": 2, "4": 4}
+    assert obs["delayOffsetFileMatches"] is True
+    assert obs["delayOffsetFileLayout"] == '{\n\t"offsetTable":{<entries>\n\t}\n}'
     retried = obs["retried"]
     assert [d["reconsumeTimes"] for d in retried] == [0, 1, 2, 3]
     assert all(d["msgIdKept"] and d["topic"] == "InteropRetryTopic" for d in retried)
