@@ -306,14 +306,18 @@ def _store_paths(store: MessageStore) -> tuple[str, str, str]:
     return str(cfg.store_path_root_dir), str(cfg.commitlog_dir), str(cfg.consume_queue_dir)
 
 
-def runtime_info(stats: BrokerStats, store: MessageStore, settings: BrokerSettings) -> dict[str, str]:
-    """AdminBrokerProcessor.prepareRuntimeInfo over DefaultMessageStore.getRuntimeInfo: every key, as strings."""
+def runtime_info(
+    stats: BrokerStats, store: MessageStore, settings: BrokerSettings, schedule_stats: dict[str, str] | None = None
+) -> dict[str, str]:
+    """AdminBrokerProcessor.prepareRuntimeInfo over DefaultMessageStore.getRuntimeInfo: every key, as strings;
+    `schedule_stats` are ScheduleMessageService.buildRunningStats' keys."""
     info = stats.store_runtime_info()
     root, commitlog, consume_queue = _store_paths(store)
     ratio = disk_used_ratio(commitlog) if os.path.exists(commitlog) else -1.0
     info[f"commitLogDiskRatio_{commitlog}"] = java_double(ratio)
     info["commitLogDiskRatio"] = java_double(ratio)
     info["consumeQueueDiskRatio"] = java_double(disk_used_ratio(consume_queue))
+    info.update(schedule_stats or {})
     info["commitLogMinOffset"] = str(store.min_phy_offset)
     info["commitLogMaxOffset"] = str(store.max_phy_offset)
     info["brokerVersionDesc"] = VERSION_DESC

@@ -6,7 +6,9 @@
     server = RemotingServer({**controller.handlers(), **plane.handlers()})
 
 Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
-202, 208, 28 (offsets and statistics). Store configuration to match Java: StoreConfig.max_message_size is the
+202, 208, 28 (offsets and statistics), 45 (delay offsets). `schedule_delayed=True` (what `rocketpy broker` and
+`serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
+rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
 body against maxMessageSize itself). Request-reply: 324, 325 (reply.py).
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequestHoldService
+from rocketpy.broker.processors.delay_offset import DelayOffsetProcessor
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
 from rocketpy.broker.processors.pull import PullMessageProcessor
 from rocketpy.broker.processors.query import QueryMessageProcessor
@@ -28,6 +31,7 @@ from rocketpy.broker.processors.send_back import ConsumerSendMsgBackProcessor
 from rocketpy.broker.stats import BrokerStats
 from rocketpy.remoting.connection import Handler
 from rocketpy.store.message_store import MessageStore
+from rocketpy.store.schedule import ScheduleMessageService
 
 if TYPE_CHECKING:
     from rocketpy.broker.controller import BrokerController
@@ -43,10 +47,12 @@ class DataPlane:
     query: QueryMessageProcessor
     admin: OffsetStatsProcessor
     reply: ReplyMessageProcessor
+    schedule: ScheduleMessageService  # delayed delivery; rocketpy.broker.schedule_loop drives it
 
     def handlers(self) -> dict[int, Handler]:
         table: dict[int, Handler] = {}
-        for processor in (self.send, self.send_back, self.pull, self.query, self.admin, self.reply):
+        delay = DelayOffsetProcessor(self.schedule)
+        for processor in (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay):
             table.update(processor.handlers())
         return table
 
@@ -68,6 +74,9 @@ def build_data_plane(
     send = SendMessageProcessor(
         settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng
     )
+    schedule = ScheduleMessageService(store, clock)
+    admin = OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats)
+    admin.schedule_stats = schedule.running_stats
     return DataPlane(
         stats=stats,
         holds=holds,
@@ -77,6 +86,7 @@ def build_data_plane(
             settings, store, c.topics, c.groups, c.consumers, c.offsets, stats, holds, clock_ms=clock
         ),
         query=QueryMessageProcessor(settings, store, stats),
-        admin=OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats),
+        admin=admin,
         reply=ReplyMessageProcessor(send, c.producers),
+        schedule=schedule,
     )

@@ -81,6 +81,16 @@ public final class Driver {
                 return new ReplyTrace(args).requestReply();
             case "trace":
                 return new ReplyTrace(args).trace(args.get("topic"), args.get("trace-topic", null), args.get("prefix"));
+            case "delay-levels":
+                return new Delays(args).levels();
+            case "delay-send":
+                return new Delays(args).send();
+            case "delay-receive":
+                return new Delays(args).receive();
+            case "retry":
+                return new Delays(args).retry();
+            case "retry-pending":
+                return new Delays(args).retryPending();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
