@@ -9,6 +9,7 @@ wraps the cause, so it is the cause's toString()).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -43,7 +44,16 @@ class SqlExpression:
 
 
 def compile_sql92(text: str) -> SqlExpression:
-    """SqlFilter.compile: the expression, or FilterCompileError with Java's message."""
+    """SqlFilter.compile: the expression, or FilterCompileError with Java's message.
+
+    Like SelectorParser's PARSE_CACHE, the last compiled expressions are kept (they are immutable), so pulls that
+    carry their expression (the subscription flag) do not parse it each time.
+    """
+    return _compile(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(text: str) -> SqlExpression:
     try:
         return SqlExpression(text, SelectorParser(text).parse())
     except JavaError as exc:
