@@ -51,6 +51,7 @@ class ConsumerManager:
     ) -> list[Notification]:
         """registerConsumer: add or refresh the channel and subscriptions; notify when either changed."""
         consume_type, model, from_where = kind
+        subs = list(subs)  # read twice: the group's table and the filter listener
         group_info = self.groups.get(group)
         if group_info is None:
             group_info = self.groups[group] = ConsumerGroupInfo(group, consume_type, model, from_where)

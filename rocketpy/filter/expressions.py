@@ -32,14 +32,21 @@ Evaluator = Callable[[Properties], Value]
 
 @dataclass(slots=True, eq=False)
 class Expr:
-    text: str  # Java's toString()
+    render: Callable[[], str]  # Java's toString(), built on demand (an error remark, a log line)
     fn: Evaluator
     boolean: bool = False  # implements BooleanExpression
     constant: bool = False  # a ConstantExpression (value in `value`)
     value: Value = None
     prop: bool = False  # a PropertyExpression
     name: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    terms: tuple[str, list[Expr], list[Evaluator]] | None = None  # an AND/OR chain: operator, operands, their fns
+    _text: str | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.render()
+        return self._text
 
     def __str__(self) -> str:
         return self.text
@@ -55,14 +62,14 @@ def constant(value: Value, *, boolean: bool = False) -> Expr:
         text = "'" + value.replace("'", "''") + "'"
     else:
         text = to_string(value)
-    return Expr(text, lambda props: value, boolean=boolean, constant=True, value=value)
+    return Expr(lambda: text, lambda props: value, boolean=boolean, constant=True, value=value)
 
 
 def prop(name: str) -> Expr:
     def get(props: Properties) -> Value:
         return props.get(name)
 
-    return Expr(name, get, prop=True, name=name)
+    return Expr(lambda: name, get, prop=True, name=name)
 
 
 def negate_of(right: Expr) -> Expr:
@@ -71,7 +78,7 @@ def negate_of(right: Expr) -> Expr:
     def run(props: Properties) -> Value:
         return negate(rf(props))
 
-    return Expr(f"(- {right})", run)
+    return Expr(lambda: f"(- {right})", run)
 
 
 def _boolean(value: Value) -> bool | None:
@@ -93,7 +100,7 @@ def not_of(right: Expr) -> Expr:
         v = _boolean(rf(props))
         return None if v is None else not v
 
-    return Expr(f"(NOT {right})", run, boolean=True)
+    return Expr(lambda: f"(NOT {right})", run, boolean=True)
 
 
 def boolean_cast(right: Expr) -> Expr:
@@ -106,35 +113,53 @@ def boolean_cast(right: Expr) -> Expr:
             return None
         return v if type(v) is bool else False
 
-    return Expr(right.text, run, boolean=True)
+    return Expr(lambda: right.text, run, boolean=True)
 
 
 def logic(op: str, left: Expr, right: Expr) -> Expr:
-    """LogicExpression.createOR / createAND: three-valued, right side skipped once the answer is known."""
-    lf, rf = left.fn, right.fn
+    """LogicExpression.createOR / createAND: three-valued, later operands skipped once the answer is known.
+
+    A left-nested chain ((a OR b) OR c) is kept as one n-ary node: the same evaluation order and answers as Java's
+    nested nodes, without a Python frame per operand (a filter of a thousand ORs must not hit the recursion limit).
+    """
+    if left.terms is not None and left.terms[0] == op:  # the chain so far is referenced by nothing else
+        left.terms[1].append(right)
+        left.terms[2].append(right.fn)
+        left._text = None
+        return left
+    operands = [left, right]
+    fns = [left.fn, right.fn]
+    symbol = "||" if op == "OR" else "&&"
+
+    def render() -> str:
+        text = operands[0].text
+        for operand in operands[1:]:
+            text = f"({text} {symbol} {operand.text})"
+        return text
+
     if op == "OR":
 
         def run(props: Properties) -> Value:
-            lv = _boolean(lf(props))
-            if lv:
-                return True
-            rv = _boolean(rf(props))
-            if rv:
-                return True
-            return None if lv is None or rv is None else False
+            unknown = False
+            for fn in fns:
+                v = _boolean(fn(props))
+                if v:
+                    return True
+                unknown = unknown or v is None
+            return None if unknown else False
 
-        return Expr(f"({left} || {right})", run, boolean=True)
+        return Expr(render, run, boolean=True, terms=(op, operands, fns))
 
     def run_and(props: Properties) -> Value:
-        lv = _boolean(lf(props))
-        if lv is False:
-            return False
-        rv = _boolean(rf(props))
-        if rv is False:
-            return False
-        return None if lv is None or rv is None else True
+        unknown = False
+        for fn in fns:
+            v = _boolean(fn(props))
+            if v is False:
+                return False
+            unknown = unknown or v is None
+        return None if unknown else True
 
-    return Expr(f"({left} && {right})", run_and, boolean=True)
+    return Expr(render, run_and, boolean=True, terms=(op, operands, fns))
 
 
 # -- ComparisonExpression --------------------------------------------------------------------------------------------
@@ -185,7 +210,7 @@ def _relation(op: str, left: Expr, right: Expr) -> Expr:
                 raise JavaError(f"It's illegal to compare string by '>=', '>', '<', '<='. lv={lv}, rv={rv}") from exc
         return test(compare(lv, rv))
 
-    return Expr(f"({left} {op} {right})", run, boolean=True)
+    return Expr(lambda: f"({left} {op} {right})", run, boolean=True)
 
 
 def _do_equal(left: Expr, right: Expr) -> Expr:
@@ -199,7 +224,7 @@ def _do_equal(left: Expr, right: Expr) -> Expr:
             return True
         return compare(lv, rv) == 0
 
-    return Expr(f"({left} == {right})", run, boolean=True)
+    return Expr(lambda: f"({left} == {right})", run, boolean=True)
 
 
 def equal(left: Expr, right: Expr) -> Expr:
@@ -256,7 +281,7 @@ def in_list(left: Expr, items: list[str], negated: bool) -> Expr:
             return None
         return (v in members) != negated
 
-    return Expr(f"{left} {symbol} ( {', '.join(shown)} )", run, boolean=True)
+    return Expr(lambda: f"{left} {symbol} ( {', '.join(shown)} )", run, boolean=True)
 
 
 def as_condition(expr: Expr) -> Expr:
