@@ -94,3 +94,22 @@ def test_filter_versions_like_filter_data_map_by_topic() -> None:
     assert manager.get("T", "G") is first
     manager.register("H", [sub("(", 1)])
     assert manager.get("T", "H") is None
+
+
+async def test_filter_support_retry_matches_retry_records_with_the_original_topic_filter(
+    make_plane: PlaneFactory,
+) -> None:
+    """ExpressionForRetryMessageFilter: %RETRY%G1 (subscribed with TAG *) filtered by G1's TopicTest expression."""
+    for support, expected in ((True, [1]), (False, [0, 1])):
+        plane = make_plane(enable_property_filter=True, filter_support_retry=support)
+        retry = subscription("%RETRY%G1", "*", version=100)
+        sql = subscription("TopicTest", "a > 4", expression_type="SQL92", version=100)
+        body = heartbeat("10.0.0.8@1", consumers={"G1": [sql, retry]})
+        assert (await plane.call(RequestCode.HEART_BEAT, None, body, conn=CONSUMER)).code == ResponseCode.SUCCESS
+        for i, a in enumerate(("1", "5")):
+            props = client_properties("TagA", a=a, RETRY_TOPIC="TopicTest")
+            reply = await plane.send_one("%RETRY%G1", f"r{i}".encode(), queue_id=0, properties=props)
+            assert reply.code == ResponseCode.SUCCESS, reply.remark
+        ext = pull_ext("G1", "%RETRY%G1", 0, 0, sys_flag=0, sub_version=100)
+        reply = await plane.call(PULL, ext, conn=CONSUMER)
+        assert [r.queue_offset for r in decode_records(bytes(reply.body or b""))] == expected, support
