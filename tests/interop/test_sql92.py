@@ -20,7 +20,9 @@ import pytest
 
 from interop.harness.driver import run_driver
 from interop.harness.environment import TARGETS, InteropEnv, environment
+from interop.harness.raw_client import RawConnection, describe
 from rocketpy.filter import compile_sql92
+from rocketpy.store.format import decode_records
 from tests.interop.conftest import JavaBaseline
 
 pytestmark = pytest.mark.interop
@@ -107,13 +109,13 @@ BAD = [
 ]
 
 
-def _run(env: InteropEnv, good: list[str], bad: list[str]) -> dict[str, Any]:
-    spec = env.workdir / f"sql92-spec-{len(good)}-{len(bad)}.json"
+def _run(env: InteropEnv, good: list[str], bad: list[str], topic: str = TOPIC) -> dict[str, Any]:
+    spec = env.workdir / f"sql92-spec-{topic}-{len(good)}-{len(bad)}.json"
     spec.write_text(json.dumps({"messages": MESSAGES, "good": good, "bad": bad}))
     run = run_driver(
         env.build,
         "sql92",
-        {"namesrv": env.namesrv.addr, "topic": TOPIC, "spec": str(spec)},
+        {"namesrv": env.namesrv.addr, "topic": topic, "spec": str(spec)},
         env.driver_home("sql92"),
         timeout=300.0,
     )
@@ -125,6 +127,75 @@ def filtering(env: InteropEnv) -> dict[str, Any]:
     if env.broker is None:  # the on-demand Java baseline: a broker like the module's
         env.start_broker(conf_extra=PROPERTY_FILTER)
     return _run(env, GOOD, BAD)
+
+
+RAW_TOPIC, RAW_GROUP = "InteropSqlRawTopic", "interop_sql_raw"
+
+
+def _subscription(expression: str | None, version: int, kind: str = "SQL92") -> dict[str, Any]:
+    sub: dict[str, Any] = {"classFilterMode": False, "codeSet": [], "expressionType": kind, "subVersion": version}
+    sub.update({"tagsSet": [], "topic": RAW_TOPIC})
+    if expression is not None:
+        sub["subString"] = expression
+    return sub
+
+
+def _heartbeat(expression: str, version: int) -> bytes:
+    consumer = {"consumeFromWhere": "CONSUME_FROM_FIRST_OFFSET", "consumeType": "CONSUME_PASSIVELY"}
+    consumer.update({"groupName": RAW_GROUP, "messageModel": "CLUSTERING", "unitMode": False})
+    consumer["subscriptionDataSet"] = [_subscription(expression, version)]  # type: ignore[assignment]
+    return json.dumps({"clientID": "127.0.0.1@raw", "consumerDataSet": [consumer], "producerDataSet": []}).encode()
+
+
+def _pull(expression: str | None, version: int, flag: bool) -> dict[str, str]:
+    ext = {"consumerGroup": RAW_GROUP, "topic": RAW_TOPIC, "queueId": "0", "queueOffset": "0", "maxMsgNums": "32"}
+    ext.update({"sysFlag": "4" if flag else "0", "commitOffset": "0", "suspendTimeoutMillis": "0"})
+    ext.update({"subVersion": str(version), "expressionType": "SQL92"})
+    if expression is not None:
+        ext["subscription"] = expression
+    return ext
+
+
+def raw_probe(env: InteropEnv) -> dict[str, Any]:
+    """Hand-built HEART_BEAT, PULL_MESSAGE and CHECK_CLIENT_CONFIG frames: what no Java client call exposes."""
+    if env.broker is None:
+        env.start_broker(conf_extra=PROPERTY_FILTER)
+    assert env.broker is not None
+    _run(env, [], [], RAW_TOPIC)  # the topic and its 30 messages (queue 0: the even ones)
+    conn = RawConnection(env.broker.addr)
+    out: dict[str, Any] = {}
+
+    def call(name: str, code: int, ext: dict[str, str] | None = None, body: bytes = b"") -> None:
+        frame = conn.call(code, ext, body)
+        described = describe(frame)
+        view = {key: described[key] for key in ("code", "remark", "extFields")}
+        if frame is not None and code == 11 and view["code"] == 0:  # PULL_MESSAGE: the bodies found
+            view["bodies"] = [m.body.decode() for m in decode_records(frame.raw[8 + frame.header_length :])]
+        out[name] = view
+
+    try:
+        call("heartbeatBad", 34, None, _heartbeat("i >", 1))
+        call("pullBad", 11, _pull(None, 1, flag=False))
+        call("heartbeatGood", 34, None, _heartbeat("i > 20", 2))
+        call("pullGood", 11, _pull(None, 2, flag=False))
+        call("pullNewerVersion", 11, _pull(None, 3, flag=False))
+        call("pullFlagGood", 11, _pull("i > 20", 2, flag=True))
+        call("pullFlagBad", 11, _pull("i >", 2, flag=True))
+        call("pullFlagEmpty", 11, _pull(None, 2, flag=True))
+        for name, sub in (
+            ("checkGood", _subscription("i > 1", 1)),
+            ("checkBad", _subscription("i BETWEEN 2 AND 1", 1)),
+            ("checkNoExpression", _subscription(None, 1)),
+            ("checkUnknownType", _subscription("i > 1", 1, kind="XPATH")),
+        ):
+            body = json.dumps({"clientId": "127.0.0.1@raw", "group": RAW_GROUP, "subscriptionData": sub}).encode()
+            call(name, 46, None, body)
+    finally:
+        conn.close()
+    for view in out.values():
+        ext = view.get("extFields") or {}
+        view["extFields"] = {k: v for k, v in ext.items() if k != "msgRegionId"} or None
+    return out
 
 
 def without_property_filter(env: InteropEnv) -> dict[str, Any]:
@@ -188,3 +259,19 @@ def test_sql92_on_a_broker_without_property_filter(broker_env: InteropEnv, basel
     assert obs["refused"] == {"i >": refusal}
     assert obs["delivered"]["startErrors"] == {"i > 10": refusal}
     assert obs["delivered"]["byExpression"] == {"i > 10": []}
+
+
+def test_sql92_raw_heartbeat_pull_and_check(sql_env: InteropEnv, baseline: JavaBaseline) -> None:
+    obs = raw_probe(sql_env)
+    baseline.check("sql92-raw", sql_env, obs, raw_probe, with_broker=False)
+
+    assert obs["heartbeatBad"]["code"] == 0  # a heartbeat is never refused for its expression
+    assert (obs["pullBad"]["code"], obs["pullBad"]["remark"]) == (
+        27,
+        "The broker's consumer filter data is not exist!Your expression may be wrong!",
+    )
+    assert obs["pullGood"]["bodies"] == ["m22", "m24", "m26", "m28"]
+    assert obs["pullNewerVersion"]["code"] == 25  # SUBSCRIPTION_NOT_LATEST comes before the filter data
+    assert obs["pullFlagGood"]["bodies"] == ["m22", "m24", "m26", "m28"]
+    assert obs["pullFlagBad"]["bodies"] == [f"m{i:02d}" for i in range(0, COUNT, 2)]  # nothing filtered
+    assert obs["checkGood"]["code"] == 0 and obs["checkBad"]["code"] == 23
