@@ -91,6 +91,8 @@ public final class Driver {
                 return new Delays(args).retry();
             case "retry-pending":
                 return new Delays(args).retryPending();
+            case "sql92":
+                return new Sql92(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
