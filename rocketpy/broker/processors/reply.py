@@ -115,6 +115,8 @@ class ReplyMessageProcessor:
             code, response = ResponseCode.SYSTEM_ERROR, None
         if send.settings.broker.store_reply_message_enable:
             wait = java_bool(props[PROPERTY_WAIT]) if PROPERTY_WAIT in props else True
+            if send.schedule_delayed:  # CommitLog's delay branch applies to a stored reply as to any put
+                send.to_schedule_topic(msg, dict(props), list(props))
             outcome = await send.put([msg], wait)
             if outcome.status in _STORED:
                 stored = outcome.results[0]

@@ -147,3 +147,17 @@ async def test_odd_reply_headers_get_clear_answers(plane: DataPlane, field: str,
     assert reply.code in (ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR), (reply.code, reply.remark)
     if reply.code == ResponseCode.SYSTEM_ERROR:
         assert reply.remark
+
+
+async def test_a_stored_reply_with_delay_goes_through_the_schedule_topic(make_plane: PlaneFactory) -> None:
+    """CommitLog's delay branch is on the store path of every put: a reply carrying DELAY is pushed at once but
+    stored in SCHEDULE_TOPIC_XXXX with REAL_TOPIC/REAL_QID, as a Java broker stores it."""
+    plane = make_plane(schedule_delayed=True)
+    requester = with_requester(plane)
+    delayed = properties_string({**parse_properties(reply_props()), "DELAY": "2"})
+    reply = await send_reply(plane, delayed)
+    assert reply.code == ResponseCode.SUCCESS and len(requester.pushes) == 1
+    assert plane.store.get_max_offset_in_queue(REPLY_TOPIC, 0) == 0
+    [record] = await plane.pull_records("SCHEDULE_TOPIC_XXXX", 1)
+    props = parse_properties(record.properties)
+    assert (props["REAL_TOPIC"], props["REAL_QID"], props["DELAY"]) == (REPLY_TOPIC, "0", "2")
