@@ -17,7 +17,7 @@ from typing import Any
 
 import trio
 
-from rocketpy.broker.config import KEYS, BrokerSettings
+from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.store_view import StoreView
@@ -86,7 +86,8 @@ async def run_broker(
     try:
         controller = BrokerController(settings, store, store_view=_store_view(store))
         await trio.to_thread.run_sync(controller.load)
-        handlers = {**controller.handlers(), **build_data_plane(controller, store).handlers()}
+        plane = build_data_plane(controller, store)
+        handlers = {**controller.handlers(), **plane.handlers()}
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
         main = RemotingServer(handlers, idle_timeout=idle)
@@ -98,6 +99,8 @@ async def run_broker(
             port = await nursery.start(main.serve, settings.netty.listen_port)
             vip_port = await nursery.start(vip.serve, settings.netty.listen_port - 2)
             await nursery.start(controller.run)
+            if settings.store.broker_role is not BrokerRole.SLAVE:  # startProcessorByHa
+                await nursery.start(plane.transaction_check.run)
             task_status.started(Broker(settings, store, controller, port, vip_port))
     finally:
         with trio.CancelScope(shield=True):

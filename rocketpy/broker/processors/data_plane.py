@@ -6,7 +6,8 @@
     server = RemotingServer({**controller.handlers(), **plane.handlers()})
 
 Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
-202, 208, 28 (offsets and statistics). Store configuration to match Java: StoreConfig.max_message_size is the
+202, 208, 28 (offsets and statistics), 37, 323 (transactions; `plane.transaction_check.run` is the check service,
+which the broker runs on a master). Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
 body against maxMessageSize itself).
@@ -24,7 +25,10 @@ from rocketpy.broker.processors.pull import PullMessageProcessor
 from rocketpy.broker.processors.query import QueryMessageProcessor
 from rocketpy.broker.processors.send import SendMessageProcessor
 from rocketpy.broker.processors.send_back import ConsumerSendMsgBackProcessor
+from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.broker.stats import BrokerStats
+from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
+from rocketpy.broker.transaction.service import TransactionalMessageCheckService
 from rocketpy.remoting.connection import Handler
 from rocketpy.store.message_store import MessageStore
 
@@ -41,10 +45,12 @@ class DataPlane:
     pull: PullMessageProcessor
     query: QueryMessageProcessor
     admin: OffsetStatsProcessor
+    transaction: TransactionProcessor
+    transaction_check: TransactionalMessageCheckService
 
     def handlers(self) -> dict[int, Handler]:
         table: dict[int, Handler] = {}
-        for processor in (self.send, self.send_back, self.pull, self.query, self.admin):
+        for processor in (self.send, self.send_back, self.pull, self.query, self.admin, self.transaction):
             table.update(processor.handlers())
         return table
 
@@ -64,8 +70,10 @@ def build_data_plane(
     holds = PullRequestHoldService(store, check_interval=check_interval)
     store.arrival_listener = holds.on_message_arrival
     send = SendMessageProcessor(
-        settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng
-    )
+        settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng,
+        transactions=True,
+    )  # fmt: skip
+    bridge = TransactionalMessageBridge(store, c.topics, c.offsets, send.store_host, clock)
     return DataPlane(
         stats=stats,
         holds=holds,
@@ -76,4 +84,6 @@ def build_data_plane(
         ),
         query=QueryMessageProcessor(settings, store, stats),
         admin=OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats),
+        transaction=TransactionProcessor(settings, bridge),
+        transaction_check=TransactionalMessageCheckService(settings, bridge, c.producers, clock),
     )
