@@ -84,7 +84,7 @@ def prepare_half(msg: MessageInner, props: dict[str, str], insertion: list[str])
 
 def renew_half(half: HalfMessage) -> MessageInner:
     r = half.record
-    return MessageInner(
+    msg = MessageInner(
         topic=r.topic,
         queue_id=r.queue_id,
         body=r.body,
@@ -94,13 +94,19 @@ def renew_half(half: HalfMessage) -> MessageInner:
         born_host=r.born_host,
         store_host=r.store_host,
     )
+    # setWaitStoreMsgOK(false) comes after the string was rendered, on the map the MessageExt shares: the record
+    # keeps WAIT=true, the check-back body (and an immunity copy, rendered again) carries WAIT=false.
+    half.props[PROPERTY_WAIT] = "false"
+    return msg
 
 
 def renew_immunity_half(half: HalfMessage) -> MessageInner:
     """The half message written again while its immunity lasts, remembering its first queue offset."""
+    msg = renew_half(half)
     if PROPERTY_PREPARED_QUEUE_OFFSET not in half.props:
         half.props[PROPERTY_PREPARED_QUEUE_OFFSET] = str(half.record.queue_offset)
-    return renew_half(half)
+    msg.properties = half.properties()
+    return msg
 
 
 def end_message(half: StoredMessage, tran_type: int, commit_log_offset: int) -> MessageInner:

@@ -77,6 +77,12 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
+            case "transactions":
+                return new Transactions(args).run();
+            case "tx-store-write":
+                return new Transactions(args).storeWrite();
+            case "tx-store-read":
+                return new Transactions(args).storeRead();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
