@@ -79,7 +79,11 @@ class TransactionProcessor:
 
     def _send_final_message(self, half: StoredMessage, h: EndTransactionRequestHeader) -> RemotingCommand:
         """sendFinalMessage: the committed message into its real topic, the store's status as Java maps it."""
-        status = self.bridge.put(end_message(half, TRANSACTION_COMMIT_TYPE, h.commit_log_offset)).status
+        try:
+            msg = end_message(half, TRANSACTION_COMMIT_TYPE, h.commit_log_offset)
+        except ValueError as exc:  # REAL_QID that is no number: Java's Integer.parseInt throws
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"java.lang.NumberFormatException: {exc}") from None
+        status = self.bridge.put(msg).status
         ok = (
             PutMessageStatus.PUT_OK,
             PutMessageStatus.FLUSH_DISK_TIMEOUT,

@@ -237,3 +237,35 @@ async def test_check_service_runs_every_transaction_check_interval(
         await trio.sleep(2)
         assert len(tx.checks()) == 1
         nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"commitOrRollback": "3"},
+        {"commitOrRollback": "x"},
+        {"commitLogOffset": "-1"},
+        {"commitLogOffset": "99999999999999"},
+        {"tranStateTableOffset": "9223372036854775808"},
+        {"msgId": None},
+        {"producerGroup": None},
+        {"fromTransactionCheck": "maybe"},
+    ],
+)
+async def test_odd_end_transaction_headers_get_clear_answers(tx: Tx, changes: dict[str, str | None]) -> None:
+    half = await tx.half()
+    ext = {
+        "producerGroup": "PG",
+        "tranStateTableOffset": str(half.queue_offset),
+        "commitLogOffset": str(half.phys_offset),
+        "commitOrRollback": "8",
+        "msgId": "AC110001000018B4AAC27A3E6B2C0001",
+    }
+    for key, value in changes.items():
+        if value is None:
+            ext.pop(key)
+        else:
+            ext[key] = value
+    reply = await tx.plane.call(END, ext)
+    assert reply.code in (ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR), (reply.code, reply.remark)
+    assert reply.code == ResponseCode.SUCCESS or reply.remark
