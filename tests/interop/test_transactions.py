@@ -3,7 +3,8 @@
 - A TransactionMQProducer (4.9.8 client): COMMIT is delivered, ROLLBACK never; UNKNOW is resolved by the broker's
   check-back (CHECK_TRANSACTION_STATE) within transactionTimeOut + transactionCheckInterval; a producer that always
   answers UNKNOW is asked transactionCheckMax times, then the broker discards the message to
-  TRANS_CHECK_MAX_TIME_TOPIC. Every check-back message (real topic, TRANSACTION_CHECK_TIMES, properties) and every
+  TRANS_CHECK_MAX_TIME_TOPIC; RESUME_CHECK_HALF_MESSAGE (the admin API) puts it back for as many checks again.
+  Every check-back message (real topic, TRANSACTION_CHECK_TIMES, properties) and every
   delivered message is compared field by field.
 - Store compatibility: unresolved half messages written by one broker (whose transactionTimeOut keeps them
   unchecked), stopped cleanly; the other broker opens the store, checks them back and delivers the committed one
@@ -69,13 +70,21 @@ def test_transaction_producer_commit_rollback_check_back_and_discard(
     for key, [msg] in obs["received"].items():
         assert (msg["topic"], msg["body"], msg["sysFlag"] & 0xC) == ("InteropTxTopic", f"tx-{key}", 0x8)
         assert msg["properties"]["TRAN_MSG"] == "true" and msg["properties"]["PGROUP"] == "interop_tx_producer"
-    assert obs["checkCounts"] == {"check-commit": 1, "check-rollback": 1, "never": CHECK_MAX}
+    # "never" is discarded after CHECK_MAX checks, resumed (RESUME_CHECK_HALF_MESSAGE), checked and discarded again
+    assert obs["resume"] == {
+        "foundByKey": 1,
+        "resumed": True,
+        "checkedAgain": True,
+        "discardedAgain": True,
+        "resumeOfNoMessageId": False,
+    }
+    assert obs["checkCounts"] == {"check-commit": 1, "check-rollback": 1, "never": 2 * CHECK_MAX}
     times = [m["properties"]["TRANSACTION_CHECK_TIMES"] for m in obs["checks"]["never"]]
-    assert times == [str(n) for n in range(1, CHECK_MAX + 1)]
+    assert times == [str(n) for n in range(1, CHECK_MAX + 1)] * 2
     assert all(m["topic"] == "InteropTxTopic" for ms in obs["checks"].values() for m in ms)
-    assert obs["topicStats"]["TRANS_CHECK_MAX_TIME_TOPIC"]["broker-a/0"]["maxOffset"] == 1
-    # 6 half messages + one rewrite per check (1 + 1 + CHECK_MAX)
-    assert obs["topicStats"]["RMQ_SYS_TRANS_HALF_TOPIC"]["broker-a/0"]["maxOffset"] == 6 + 2 + CHECK_MAX
+    assert obs["topicStats"]["TRANS_CHECK_MAX_TIME_TOPIC"]["broker-a/0"]["maxOffset"] == 2
+    # 6 half messages, one rewrite per check (1 + 1 + CHECK_MAX), the resumed one and its CHECK_MAX rewrites
+    assert obs["topicStats"]["RMQ_SYS_TRANS_HALF_TOPIC"]["broker-a/0"]["maxOffset"] == 6 + 2 + CHECK_MAX + 1 + CHECK_MAX
     delay = timings["checkCommitDeliveredAfterMs"]
     assert TIMEOUT_MS <= delay <= TIMEOUT_MS + 2 * INTERVAL_MS + 4000, f"{target}: check-back delivery took {delay} ms"
 

@@ -191,6 +191,7 @@ final class Transactions {
                 Object stats = topicStats(admin, "TRANS_CHECK_MAX_TIME_TOPIC");
                 return stats instanceof Map && String.valueOf(stats).contains("maxOffset=1");
             }, timeoutMs);
+            out.put("resume", resume(admin));
             Thread.sleep(quietMs);  // nothing more may arrive: no redelivery, no further check of a discarded message
             Map<String, Object> waits = new TreeMap<String, Object>();
             waits.put("delivered", delivered);
@@ -217,6 +218,37 @@ final class Transactions {
                 consumer.shutdown();
             }
             admin.shutdown();
+        }
+        return out;
+    }
+
+    /**
+     * RESUME_CHECK_HALF_MESSAGE (as mqadmin's API does it, by offset message id) of the discarded "never" message,
+     * found by key in TRANS_CHECK_MAX_TIME_TOPIC: it is checked transactionCheckMax times more and discarded again.
+     * Also a resume of an id that is no offset message id.
+     */
+    private Map<String, Object> resume(DefaultMQAdminExt admin) throws Exception {
+        Map<String, Object> out = new LinkedHashMap<String, Object>();
+        String topic = "TRANS_CHECK_MAX_TIME_TOPIC";
+        List<MessageExt> found = admin.queryMessage(topic, "never", 32, 0, Long.MAX_VALUE).getMessageList();
+        out.put("foundByKey", found.size());
+        if (found.size() != 1) {
+            return out;
+        }
+        String offsetMsgId = ((org.apache.rocketmq.common.message.MessageClientExt) found.get(0)).getOffsetMsgId();
+        out.put("resumed", admin.resumeCheckHalfMessage(offsetMsgId));
+        out.put("checkedAgain", Clients.waitUntil(() -> checked("never") >= 2 * checkMax, timeoutMs));
+        out.put("discardedAgain", Clients.waitUntil(
+            () -> String.valueOf(topicStats(admin, topic)).contains("maxOffset=2"), timeoutMs));
+        String addr = AdminSteps.waitForRoute(admin, TOPIC, timeoutMs).getBrokerDatas().get(0).selectBrokerAddr();
+        org.apache.rocketmq.client.impl.MQClientAPIImpl api = new org.apache.rocketmq.client.impl.MQClientAPIImpl(
+            new org.apache.rocketmq.remoting.netty.NettyClientConfig(), null, null,
+            new org.apache.rocketmq.client.ClientConfig());
+        api.start();
+        try {
+            out.put("resumeOfNoMessageId", api.resumeCheckHalfMessage(addr, "nonsense", 10000));
+        } finally {
+            api.shutdown();
         }
         return out;
     }
