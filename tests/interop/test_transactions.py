@@ -70,6 +70,7 @@ def test_transaction_producer_commit_rollback_check_back_and_discard(
     for key, [msg] in obs["received"].items():
         assert (msg["topic"], msg["body"], msg["sysFlag"] & 0xC) == ("InteropTxTopic", f"tx-{key}", 0x8)
         assert msg["properties"]["TRAN_MSG"] == "true" and msg["properties"]["PGROUP"] == "interop_tx_producer"
+        assert msg["flag"] == (0 if key.startswith("check") else 5)  # a checked half message was written again
     # "never" is discarded after CHECK_MAX checks, resumed (RESUME_CHECK_HALF_MESSAGE), checked and discarded again
     assert obs["resume"] == {
         "foundByKey": 1,

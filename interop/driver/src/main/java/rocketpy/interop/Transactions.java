@@ -177,6 +177,7 @@ final class Transactions {
             for (String key : KEYS) {
                 Message msg = new Message(TOPIC, "TagTx", key, ("tx-" + key).getBytes(StandardCharsets.UTF_8));
                 msg.putUserProperty("case", key);
+                msg.setFlag(5);  // a half message written again by a check loses it (renewHalfMessageInner)
                 if ("check-commit".equals(key)) {
                     sentCheckCommit = System.currentTimeMillis();
                 }
