@@ -73,7 +73,7 @@ def build_data_plane(
         settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng,
         transactions=True,
     )  # fmt: skip
-    bridge = TransactionalMessageBridge(store, c.topics, c.offsets, send.store_host, clock)
+    bridge = TransactionalMessageBridge(store, c.topics, c.offsets, send.store_host, clock, stats)
     return DataPlane(
         stats=stats,
         holds=holds,

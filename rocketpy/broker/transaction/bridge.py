@@ -3,8 +3,8 @@
 Reads go through the consume queues like a pull of group CID_RMQ_SYS_TRANS (Java's store.getMessage with the
 PullStatus mapping of TransactionalMessageBridge.getMessage); the group's offsets live in consumerOffset.json with
 every other group's, so a store moved between brokers carries the check's progress. Writes never wait for the disk
-(waitStoreMsgOK=false in Java). Everything here is synchronous and quick (mapped-file reads and appends), as on the
-send path.
+(waitStoreMsgOK=false in Java) and count in the put statistics, as the store's do. Everything here is synchronous
+and quick (mapped-file reads and appends), as on the send path.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rocketpy.broker.offsets import ConsumerOffsetManager
+from rocketpy.broker.stats import BrokerStats
 from rocketpy.broker.topic_config import TopicConfigManager
 from rocketpy.broker.topic_validator import RMQ_SYS_TRANS_HALF_TOPIC
 from rocketpy.broker.transaction.messages import CID_SYS_RMQ_TRANS, op_message
@@ -59,8 +60,10 @@ class TransactionalMessageBridge:
         offsets: ConsumerOffsetManager,
         store_host: HostAddr,
         clock_ms: Callable[[], int],
+        stats: BrokerStats | None = None,
     ) -> None:
         self.store = store
+        self.stats = stats
         self.topics = topics
         self.offsets = offsets
         self.store_host = store_host
@@ -97,6 +100,11 @@ class TransactionalMessageBridge:
         result = self.store.put_message(msg)
         if not result.ok:
             log.error("Put message failed, topic: %s, queueId: %d: %s", msg.topic, msg.queue_id, result.status)
+        if self.stats is not None:  # the store's statistics count every append, these included
+            if result.ok:
+                self.stats.note_put(1, result.wrote_bytes, 0)
+            else:
+                self.stats.note_put_failed()
         return result
 
     def put_op(self, half: StoredMessage) -> bool:
