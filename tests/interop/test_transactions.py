@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from interop.harness.environment import TARGETS, InteropEnv, environment
+from interop.harness.raw_client import RawConnection, describe
 from tests.interop import broker_scenarios as bs
 from tests.interop.conftest import JavaBaseline
 
@@ -37,6 +38,7 @@ WRITE_CONF = {"transactionCheckInterval": str(INTERVAL_MS), "transactionTimeOut"
 # The reader's checks start before the driver's producer is up; those are counted (Java does too), so a high
 # transactionCheckMax keeps the message from being discarded meanwhile.
 READ_CONF = {**CONF, "transactionCheckMax": "1000"}
+RESUME_ERROR = "Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC."
 
 
 def _transactions(env: InteropEnv) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -45,7 +47,33 @@ def _transactions(env: InteropEnv) -> tuple[dict[str, Any], dict[str, Any]]:
     env.start_broker(conf_extra=CONF)
     obs: dict[str, Any] = bs._run(env, "transactions", {"check-max": str(CHECK_MAX), "quiet-ms": "3000"})
     timings: dict[str, Any] = obs.pop("timings")
+    obs["raw"] = _raw_probes(env.brokers["broker"].addr)
     return obs, timings
+
+
+def _raw_probes(addr: str) -> dict[str, Any]:
+    """END_TRANSACTION / RESUME_CHECK_HALF_MESSAGE sent as requests (clients send END_TRANSACTION oneway, so only a
+    hand-built frame sees these answers); commit-log offset 0 holds the scenario's first half message."""
+    end = {"producerGroup": "interop_tx_producer", "tranStateTableOffset": "0", "commitLogOffset": "0",
+           "commitOrRollback": "8", "msgId": "0", "fromTransactionCheck": "false"}  # fmt: skip
+    probes = {
+        "noHalfMessage": (37, {**end, "commitLogOffset": str(2**40)}),
+        "wrongGroup": (37, {**end, "producerGroup": "other_group"}),
+        "wrongQueueOffset": (37, {**end, "tranStateTableOffset": "7"}),
+        "pendingHasNoAnswer": (37, {**end, "commitOrRollback": "0"}),
+        "resumeNoMessageId": (323, {"msgId": "nonsense"}),
+        "resumeNoMessage": (323, {"msgId": "7F0000010000000100000FFFFFFFFFFF"}),
+    }
+    out: dict[str, Any] = {}
+    conn = RawConnection(addr)
+    try:
+        for name, (code, ext) in probes.items():
+            frame = conn.call(code, ext, wait=3.0 if name == "pendingHasNoAnswer" else 10.0)
+            answer = describe(frame)
+            out[name] = None if frame is None else {"code": answer["code"], "remark": answer["remark"]}
+    finally:
+        conn.close()
+    return out
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -86,6 +114,14 @@ def test_transaction_producer_commit_rollback_check_back_and_discard(
     assert obs["topicStats"]["TRANS_CHECK_MAX_TIME_TOPIC"]["broker-a/0"]["maxOffset"] == 2
     # 6 half messages, one rewrite per check (1 + 1 + CHECK_MAX), the resumed one and its CHECK_MAX rewrites
     assert obs["topicStats"]["RMQ_SYS_TRANS_HALF_TOPIC"]["broker-a/0"]["maxOffset"] == 6 + 2 + CHECK_MAX + 1 + CHECK_MAX
+    assert obs["raw"] == {
+        "noHalfMessage": {"code": 1, "remark": "Find prepared transaction message failed"},
+        "wrongGroup": {"code": 1, "remark": "The producer group wrong"},
+        "wrongQueueOffset": {"code": 1, "remark": "The transaction state table offset wrong"},
+        "pendingHasNoAnswer": None,
+        "resumeNoMessageId": {"code": 1, "remark": RESUME_ERROR},
+        "resumeNoMessage": {"code": 1, "remark": RESUME_ERROR},
+    }
     delay = timings["checkCommitDeliveredAfterMs"]
     assert TIMEOUT_MS <= delay <= TIMEOUT_MS + 2 * INTERVAL_MS + 4000, f"{target}: check-back delivery took {delay} ms"
 
