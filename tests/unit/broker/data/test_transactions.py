@@ -269,3 +269,16 @@ async def test_odd_end_transaction_headers_get_clear_answers(tx: Tx, changes: di
     reply = await tx.plane.call(END, ext)
     assert reply.code in (ResponseCode.SUCCESS, ResponseCode.SYSTEM_ERROR), (reply.code, reply.remark)
     assert reply.code == ResponseCode.SUCCESS or reply.remark
+
+
+def test_available_channel_takes_the_group_producers_in_turn() -> None:
+    from rocketpy.broker.client_manager import ProducerManager
+
+    producers = ProducerManager()
+    a, b = FakeConnection("10.0.0.1:1"), FakeConnection("10.0.0.2:2")
+    for n, conn in enumerate((a, b)):
+        producers.register("PG", ClientChannelInfo(conn, f"client-{n}", LanguageCode.JAVA, 409), 0)
+    assert [producers.available_channel("PG") for _ in range(4)] == [b, a, b, a]
+    b.closed = True
+    assert [producers.available_channel("PG") for _ in range(2)] == [a, a]
+    assert producers.available_channel("nobody") is None
