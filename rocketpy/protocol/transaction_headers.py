@@ -19,6 +19,12 @@ TRANSACTION_NOT_TYPE = 0x0
 TRANSACTION_COMMIT_TYPE = 0x8
 TRANSACTION_ROLLBACK_TYPE = 0xC
 
+COMMIT_OR_ROLLBACK_WRONG = (  # RemotingHelper.exceptionSimpleDesc, 4.9.8 line numbers
+    "org.apache.rocketmq.remoting.exception.RemotingCommandException: commitOrRollback field wrong, "
+    "org.apache.rocketmq.common.protocol.header.EndTransactionRequestHeader.checkFields("
+    "EndTransactionRequestHeader.java:60)"
+)
+
 
 @dataclass(slots=True)
 class EndTransactionRequestHeader(Header):
@@ -28,15 +34,15 @@ class EndTransactionRequestHeader(Header):
     tran_state_table_offset: int
     commit_log_offset: int
     commit_or_rollback: int
-    msg_id: str
+    msg_id: str | None = None  # @CFNotNull, but Java's lenient decode leaves it null and the broker never reads it
     from_transaction_check: bool = False
     transaction_id: str | None = None
     bname: str | None = None
 
     def check_fields(self) -> None:
-        """checkFields: only the three transaction types are accepted."""
+        """checkFields: only the three transaction types; the remark is exceptionSimpleDesc of Java's exception."""
         if self.commit_or_rollback not in (TRANSACTION_NOT_TYPE, TRANSACTION_COMMIT_TYPE, TRANSACTION_ROLLBACK_TYPE):
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, "commitOrRollback field wrong")
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, COMMIT_OR_ROLLBACK_WRONG)
 
 
 @dataclass(slots=True)

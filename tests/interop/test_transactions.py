@@ -22,6 +22,7 @@ import pytest
 
 from interop.harness.environment import TARGETS, InteropEnv, environment
 from interop.harness.raw_client import RawConnection, describe
+from rocketpy.protocol.transaction_headers import COMMIT_OR_ROLLBACK_WRONG
 from tests.interop import broker_scenarios as bs
 from tests.interop.conftest import JavaBaseline
 
@@ -61,6 +62,7 @@ def _raw_probes(addr: str) -> dict[str, Any]:
         "wrongGroup": (37, {**end, "producerGroup": "other_group"}),
         "wrongQueueOffset": (37, {**end, "tranStateTableOffset": "7"}),
         "pendingHasNoAnswer": (37, {**end, "commitOrRollback": "0"}),
+        "badCommitOrRollback": (37, {**end, "commitOrRollback": "3"}),
         "resumeNoMessageId": (323, {"msgId": "nonsense"}),
         "resumeNoMessage": (323, {"msgId": "7F0000010000000100000FFFFFFFFFFF"}),
     }
@@ -119,6 +121,7 @@ def test_transaction_producer_commit_rollback_check_back_and_discard(
         "wrongGroup": {"code": 1, "remark": "The producer group wrong"},
         "wrongQueueOffset": {"code": 1, "remark": "The transaction state table offset wrong"},
         "pendingHasNoAnswer": None,
+        "badCommitOrRollback": {"code": 1, "remark": COMMIT_OR_ROLLBACK_WRONG},
         "resumeNoMessageId": {"code": 1, "remark": RESUME_ERROR},
         "resumeNoMessage": {"code": 1, "remark": RESUME_ERROR},
     }
