@@ -1,4 +1,5 @@
-"""One check pass over the half queues: TransactionalMessageServiceImpl.check of 4.9.8, without sockets.
+"""One check pass over the half queues: TransactionalMessageServiceImpl.check of 4.9.8, without sockets (it only
+yields to the event loop now and then).
 
 Per half queue, from the CID_RMQ_SYS_TRANS offsets of the half queue and of its op queue:
 - the op records ("d", body = a half queue offset) fill the remove map; a half offset found there was committed
@@ -23,6 +24,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import trio
+
 from rocketpy.broker.topic_validator import RMQ_SYS_TRANS_HALF_TOPIC, RMQ_SYS_TRANS_OP_HALF_TOPIC
 from rocketpy.broker.transaction.bridge import PullStatus, QueueRead, TransactionalMessageBridge
 from rocketpy.broker.transaction.messages import (
@@ -43,6 +46,7 @@ log = logging.getLogger("RocketmqTransaction")
 MAX_PROCESS_TIME_LIMIT = 60_000
 MAX_RETRY_COUNT_WHEN_HALF_NULL = 1
 OP_PULL_BATCH = 32
+YIELD_EVERY = 256
 
 
 def java_long(text: str | None) -> int:
@@ -71,21 +75,21 @@ class TransactionalMessageCheck:
         self.clock_ms = clock_ms
         self.file_reserved_hours = file_reserved_hours
 
-    def check(self, transaction_timeout: int, check_max: int) -> CheckPass:
+    async def check(self, transaction_timeout: int, check_max: int) -> CheckPass:
         out = CheckPass()
         queue_ids = self.bridge.half_queue_ids()
         if not queue_ids:
             log.warning("The queue of topic is empty :%s", RMQ_SYS_TRANS_HALF_TOPIC)
         for queue_id in queue_ids:
             try:
-                self._check_queue(queue_id, transaction_timeout, check_max, out)
+                await self._check_queue(queue_id, transaction_timeout, check_max, out)
             except Exception:  # Java catches Throwable around the whole pass
                 log.exception("Check error")
         return out
 
     # -- one queue -----------------------------------------------------------------------------------------------
 
-    def _check_queue(self, queue_id: int, timeout: int, check_max: int, out: CheckPass) -> None:
+    async def _check_queue(self, queue_id: int, timeout: int, check_max: int, out: CheckPass) -> None:
         bridge, now = self.bridge, self.clock_ms
         start = now()
         half_offset = bridge.fetch_consume_offset(RMQ_SYS_TRANS_HALF_TOPIC, queue_id)
@@ -98,7 +102,11 @@ class TransactionalMessageCheck:
         ops = self._fill_op_remove_map(removed, queue_id, op_offset, half_offset, done_op)
         null_count = 1
         new_offset = i = half_offset
+        steps = 0
         while now() - start <= MAX_PROCESS_TIME_LIMIT:
+            steps += 1
+            if steps % YIELD_EVERY == 0:  # a long backlog must not hold the event loop (Java has a thread)
+                await trio.lowlevel.checkpoint()
             if i in removed:
                 done_op.append(removed.pop(i))
             else:

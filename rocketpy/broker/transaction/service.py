@@ -48,7 +48,7 @@ class TransactionalMessageCheckService:
 
     async def check_once(self) -> CheckPass:
         b = self.settings.broker
-        result = self.checker.check(b.transaction_time_out, b.transaction_check_max)
+        result = await self.checker.check(b.transaction_time_out, b.transaction_check_max)
         for half in result.to_check:
             await self.send_check(half)
         return result

@@ -282,3 +282,12 @@ def test_available_channel_takes_the_group_producers_in_turn() -> None:
     b.closed = True
     assert [producers.available_channel("PG") for _ in range(2)] == [a, a]
     assert producers.available_channel("nobody") is None
+
+
+async def test_a_backlog_is_checked_in_one_pass_and_the_rewrites_wait_for_the_next(tx: Tx) -> None:
+    for n in range(300):  # more than check.YIELD_EVERY: the pass yields to the event loop on the way
+        await tx.half(f"m{n}".encode(), uniq=f"AC110001000018B4AAC27A3E6B2C{n:04X}", age=6_500)
+    result = await tx.check_pass()
+    assert len(result.to_check) == len(tx.checks()) == 300
+    assert tx.plane.controller.offsets.query(CID_SYS_RMQ_TRANS, HALF, 0) == 300
+    assert tx.plane.store.get_max_offset_in_queue(HALF, 0) == 600
