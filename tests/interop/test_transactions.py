@@ -3,7 +3,8 @@
 - A TransactionMQProducer (4.9.8 client): COMMIT is delivered, ROLLBACK never; UNKNOW is resolved by the broker's
   check-back (CHECK_TRANSACTION_STATE) within transactionTimeOut + transactionCheckInterval; a producer that always
   answers UNKNOW is asked transactionCheckMax times, then the broker discards the message to
-  TRANS_CHECK_MAX_TIME_TOPIC; RESUME_CHECK_HALF_MESSAGE (the admin API) puts it back for as many checks again.
+  TRANS_CHECK_MAX_TIME_TOPIC; RESUME_CHECK_HALF_MESSAGE (the admin API) puts it back for as many checks again;
+  after UPDATE_BROKER_CONFIG rejectTransactionMessage=true a transactional send is refused (NO_PERMISSION).
   Every check-back message (real topic, TRANSACTION_CHECK_TIMES, properties) and every
   delivered message is compared field by field.
 - Store compatibility: unresolved half messages written by one broker (whose transactionTimeOut keeps them
@@ -116,6 +117,11 @@ def test_transaction_producer_commit_rollback_check_back_and_discard(
     assert obs["topicStats"]["TRANS_CHECK_MAX_TIME_TOPIC"]["broker-a/0"]["maxOffset"] == 2
     # 6 half messages, one rewrite per check (1 + 1 + CHECK_MAX), the resumed one and its CHECK_MAX rewrites
     assert obs["topicStats"]["RMQ_SYS_TRANS_HALF_TOPIC"]["broker-a/0"]["maxOffset"] == 6 + 2 + CHECK_MAX + 1 + CHECK_MAX
+    refused = obs["rejected"]["error"]
+    assert (refused["responseCode"], refused["errorMessage"]) == (
+        16,
+        "the broker[127.0.0.1] sending transaction message is forbidden",
+    ), obs["rejected"]  # rejectTransactionMessage=true (UPDATE_BROKER_CONFIG) refuses with NO_PERMISSION
     assert obs["raw"] == {
         "noHalfMessage": {"code": 1, "remark": "Find prepared transaction message failed"},
         "wrongGroup": {"code": 1, "remark": "The producer group wrong"},

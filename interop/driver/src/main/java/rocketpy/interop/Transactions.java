@@ -193,6 +193,7 @@ final class Transactions {
                 return stats instanceof Map && String.valueOf(stats).contains("maxOffset=1");
             }, timeoutMs);
             out.put("resume", resume(admin));
+            out.put("rejected", rejected(admin, producer));
             Thread.sleep(quietMs);  // nothing more may arrive: no redelivery, no further check of a discarded message
             Map<String, Object> waits = new TreeMap<String, Object>();
             waits.put("delivered", delivered);
@@ -250,6 +251,26 @@ final class Transactions {
             out.put("resumeOfNoMessageId", api.resumeCheckHalfMessage(addr, "nonsense", 10000));
         } finally {
             api.shutdown();
+        }
+        return out;
+    }
+
+    /** UPDATE_BROKER_CONFIG rejectTransactionMessage=true, then a transactional send: refused by the broker. */
+    private Map<String, Object> rejected(DefaultMQAdminExt admin, TransactionMQProducer producer) throws Exception {
+        Map<String, Object> out = new LinkedHashMap<String, Object>();
+        String addr = AdminSteps.waitForRoute(admin, TOPIC, timeoutMs).getBrokerDatas().get(0).selectBrokerAddr();
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("rejectTransactionMessage", "true");
+        admin.updateBrokerConfig(addr, props);
+        Message msg = new Message(TOPIC, "TagTx", "refused", "tx-refused".getBytes(StandardCharsets.UTF_8));
+        try {
+            out.put("send", sendResult(producer.sendMessageInTransaction(msg, null)));
+        } catch (Exception e) {
+            Throwable root = e;  // the client wraps the broker's answer twice, with times in the outer messages
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            out.put("error", Errors.describe(root));
         }
         return out;
     }
