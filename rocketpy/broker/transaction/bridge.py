@@ -3,8 +3,8 @@
 Reads go through the consume queues like a pull of group CID_RMQ_SYS_TRANS (Java's store.getMessage with the
 PullStatus mapping of TransactionalMessageBridge.getMessage); the group's offsets live in consumerOffset.json with
 every other group's, so a store moved between brokers carries the check's progress. Writes never wait for the disk
-(waitStoreMsgOK=false in Java) and count in the put statistics, as the store's do. Everything here is synchronous
-and quick (mapped-file reads and appends), as on the send path.
+(waitStoreMsgOK=false in Java); reads and writes count in the statistics, as the store's do. Everything here is
+synchronous and quick (mapped-file reads and appends), as on the send path.
 """
 
 from __future__ import annotations
@@ -85,6 +85,10 @@ class TransactionalMessageBridge:
 
     def read(self, topic: str, queue_id: int, offset: int, nums: int) -> QueueRead:
         got = self.store.get_message(topic, queue_id, offset, nums)
+        if self.stats is not None:  # the store's statistics count every getMessage, these included
+            self.stats.note_get(
+                CID_SYS_RMQ_TRANS, topic, len(got.buffers) if got.status is GetMessageStatus.FOUND else 0, 0
+            )
         status = _PULL_STATUS.get(got.status, PullStatus.OFFSET_ILLEGAL)
         if status is not PullStatus.FOUND:
             return QueueRead(status, got.next_begin_offset)
