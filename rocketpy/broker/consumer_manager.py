@@ -17,14 +17,17 @@ from rocketpy.broker.client_manager import (
     ConsumerGroupInfo,
     Notification,
 )
+from rocketpy.broker.consumer_filter import ConsumerFilterManager
 from rocketpy.protocol.bodies.heartbeat import ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData
 
 log = logging.getLogger("RocketmqBroker")
 
 
 class ConsumerManager:
-    def __init__(self) -> None:
+    def __init__(self, filters: ConsumerFilterManager | None = None) -> None:
         self.groups: dict[str, ConsumerGroupInfo] = {}
+        # the REGISTER listener of DefaultConsumerIdsChangeListener: SQL92 expressions compiled per version
+        self.filters = filters if filters is not None else ConsumerFilterManager()
 
     def get(self, group: str) -> ConsumerGroupInfo | None:
         return self.groups.get(group)
@@ -48,12 +51,14 @@ class ConsumerManager:
     ) -> list[Notification]:
         """registerConsumer: add or refresh the channel and subscriptions; notify when either changed."""
         consume_type, model, from_where = kind
+        subs = list(subs)  # read twice: the group's table and the filter listener
         group_info = self.groups.get(group)
         if group_info is None:
             group_info = self.groups[group] = ConsumerGroupInfo(group, consume_type, model, from_where)
         group_info.consume_type, group_info.message_model, group_info.consume_from_where = kind
         new_channel = group_info.update_channel(info, now_ms)
         new_subs = group_info.update_subscription(subs, now_ms)
+        self.filters.register(group, subs)
         if (new_channel or new_subs) and notify_enabled:
             return [Notification(group, group_info.all_channels())]
         return []

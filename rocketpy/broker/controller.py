@@ -25,6 +25,7 @@ import trio
 
 from rocketpy.broker.client_manager import Channel, Notification, ProducerManager
 from rocketpy.broker.config import BrokerSettings, format_properties_for_file
+from rocketpy.broker.consumer_filter import ConsumerFilterManager, ExpressionCompilers
 from rocketpy.broker.consumer_manager import ConsumerManager
 from rocketpy.broker.namesrv_registration import NamesrvRegistration
 from rocketpy.broker.offsets import ConsumerOffsetManager
@@ -32,7 +33,7 @@ from rocketpy.broker.persistence import ConfigStore, FileConfigStore
 from rocketpy.broker.processors.admin_config import AdminConfigProcessor
 from rocketpy.broker.processors.admin_group import AdminGroupProcessor
 from rocketpy.broker.processors.admin_topic import AdminTopicProcessor
-from rocketpy.broker.processors.client_manage import ClientManageProcessor, ExpressionCompilers
+from rocketpy.broker.processors.client_manage import ClientManageProcessor
 from rocketpy.broker.processors.consumer_manage import ConsumerManageProcessor
 from rocketpy.broker.processors.lock import LockProcessor
 from rocketpy.broker.rebalance_lock import RebalanceLockManager
@@ -79,13 +80,16 @@ class BrokerController:
         self.groups = SubscriptionGroupManager(b, self.clock_ms, on_persist=lambda: self._mark(GROUPS))
         self.offsets = ConsumerOffsetManager()
         self.producers = ProducerManager()
-        self.consumers = ConsumerManager()
+        self.consumers = ConsumerManager(ConsumerFilterManager(expression_compilers))
         self.locks = RebalanceLockManager(self.clock_ms)
         self.registration = NamesrvRegistration(
-            self.settings, self.topics.build_wrapper, self.topics.update_order_topic_config
+            self.settings,
+            self.topics.build_wrapper,
+            self.topics.update_order_topic_config,
+            data_version=self.topics.version_snapshot,
         )
         self._processors: list[Any] = [
-            ClientManageProcessor(self, expression_compilers),
+            ClientManageProcessor(self),
             ConsumerManageProcessor(self),
             AdminTopicProcessor(self),
             AdminConfigProcessor(self),

@@ -72,9 +72,12 @@ class NamesrvRegistration:
         settings: BrokerSettings,
         build_wrapper: Callable[[], TopicConfigSerializeWrapper],
         on_order_config: Callable[[KVTable | None], None] | None = None,
+        data_version: Callable[[], DataVersion] | None = None,
     ) -> None:
         self.settings = settings
         self.build_wrapper = build_wrapper
+        # An increment needs the version alone: building the whole wrapper made each create O(topics).
+        self.data_version = data_version or (lambda: self.build_wrapper().data_version)
         self.on_order_config = on_order_config
         self.registrations = 0  # completed registration rounds, for observers and tests
         self._client: RemotingClient | None = None
@@ -126,8 +129,7 @@ class NamesrvRegistration:
 
     async def register_increment(self, topic: TopicConfig) -> list[RegisterBrokerResult]:
         """registerIncrementBrokerData: only this topic, with the manager's current DataVersion."""
-        wrapper = self.build_wrapper()
-        single = TopicConfigSerializeWrapper({topic.topic_name or "": topic}, wrapper.data_version)
+        single = TopicConfigSerializeWrapper({topic.topic_name or "": topic}, self.data_version())
         results = await self._register(apply_broker_permission(single, self.settings.broker.broker_permission))
         return [result for result, _ in results]
 

@@ -20,6 +20,7 @@ import trio
 from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.processors.data_plane import build_data_plane
+from rocketpy.broker.schedule_loop import ScheduleLoop
 from rocketpy.broker.store_view import StoreView
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.server import RemotingServer
@@ -86,7 +87,8 @@ async def run_broker(
     try:
         controller = BrokerController(settings, store, store_view=_store_view(store))
         await trio.to_thread.run_sync(controller.load)
-        plane = build_data_plane(controller, store)
+        plane = build_data_plane(controller, store, schedule_delayed=True)
+        await trio.to_thread.run_sync(plane.schedule.load)  # delayOffset.json, after the queues are recovered
         handlers = {**controller.handlers(), **plane.handlers()}
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
@@ -99,8 +101,9 @@ async def run_broker(
             port = await nursery.start(main.serve, settings.netty.listen_port)
             vip_port = await nursery.start(vip.serve, settings.netty.listen_port - 2)
             await nursery.start(controller.run)
-            if settings.store.broker_role is not BrokerRole.SLAVE:  # startProcessorByHa
-                await nursery.start(plane.transaction_check.run)
+            if settings.store.broker_role is not BrokerRole.SLAVE:  # handleScheduleMessageService: masters only
+                await nursery.start(ScheduleLoop(plane.schedule, settings.store.flush_delay_offset_interval).run)
+                await nursery.start(plane.transaction_check.run)  # startProcessorByHa
             task_status.started(Broker(settings, store, controller, port, vip_port))
     finally:
         with trio.CancelScope(shield=True):

@@ -47,15 +47,27 @@ class RateCounter:
         self.interval_ms = interval_ms
         self.total = 0
         self.created_ms = clock_ms()
+        self._last_add_ms = self.created_ms
         self._snapshots: deque[tuple[int, int]] = deque([(self.created_ms, 0)], maxlen=max_records)
 
+    def _close_burst(self, now: int) -> None:
+        """Adds made after the last snapshot were all in by the first one-second tick after it (or by the last
+        add), where Java's sampler would have recorded the total. Without this point a quiet stretch would spread
+        a burst's tail over itself, and a 10 s window would decay slowly instead of reading 0."""
+        last_ms, last_total = self._snapshots[-1]
+        if now - last_ms >= self.interval_ms and self.total != last_total and self._last_add_ms < now:
+            self._snapshots.append((max(self._last_add_ms, last_ms + self.interval_ms), self.total))
+
     def _snapshot(self, now: int) -> None:
+        self._close_burst(now)
         if now - self._snapshots[-1][0] >= self.interval_ms:
             self._snapshots.append((now, self.total))
 
     def add(self, n: int = 1) -> None:
+        now = self.clock_ms()
+        self._snapshot(now)  # the total just before: a sample at a tick holds the adds made before it
         self.total += n
-        self._snapshot(self.clock_ms())
+        self._last_add_ms = now
 
     def tps(self, window_s: int) -> float:
         """CallSnapshot.getTPS between the newest snapshot and the newest one `window_s` seconds older (the
@@ -64,9 +76,12 @@ class RateCounter:
         end = self._snapshots[-1]
         start = end[0] - window_s * 1000
         begin = self._snapshots[0]
-        for snap in reversed(self._snapshots):
-            if snap[0] <= start:
-                begin = snap
+        snaps = self._snapshots
+        for i in range(len(snaps) - 1, -1, -1):
+            if snaps[i][0] <= start:
+                begin = snaps[i]
+                if i + 1 < len(snaps) and snaps[i + 1][1] == begin[1]:
+                    begin = (start, begin[1])  # the total held still up to the next snapshot: it had it at `start`
                 break
         elapsed = end[0] - begin[0]
         return 0.0 if elapsed <= 0 else (end[1] - begin[1]) * 1000.0 / elapsed
@@ -291,14 +306,18 @@ def _store_paths(store: MessageStore) -> tuple[str, str, str]:
     return str(cfg.store_path_root_dir), str(cfg.commitlog_dir), str(cfg.consume_queue_dir)
 
 
-def runtime_info(stats: BrokerStats, store: MessageStore, settings: BrokerSettings) -> dict[str, str]:
-    """AdminBrokerProcessor.prepareRuntimeInfo over DefaultMessageStore.getRuntimeInfo: every key, as strings."""
+def runtime_info(
+    stats: BrokerStats, store: MessageStore, settings: BrokerSettings, schedule_stats: dict[str, str] | None = None
+) -> dict[str, str]:
+    """AdminBrokerProcessor.prepareRuntimeInfo over DefaultMessageStore.getRuntimeInfo: every key, as strings;
+    `schedule_stats` are ScheduleMessageService.buildRunningStats' keys."""
     info = stats.store_runtime_info()
     root, commitlog, consume_queue = _store_paths(store)
     ratio = disk_used_ratio(commitlog) if os.path.exists(commitlog) else -1.0
     info[f"commitLogDiskRatio_{commitlog}"] = java_double(ratio)
     info["commitLogDiskRatio"] = java_double(ratio)
     info["consumeQueueDiskRatio"] = java_double(disk_used_ratio(consume_queue))
+    info.update(schedule_stats or {})
     info["commitLogMinOffset"] = str(store.min_phy_offset)
     info["commitLogMaxOffset"] = str(store.max_phy_offset)
     info["brokerVersionDesc"] = VERSION_DESC

@@ -129,17 +129,19 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
             version=_int(doc.get("version", 0)),
             opaque=_int(doc.get("opaque", 0)),
             flag=_int(doc.get("flag", 0)),
-            remark=None if remark is None else str(remark),
+            remark=remark if remark is None or isinstance(remark, str) else _scalar_text(remark),
             ext_fields=ext_fields,
             serialize_type=SerializeType.JSON,
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise HeaderError(f"bad JSON header field: {exc!r}") from None
+    except HeaderError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:  # type names only: a repr of hostile nesting would recurse
+        raise HeaderError(f"bad JSON header field: {type(exc).__name__}") from None
 
 
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise HeaderError(f"expected an integer, got {value!r}")
+        raise HeaderError(f"expected an integer, got {type(value).__name__}")
     result = int(value)
     if not -(2**31) <= result < 2**31:
         raise HeaderError(f"integer out of range: {value!r}")
@@ -151,7 +153,7 @@ def _scalar_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    raise HeaderError(f"extFields value is not a scalar: {value!r}")
+    raise HeaderError(f"header value is not a scalar: {type(value).__name__}")
 
 
 def encode_rocketmq_header(cmd: RemotingCommand) -> bytes:

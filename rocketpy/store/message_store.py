@@ -102,6 +102,10 @@ class MessageStore:
         root = self.config.store_path_root_dir
         self._lock_file = StoreLock(root)
         try:
+            # DefaultMessageStore's constructor: the commit-log and consume-queue directories exist from boot, so
+            # the disk ratios (brokerStatus, clusterList #SPACE) are real before the first message.
+            for directory in (self.config.commitlog_dir, self.config.consume_queue_dir):
+                directory.mkdir(parents=True, exist_ok=True)
             last_exit_ok = not (root / "abort").exists()
             self.checkpoint = StoreCheckpoint.open(root / "checkpoint")
             self.commitlog.load()

@@ -15,8 +15,9 @@ ALLOWED: dict[str, set[str]] = {
     "protocol": {"common"},
     "remoting": {"common", "protocol"},
     "store": {"common"},
+    "filter": {"common"},
     "namesrv": {"common", "protocol", "remoting"},
-    "broker": {"common", "protocol", "remoting", "store"},
+    "broker": {"common", "protocol", "remoting", "store", "filter"},
     "client": {"common", "protocol", "remoting"},
     "admin": {"common", "protocol", "remoting", "client"},
 }
@@ -25,6 +26,7 @@ FORBIDDEN_EXTERNAL: dict[str, set[str]] = {
     "common": {"trio", "socket"},
     "protocol": {"trio", "socket"},
     "store": {"trio", "socket", "asyncio"},
+    "filter": {"trio", "socket", "asyncio"},
 }
 SANS_IO_REMOTING = {"command.py", "codec.py"}
 

@@ -5,12 +5,14 @@ For a consumer group it first finds (and, with autoCreateSubscriptionGroup, crea
 the group's `%RETRY%` topic with the group's retryQueueNums, which re-registers the broker with the NameServers:
 mqadmin and the dashboard find a group's brokers through that topic's route. The reply's `version` is the
 broker's CURRENT_VERSION; the Java client records it as the broker version and refuses SQL92 pulls below 4.1.0.
+SQL92 subscriptions are compiled by the ConsumerManager's filter listener (broker/consumer_filter.py); as in Java
+a heartbeat is never refused for an expression that does not compile: CHECK_CLIENT_CONFIG, which a consumer sends
+at start for each non-TAG subscription, refuses it with SUBSCRIPTION_PARSE_FAILED and the parser's message.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rocketpy.broker.client_manager import ClientChannelInfo, Notification
@@ -29,14 +31,10 @@ if TYPE_CHECKING:
 
 TOPIC_SYS_FLAG_UNIT_SUB = 0x2  # TopicSysFlag.buildSysFlag(false, true)
 
-# expression type -> compile(expression), raising ValueError on a bad expression (FilterFactory)
-ExpressionCompilers = dict[str, Callable[[str], object]]
-
 
 class ClientManageProcessor:
-    def __init__(self, broker: BrokerController, compilers: ExpressionCompilers | None = None) -> None:
+    def __init__(self, broker: BrokerController) -> None:
         self.broker = broker
-        self.compilers: ExpressionCompilers = compilers if compilers is not None else {}
 
     def handlers(self) -> dict[int, Handler]:
         return {
@@ -101,13 +99,8 @@ class ClientManageProcessor:
                 ResponseCode.SYSTEM_ERROR,
                 f"The broker does not support consumer to filter message by {sub.expression_type}",
             )
-        compile_expression = self.compilers.get(sub.expression_type or "")
-        if compile_expression is None:
-            raise RocketMQError(
-                ResponseCode.SUBSCRIPTION_PARSE_FAILED, f"unsupported expression type {sub.expression_type}"
-            )
-        try:
-            compile_expression(sub.sub_string or "")
+        try:  # FilterFactory.INSTANCE.get(type).compile(subString); the remark is e.getMessage()
+            self.broker.consumers.filters.compile(sub.expression_type, sub.sub_string)
         except ValueError as exc:
-            raise RocketMQError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, str(exc)) from None
+            raise RocketMQError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, exc.args[0] if exc.args else None) from None
         return success()

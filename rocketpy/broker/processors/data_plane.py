@@ -6,11 +6,13 @@
     server = RemotingServer({**controller.handlers(), **plane.handlers()})
 
 Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
-202, 208, 28 (offsets and statistics), 37, 323 (transactions; `plane.transaction_check.run` is the check service,
-which the broker runs on a master). Store configuration to match Java: StoreConfig.max_message_size is the
+202, 208, 28 (offsets and statistics), 45 (delay offsets), 37, 323 (transactions; `plane.transaction_check.run`
+is the check service, which the broker runs on a master). `schedule_delayed=True` (what `rocketpy broker` and
+`serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
+rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
-body against maxMessageSize itself).
+body against maxMessageSize itself). Request-reply: 324, 325 (reply.py).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequestHoldService
+from rocketpy.broker.processors.delay_offset import DelayOffsetProcessor
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
 from rocketpy.broker.processors.pull import PullMessageProcessor
 from rocketpy.broker.processors.query import QueryMessageProcessor
+from rocketpy.broker.processors.reply import ReplyMessageProcessor
 from rocketpy.broker.processors.send import SendMessageProcessor
 from rocketpy.broker.processors.send_back import ConsumerSendMsgBackProcessor
 from rocketpy.broker.processors.transaction import TransactionProcessor
@@ -31,6 +35,7 @@ from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
 from rocketpy.broker.transaction.service import TransactionalMessageCheckService
 from rocketpy.remoting.connection import Handler
 from rocketpy.store.message_store import MessageStore
+from rocketpy.store.schedule import ScheduleMessageService
 
 if TYPE_CHECKING:
     from rocketpy.broker.controller import BrokerController
@@ -45,12 +50,16 @@ class DataPlane:
     pull: PullMessageProcessor
     query: QueryMessageProcessor
     admin: OffsetStatsProcessor
+    reply: ReplyMessageProcessor
     transaction: TransactionProcessor
     transaction_check: TransactionalMessageCheckService
+    schedule: ScheduleMessageService  # delayed delivery; rocketpy.broker.schedule_loop drives it
 
     def handlers(self) -> dict[int, Handler]:
         table: dict[int, Handler] = {}
-        for processor in (self.send, self.send_back, self.pull, self.query, self.admin, self.transaction):
+        delay = DelayOffsetProcessor(self.schedule)
+        processors = (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay, self.transaction)
+        for processor in processors:
             table.update(processor.handlers())
         return table
 
@@ -74,6 +83,9 @@ def build_data_plane(
         transactions=True,
     )  # fmt: skip
     bridge = TransactionalMessageBridge(store, c.topics, c.offsets, send.store_host, clock, stats)
+    schedule = ScheduleMessageService(store, clock)
+    admin = OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats)
+    admin.schedule_stats = schedule.running_stats
     return DataPlane(
         stats=stats,
         holds=holds,
@@ -83,7 +95,9 @@ def build_data_plane(
             settings, store, c.topics, c.groups, c.consumers, c.offsets, stats, holds, clock_ms=clock
         ),
         query=QueryMessageProcessor(settings, store, stats),
-        admin=OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats),
+        admin=admin,
+        reply=ReplyMessageProcessor(send, c.producers),
+        schedule=schedule,
         transaction=TransactionProcessor(settings, bridge),
         transaction_check=TransactionalMessageCheckService(settings, bridge, c.producers, clock),
     )

@@ -19,7 +19,7 @@ missing queue, so a queue that never held a message reports min offset 0, not -1
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rocketpy.broker.config import BrokerSettings
@@ -100,6 +100,7 @@ class OffsetStatsProcessor:
         self.consumers = consumers
         self.offsets = offsets
         self.stats = stats
+        self.schedule_stats: Callable[[], dict[str, str]] | None = None  # ScheduleMessageService.running_stats
 
     def handlers(self) -> dict[int, Handler]:
         return {
@@ -200,7 +201,8 @@ class OffsetStatsProcessor:
         return self._ok(body=self.consume_stats(h.consumer_group, h.topic))
 
     def runtime_table(self) -> KVTable:
-        info = runtime_info(self.stats, self.store, self.settings)
+        schedule = self.schedule_stats() if self.schedule_stats is not None else None
+        info = runtime_info(self.stats, self.store, self.settings, schedule)
         return KVTable({key: info[key] for key in java_hash_order(list(info), 64)})
 
     @inline

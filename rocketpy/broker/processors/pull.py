@@ -23,9 +23,16 @@ GetMessageStatus name; headers suggestWhichBrokerId/nextBeginOffset/minOffset/ma
 
 body = the stored records concatenated, joined once from the store's memoryviews. PULL_NOT_FOUND with the
 suspend flag is held (longpolling.py) and then re-run without suspending; PULL_OFFSET_MOVED on a master writes an
-OffsetMovedEvent to OFFSET_MOVED_EVENT, as Java does. SQL92 subscriptions: with enablePropertyFilter=false (the
-default) the Java answer, SYSTEM_ERROR "The broker does not support consumer to filter message by SQL92"; with it
-on, SUBSCRIPTION_PARSE_FAILED, because rocketpy has no SQL92 evaluator yet.
+OffsetMovedEvent to OFFSET_MOVED_EVENT, as Java does.
+
+SQL92 subscriptions (ExpressionMessageFilter): a pull without the subscription flag uses the expression the
+heartbeats registered (consumer_filter.py), compiled once per subscription version: FILTER_DATA_NOT_EXIST when
+there is none (it did not compile), FILTER_DATA_NOT_LATEST when it is older than the pull's subVersion. A pull
+with the flag (lite pull) compiles its own; one that does not compile filters nothing, as in Java, whose
+`assert consumerFilterData != null` is disabled in a production JVM. With enablePropertyFilter=false (the
+default) both get SYSTEM_ERROR "The broker does not support consumer to filter message by SQL92" after those
+checks. The store evaluates each candidate record's properties; the held pull wakes on any arrival (Java also
+matches the arrival's properties first, which only saves the client a PULL_RETRY_IMMEDIATELY round).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rocketpy.broker.config import BrokerRole, BrokerSettings
+from rocketpy.broker.consumer_filter import ConsumerFilterData, record_filter
 from rocketpy.broker.consumer_manager import ConsumerManager
 from rocketpy.broker.longpolling import PullRequestHoldService, TagsMatcher, match_all
 from rocketpy.broker.offsets import ConsumerOffsetManager
@@ -218,15 +226,21 @@ class PullMessageProcessor:
             )
         return group
 
-    def _subscription(self, h: PullMessageRequestHeader, group: SubscriptionGroupConfig) -> SubscriptionData:
+    def _subscription(
+        self, h: PullMessageRequestHeader, group: SubscriptionGroupConfig
+    ) -> tuple[SubscriptionData, ConsumerFilterData | None]:
+        filters = self.consumers.filters
         if h.sys_flag & FLAG_SUBSCRIPTION:
             try:
-                return build_subscription(h.topic, h.subscription, h.expression_type)
+                data = build_subscription(h.topic, h.subscription, h.expression_type)
             except ValueError:
                 log.warning("Parse the consumer's subscription[%s] failed, group: %s", h.subscription, h.consumer_group)
                 raise RocketMQError(
                     ResponseCode.SUBSCRIPTION_PARSE_FAILED, "parse the consumer's subscription failed"
                 ) from None
+            if is_tag_type(data.expression_type):
+                return data, None
+            return data, filters.build(h.topic, h.consumer_group, h.subscription, h.expression_type, h.sub_version)
         info = self.consumers.get(h.consumer_group)
         if info is None:
             raise RocketMQError(ResponseCode.SUBSCRIPTION_NOT_EXIST, f"the consumer's group info not exist{FAQ_TIP}")
@@ -235,25 +249,41 @@ class PullMessageProcessor:
                 ResponseCode.NO_PERMISSION,
                 f"the consumer group[{h.consumer_group}] can not consume by broadcast way",
             )
-        data = info.subscriptions.get(h.topic)
-        if data is None:
+        found = info.subscriptions.get(h.topic)
+        if found is None:
             raise RocketMQError(ResponseCode.SUBSCRIPTION_NOT_EXIST, f"the consumer's subscription not exist{FAQ_TIP}")
-        if data.sub_version < h.sub_version:
+        if found.sub_version < h.sub_version:
             raise RocketMQError(ResponseCode.SUBSCRIPTION_NOT_LATEST, "the consumer's subscription not latest")
-        return data
+        if is_tag_type(found.expression_type):
+            return found, None
+        filter_data = filters.get(h.topic, h.consumer_group)
+        if filter_data is None:
+            raise RocketMQError(
+                ResponseCode.FILTER_DATA_NOT_EXIST,
+                "The broker's consumer filter data is not exist!Your expression may be wrong!",
+            )
+        if filter_data.client_version < h.sub_version:
+            log.warning(
+                "The broker's consumer filter data is not latest, group: %s, topic: %s, serverV: %d, clientV: %d",
+                *(h.consumer_group, h.topic, filter_data.client_version, h.sub_version),
+            )
+            raise RocketMQError(ResponseCode.FILTER_DATA_NOT_LATEST, "the consumer's consumer filter data not latest")
+        return found, filter_data
 
-    def _filter(self, data: SubscriptionData) -> TagsMatcher | None:
-        if is_tag_type(data.expression_type):
-            return tags_matcher(data)
-        if not self.settings.broker.enable_property_filter:
+    def _filter(
+        self, h: PullMessageRequestHeader, data: SubscriptionData, filter_data: ConsumerFilterData | None
+    ) -> tuple[TagsMatcher | None, Callable[[memoryview], bool] | None]:
+        """The MessageFilter: tags codes on the consume queue, properties on the commit log."""
+        if not is_tag_type(data.expression_type) and not self.settings.broker.enable_property_filter:
             raise RocketMQError(
                 ResponseCode.SYSTEM_ERROR,
                 f"The broker does not support consumer to filter message by {data.expression_type}",
             )
-        raise RocketMQError(
-            ResponseCode.SUBSCRIPTION_PARSE_FAILED,
-            f"rocketpy does not evaluate {data.expression_type} filters yet; subscribe by TAG",
+        support_retry = self.settings.broker.filter_support_retry
+        records = record_filter(
+            data, filter_data, self.consumers.filters, h.consumer_group, support_retry=support_retry
         )
+        return tags_matcher(data), records
 
     # -- one pass ------------------------------------------------------------------------------------------------
 
@@ -261,11 +291,11 @@ class PullMessageProcessor:
         """processRequest(channel, request, brokerAllowSuspend): a reply, or the plan to hold the request."""
         try:
             group = self._check_group_and_topic(ctx, h)
-            matcher = self._filter(self._subscription(h, group))
+            matcher, records = self._filter(h, *self._subscription(h, group))
         except RocketMQError as exc:
             return PullPlan(RemotingCommand.response(exc.code, exc.remark))
         began = time.monotonic()
-        result = self.store.get_message(h.topic, h.queue_id, h.queue_offset, h.max_msg_nums, matcher)
+        result = self.store.get_message(h.topic, h.queue_id, h.queue_offset, h.max_msg_nums, matcher, records)
         self.stats.note_get(h.consumer_group, h.topic, result.message_count, int((time.monotonic() - began) * 1000))
         code = status_code(result.status, h.queue_offset)
         role = self.settings.store.broker_role

@@ -226,3 +226,26 @@ async def test_system_topic_list(controller: BrokerController) -> None:
     topics = set(orjson.loads(reply.body or b"")["topicList"])
     assert {"TBW102", "SCHEDULE_TOPIC_XXXX", "DefaultCluster", "broker-a", "RMQ_SYS_TRANS_HALF_TOPIC"} <= topics
     assert "%RETRY%G" not in topics
+
+
+def test_encode_equals_the_wrapper_json_across_changes(clock: Clock) -> None:
+    """topics.json from cached per-topic fragments is the same text as a whole encode, whatever changed."""
+    from rocketpy.protocol.bodies.topic_config import TopicConfig, TopicConfigSerializeWrapper, TopicFilterType
+
+    manager = TopicConfigManager(make_settings().broker, clock)
+
+    def whole() -> str:
+        return TopicConfigSerializeWrapper(manager.table, manager.data_version).to_json().decode()
+
+    assert manager.encode() == whole()
+    for i in range(5):
+        manager.update_topic_config(TopicConfig(f"T{i}", 4, 4, 6))
+    assert manager.encode() == whole()
+    manager.table["T1"].order = True  # in-place changes (order config from the NameServer, TBW102's perm)
+    manager.table["TBW102"].perm = 6
+    manager.update_topic_config(TopicConfig("T2", 8, 2, 2, TopicFilterType.MULTI_TAG, 3))
+    manager.delete_topic_config("T3")
+    manager.update_topic_config(TopicConfig('quote"\\\u00e9', 1, 1, 6))
+    assert manager.encode() == whole()
+    assert "T3" not in manager.encode() and len(manager._fragments) == len(manager.table)
+    assert TopicConfigSerializeWrapper.from_json(manager.encode()).topic_config_table == manager.table

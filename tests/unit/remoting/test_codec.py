@@ -191,3 +191,20 @@ def test_json_scalar_ext_values_are_coerced_to_strings() -> None:
     cmd = decode_frame(struct.pack(">i", len(header)) + header)
     assert cmd.ext_fields == {"queueId": "3", "flag": "true"}
     assert cmd.language == LanguageCode.JAVA
+
+
+@pytest.mark.parametrize("depth", [10, 999, 1000, 5000])
+@pytest.mark.parametrize("where", ["ext", "remark", "code", "language"])
+def test_deeply_nested_header_values_are_a_header_error(depth: int, where: str) -> None:
+    """Hostile nesting is refused by type, never with a repr that would raise RecursionError (issue 8)."""
+    from rocketpy.remoting.command import HeaderError, decode_json_header
+
+    nested = "[" * depth + "]" * depth
+    doc = {
+        "ext": '{"code":10,"extFields":{"a":%s}}',
+        "remark": '{"code":10,"remark":%s}',
+        "code": '{"code":%s}',
+        "language": '{"code":10,"language":%s}',
+    }[where] % nested
+    with pytest.raises(HeaderError):
+        decode_json_header(doc.encode())

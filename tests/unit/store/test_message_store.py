@@ -132,8 +132,11 @@ def test_illegal_messages_refused(store: MessageStore, store_dir: Path) -> None:
     assert store.put_message(make_msg(0, queue_id=-1)).status is PutMessageStatus.MESSAGE_ILLEGAL
     assert not (store_dir.parent / "evil").exists() and sorted(p.name for p in store_dir.iterdir()) == [
         "abort",
+        "commitlog",
+        "consumequeue",
         "lock",
     ]
+    assert not any((store_dir / "commitlog").iterdir()) and not any((store_dir / "consumequeue").iterdir())
     big = MessageInner("T", 0, b"", "A\x01" + "x" * 40000, store_host=HOST, born_host=HOST)
     assert store.put_message(big).status is PutMessageStatus.PROPERTIES_SIZE_EXCEEDED
     huge = MessageInner("T", 0, b"x" * 20000, store_host=HOST, born_host=HOST)

@@ -161,9 +161,12 @@ async def test_broker_runtime_info_has_every_key(plane: DataPlane) -> None:
     assert young_table["getTotalTps"] == "0.0 0.0 0.0"
     assert young_table["putMessageDistributeTime"] == "null"
     assert young_table["earliestMessageTimeStamp"] == "-1"
+    # The store directories exist from boot (DefaultMessageStore's constructor): a real ratio, not -1.
+    assert 0.0 <= float(young_table["commitLogDiskRatio"]) <= 1.0
+    plane.clock.now += 5_000
     for _ in range(5):
         await plane.send_one()
-    plane.clock.now += 11_000
+    plane.clock.now += 6_000
     await plane.pull_records("TopicTest", 0)
     reply = await plane.call(RequestCode.GET_BROKER_RUNTIME_INFO)
     table = KVTable.from_json(bytes(reply.body or b"")).table
@@ -172,7 +175,7 @@ async def test_broker_runtime_info_has_every_key(plane: DataPlane) -> None:
         ten, sixty, six_hundred = table[key].split(" ")
         assert float(ten) >= 0 and sixty == six_hundred == "", (key, table[key])
     assert all(float(p) >= 0 for p in table["getTotalTps"].split(" "))
-    assert float(table["putTps"].split(" ")[0]) > 0
+    assert table["putTps"].split(" ")[0] == "0.5"  # 5 sends in the last 10 s, as Java's one-second samples see it
     assert table["msgPutTotalTodayNow"] == "5" and table["putMessageTimesTotal"] == "5"
     assert int(table["msgGetTotalTodayNow"]) > 0
     assert table["brokerVersionDesc"] == "V4_9_8" and table["brokerVersion"] == "409"
@@ -188,9 +191,30 @@ def test_rate_counter_windows() -> None:
     for _ in range(600):
         clock.now += 1000
         counter.add(2)
+    clock.now += 1000  # the next one-second sample holds the last add
     assert counter.tps(10) == 2.0 and counter.tps(600) == 2.0
-    clock.now += 30_000  # quiet for 30 s
-    assert counter.tps(10) == 0.0 and abs(counter.tps(60) - 1.0) < 1e-9
+    clock.now += 29_000  # quiet for 30 s since the last add
+    # 30 of the last 60 s held adds: 1.0, give or take the add on the window's edge (Java's sampler phase too)
+    assert counter.tps(10) == 0.0 and abs(counter.tps(60) - 1.0) < 0.05
+
+
+def test_rate_counter_burst_then_quiet_reads_zero() -> None:
+    """clusterList -i 1 after a short burst: Java's 10 s window reads 0.0 once the burst is 10 s old, not a rate
+    decaying over the quiet stretch (the burst's tail falls after the last snapshot taken during it)."""
+    clock = Clock(0)
+    counter = RateCounter(clock)
+    clock.now = 30_500
+    assert counter.tps(10) == 0.0
+    for _ in range(120):  # 120 messages over 1.2 s
+        clock.now += 10
+        counter.add()
+    for quiet_s, expected in ((3, 120 / 10), (8, 120 / 10), (12, 0.0), (20, 0.0)):
+        clock.now = 31_700 + quiet_s * 1000
+        assert counter.tps(10) == expected, quiet_s
+    clock.now += 500
+    counter.add(10)  # a new burst after the quiet stretch counts only itself
+    clock.now += 1000
+    assert counter.tps(10) == 1.0
 
 
 def test_daily_totals_roll_at_local_midnight() -> None:

@@ -168,10 +168,7 @@ async def test_sql92_refused_like_a_broker_without_property_filter(make_plane: P
         ResponseCode.SYSTEM_ERROR,
         "The broker does not support consumer to filter message by SQL92",
     )
-    enabled = make_plane(enable_property_filter=True)
-    await fill(enabled, ["A"])
-    code, _, _ = await pull(enabled, subscription="a > 1", expression_type="SQL92")
-    assert code == ResponseCode.SUBSCRIPTION_PARSE_FAILED
+    # with enablePropertyFilter: tests/unit/broker/data/test_pull_sql92.py
 
 
 def java_subscription(topic: str, sub: str, version: int) -> str:

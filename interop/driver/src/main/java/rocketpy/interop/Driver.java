@@ -77,6 +77,22 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
+            case "request-reply":
+                return new ReplyTrace(args).requestReply();
+            case "trace":
+                return new ReplyTrace(args).trace(args.get("topic"), args.get("trace-topic", null), args.get("prefix"));
+            case "delay-levels":
+                return new Delays(args).levels();
+            case "delay-send":
+                return new Delays(args).send();
+            case "delay-receive":
+                return new Delays(args).receive();
+            case "retry":
+                return new Delays(args).retry();
+            case "retry-pending":
+                return new Delays(args).retryPending();
+            case "sql92":
+                return new Sql92(args).run();
             case "transactions":
                 return new Transactions(args).run();
             case "tx-store-write":
