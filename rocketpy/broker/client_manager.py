@@ -24,6 +24,7 @@ from rocketpy.remoting.command import RemotingCommand
 log = logging.getLogger("RocketmqBroker")
 
 CHANNEL_EXPIRED_TIMEOUT_MS = 120_000
+GET_AVAILABLE_CHANNEL_RETRY_COUNT = 3
 
 
 class Channel(Protocol):
@@ -59,6 +60,7 @@ class ProducerManager:
     def __init__(self) -> None:
         self.groups: dict[str, dict[Channel, ClientChannelInfo]] = {}
         self.client_channels: dict[str, Channel] = {}
+        self._check_counter = 0
 
     def register(self, group: str, info: ClientChannelInfo, now_ms: int) -> None:
         channels = self.groups.setdefault(group, {})
@@ -122,10 +124,18 @@ class ProducerManager:
         return self.client_channels.get(client_id)
 
     def available_channel(self, group: str) -> Channel | None:
-        """getAvailableChannel: any open channel of the group (transaction checks go to one producer)."""
-        for channel in self.groups.get(group, {}):
-            if not channel.closed:
-                return channel
+        """getAvailableChannel: the group's channels in turn (a counter, as Java's), trying at most 3 of them, so
+        that transaction checks spread over the group's producers."""
+        channels = list(self.groups.get(group, {}))
+        if not channels:
+            log.warning("Check transaction failed, channel table is empty. groupId=%s", group)
+            return None
+        self._check_counter += 1
+        index = self._check_counter % len(channels)
+        for _ in range(GET_AVAILABLE_CHANNEL_RETRY_COUNT):
+            if not channels[index].closed:
+                return channels[index]
+            index = (index + 1) % len(channels)
         return None
 
 

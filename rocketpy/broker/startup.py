@@ -103,6 +103,7 @@ async def run_broker(
             await nursery.start(controller.run)
             if settings.store.broker_role is not BrokerRole.SLAVE:  # handleScheduleMessageService: masters only
                 await nursery.start(ScheduleLoop(plane.schedule, settings.store.flush_delay_offset_interval).run)
+                await nursery.start(plane.transaction_check.run)  # startProcessorByHa
             task_status.started(Broker(settings, store, controller, port, vip_port))
     finally:
         with trio.CancelScope(shield=True):

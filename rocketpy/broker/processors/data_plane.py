@@ -6,7 +6,8 @@
     server = RemotingServer({**controller.handlers(), **plane.handlers()})
 
 Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
-202, 208, 28 (offsets and statistics), 45 (delay offsets). `schedule_delayed=True` (what `rocketpy broker` and
+202, 208, 28 (offsets and statistics), 45 (delay offsets), 37, 323 (transactions; `plane.transaction_check.run`
+is the check service, which the broker runs on a master). `schedule_delayed=True` (what `rocketpy broker` and
 `serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
 rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
@@ -28,7 +29,10 @@ from rocketpy.broker.processors.query import QueryMessageProcessor
 from rocketpy.broker.processors.reply import ReplyMessageProcessor
 from rocketpy.broker.processors.send import SendMessageProcessor
 from rocketpy.broker.processors.send_back import ConsumerSendMsgBackProcessor
+from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.broker.stats import BrokerStats
+from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
+from rocketpy.broker.transaction.service import TransactionalMessageCheckService
 from rocketpy.remoting.connection import Handler
 from rocketpy.store.message_store import MessageStore
 from rocketpy.store.schedule import ScheduleMessageService
@@ -47,12 +51,15 @@ class DataPlane:
     query: QueryMessageProcessor
     admin: OffsetStatsProcessor
     reply: ReplyMessageProcessor
+    transaction: TransactionProcessor
+    transaction_check: TransactionalMessageCheckService
     schedule: ScheduleMessageService  # delayed delivery; rocketpy.broker.schedule_loop drives it
 
     def handlers(self) -> dict[int, Handler]:
         table: dict[int, Handler] = {}
         delay = DelayOffsetProcessor(self.schedule)
-        for processor in (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay):
+        processors = (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay, self.transaction)
+        for processor in processors:
             table.update(processor.handlers())
         return table
 
@@ -72,8 +79,10 @@ def build_data_plane(
     holds = PullRequestHoldService(store, check_interval=check_interval)
     store.arrival_listener = holds.on_message_arrival
     send = SendMessageProcessor(
-        settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng
-    )
+        settings, store, c.topics, c.groups, stats, clock_ms=clock, schedule_delayed=schedule_delayed, rng=rng,
+        transactions=True,
+    )  # fmt: skip
+    bridge = TransactionalMessageBridge(store, c.topics, c.offsets, send.store_host, clock, stats)
     schedule = ScheduleMessageService(store, clock)
     admin = OffsetStatsProcessor(settings, store, c.topics, c.consumers, c.offsets, stats)
     admin.schedule_stats = schedule.running_stats
@@ -89,4 +98,6 @@ def build_data_plane(
         admin=admin,
         reply=ReplyMessageProcessor(send, c.producers),
         schedule=schedule,
+        transaction=TransactionProcessor(settings, bridge),
+        transaction_check=TransactionalMessageCheckService(settings, bridge, c.producers, clock),
     )

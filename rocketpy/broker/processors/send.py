@@ -18,8 +18,9 @@ MSG_REGION and TRACE_ON (the client NPEs without extFields); msgCheck's codes (S
 queueId, NO_PERMISSION for a forbidden system topic, TOPIC_NOT_EXIST with Java's remark, NO_PERMISSION on an
 unwritable broker only for order topics, as in Java); bornHost is the socket peer and storeHost brokerIP1:listenPort;
 CLUSTER is added and WAIT left out of the stored properties string; a %RETRY% send past maxReconsumeTimes goes to
-%DLQ%group; a MULTI_TAG topic sets the MULTI_TAGS sysflag; transactional (TRAN_MSG) sends are refused as by a broker
-with rejectTransactionMessage=true until transactions exist.
+%DLQ%group; a MULTI_TAG topic sets the MULTI_TAGS sysflag; a transactional (TRAN_MSG) send is stored as a half
+message (broker.transaction), or refused with NO_PERMISSION under rejectTransactionMessage=true or when no
+transaction check service runs (`transactions=False`).
 
 The header's `batch` flag, not the request code, selects the batch path, as in Java. Under SYNC_FLUSH the reply
 waits for the flush in a worker thread (the handler is then not inline); under ASYNC_FLUSH the append never waits
@@ -70,6 +71,7 @@ from rocketpy.broker.topic_validator import (
     refuse_not_allowed_send,
     validate_topic,
 )
+from rocketpy.broker.transaction.messages import prepare_half
 from rocketpy.common.clock import wall_clock_ms
 from rocketpy.protocol.bodies.topic_config import PERM_READ, PERM_WRITE, TopicConfig, TopicFilterType
 from rocketpy.protocol.codes import RequestCode, ResponseCode, Version
@@ -131,6 +133,7 @@ class SendMessageProcessor:
         clock_ms: Callable[[], int] = wall_clock_ms,
         schedule_delayed: bool = False,
         rng: random.Random | None = None,
+        transactions: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -139,6 +142,7 @@ class SendMessageProcessor:
         self.stats = stats
         self.clock_ms = clock_ms
         self.schedule_delayed = schedule_delayed
+        self.transactions = transactions  # True once a transaction check service runs (data_plane wires it)
         self.rng = rng or random.Random()
         self.store_host = resolve_host(settings.broker.broker_ip1, settings.netty.listen_port)
         self.sync_flush = store.config.flush_disk_type is FlushDiskType.SYNC_FLUSH
@@ -278,7 +282,8 @@ class SendMessageProcessor:
             insertion.append(PROPERTY_CLUSTER)
         wait = java_bool(props[PROPERTY_WAIT]) if PROPERTY_WAIT in props else True
         stored = properties_string(props, insertion, skip=PROPERTY_WAIT)  # 4.9.7+: WAIT is not stored
-        if java_bool(props.get(PROPERTY_TRAN_MSG)):
+        tran_msg = java_bool(props.get(PROPERTY_TRAN_MSG))
+        if tran_msg and (self.settings.broker.reject_transaction_message or not self.transactions):
             raise RocketMQError(
                 ResponseCode.NO_PERMISSION,
                 f"the broker[{self.settings.broker.broker_ip1}] sending transaction message is forbidden",
@@ -295,6 +300,8 @@ class SendMessageProcessor:
             store_host=self.store_host,
             reconsume_times=h.reconsume_times or 0,
         )
+        if tran_msg:  # TransactionalMessageBridge.parseHalfMessageInner
+            insertion = prepare_half(msg, props, insertion)
         if self.schedule_delayed:  # the map held WAIT again by then: SendMessageProcessor re-puts it
             order = [k for k in insertion if k != PROPERTY_WAIT] + ([PROPERTY_WAIT] if PROPERTY_WAIT in props else [])
             self.to_schedule_topic(msg, props, order)

@@ -148,7 +148,8 @@ async def test_properties_over_32767_bytes_is_message_illegal(plane: DataPlane) 
     assert plane.store.max_phy_offset == 0
 
 
-async def test_transaction_half_message_refused(plane: DataPlane) -> None:
+async def test_transaction_half_message_refused_under_reject_transaction_message(make_plane: PlaneFactory) -> None:
+    plane = make_plane(reject_transaction_message=True)
     reply = await plane.send_one(properties=client_properties(TRAN_MSG="true", PGROUP="PG"), sys_flag=0x4)
     assert reply.code == ResponseCode.NO_PERMISSION
     assert reply.remark == "the broker[127.0.0.1] sending transaction message is forbidden"

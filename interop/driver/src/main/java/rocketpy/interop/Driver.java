@@ -93,6 +93,12 @@ public final class Driver {
                 return new Delays(args).retryPending();
             case "sql92":
                 return new Sql92(args).run();
+            case "transactions":
+                return new Transactions(args).run();
+            case "tx-store-write":
+                return new Transactions(args).storeWrite();
+            case "tx-store-read":
+                return new Transactions(args).storeRead();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
