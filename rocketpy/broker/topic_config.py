@@ -65,7 +65,8 @@ class TopicConfigManager:
         self.on_persist = on_persist
         self.on_register = on_register
         self.table: dict[str, TopicConfig] = {}
-        self._fragments: dict[str, tuple[tuple[object, ...], str]] = {}  # encode(): name -> (values, JSON text)
+        self._fragments: dict[str, str] = {}  # encode(): name -> its '"name":{...}' JSON text, in table order
+        self._stale: dict[str, None] = {}  # names whose fragment is stale, in the order they entered the table
         self.data_version = DataVersion(timestamp=clock_ms())
         self.system_topics = SystemTopics()
         self._create_system_topics()
@@ -73,6 +74,7 @@ class TopicConfigManager:
     def _system(self, name: str, queues: int = 16, perm: int = PERM_READ | PERM_WRITE) -> None:
         self.system_topics.add(name)
         self.table[name] = TopicConfig(topic_name=name, read_queue_nums=queues, write_queue_nums=queues, perm=perm)
+        self._stale[name] = None
 
     def _create_system_topics(self) -> None:
         b = self.broker
@@ -108,29 +110,21 @@ class TopicConfigManager:
 
     def encode(self) -> str:
         """topics.json: the same text as `TopicConfigSerializeWrapper(table, version).to_json()`, assembled from
-        per-topic fragments kept until that topic's values change, so that persisting after a create costs a
-        comparison per topic rather than a whole JSON encode on the event loop (flat cost up to 50,000 topics)."""
-        cache = self._fragments
-        parts = []
-        for name, tc in self.table.items():
-            values = (
-                tc.topic_name,
-                tc.read_queue_nums,
-                tc.write_queue_nums,
-                tc.perm,
-                tc.topic_filter_type,
-                tc.topic_sys_flag,
-                tc.order,
-            )
-            hit = cache.get(name)
-            if hit is None or hit[0] != values:
-                hit = cache[name] = (values, fastjson.dumps({name: tc.to_obj()}).decode()[1:-1])
-            parts.append(hit[1])
-        if len(cache) > len(self.table):
-            for gone in [name for name in cache if name not in self.table]:
-                del cache[gone]
+        per-topic fragments that are re-encoded only for the topics changed since the last call (`_stale`), so
+        that persisting after a create costs a join, not a whole JSON encode on the event loop (a flat cost per
+        create up to 50,000 topics). Every change to `table` or to a config in it goes through this manager."""
+        cache, table = self._fragments, self.table
+        for name in self._stale:
+            tc = table.get(name)
+            if tc is None:
+                cache.pop(name, None)
+            else:
+                cache[name] = fastjson.dumps({name: tc.to_obj()}).decode()[1:-1]
+        self._stale.clear()
+        if len(cache) != len(table) or list(cache) != list(table):  # a name deleted and added again moved
+            self._fragments = cache = {name: cache[name] for name in table}
         version = fastjson.dumps(self.data_version.to_obj()).decode()
-        return '{"dataVersion":' + version + ',"topicConfigTable":{' + ",".join(parts) + "}}"
+        return '{"dataVersion":' + version + ',"topicConfigTable":{' + ",".join(cache.values()) + "}}"
 
     # -- changes -------------------------------------------------------------------------------------------------
 
@@ -157,6 +151,7 @@ class TopicConfigManager:
             return None
         if default_topic == AUTO_CREATE_TOPIC_KEY_TOPIC and not self.broker.auto_create_topic_enable:
             default.perm = PERM_READ | PERM_WRITE  # Java strips the inherit bit of a stale TBW102 here
+            self._stale[default_topic] = None
         if not default.perm & PERM_INHERIT:
             log.warning(
                 "Create new topic failed, because the default topic[%s] has no perm [%d] producer:[%s]",
@@ -176,6 +171,7 @@ class TopicConfigManager:
         )
         log.info("Create new topic by default topic:[%s] config:[%s] producer:[%s]", default_topic, config, remote_addr)
         self.table[topic] = config
+        self._stale[topic] = None
         self._changed(register=True)
         return config
 
@@ -193,6 +189,7 @@ class TopicConfigManager:
         )
         log.info("create new topic %s", config)
         self.table[topic] = config
+        self._stale[topic] = None
         self._changed(register=True)
         return config
 
@@ -204,6 +201,7 @@ class TopicConfigManager:
         """updateTopicConfig (UPDATE_AND_CREATE_TOPIC): replace, bump, persist; the caller registers."""
         old = self.table.get(config.topic_name or "")
         self.table[config.topic_name or ""] = config
+        self._stale[config.topic_name or ""] = None
         if old is not None:
             log.info("update topic config, old:[%s] new:[%s]", old, config)
         else:
@@ -214,6 +212,7 @@ class TopicConfigManager:
         if self.table.pop(topic, None) is None:
             log.warning("delete topic config failed, topic: %s not exists", topic)
             return False
+        self._stale[topic] = None
         log.info("delete topic config OK, topic: %s", topic)
         self._changed(register=False)
         return True
@@ -227,6 +226,7 @@ class TopicConfigManager:
             wanted = topic in kv.table
             if config.order != wanted:
                 config.order = wanted
+                self._stale[topic] = None
                 changed = True
         if changed:
             self.data_version.next_version(self.clock_ms())
@@ -243,6 +243,7 @@ class TopicConfigManager:
             if config.topic_name is None:
                 config.topic_name = name
             self.table[name] = config
+            self._stale[name] = None
         self.data_version = wrapper.data_version
         return True
 

@@ -230,6 +230,7 @@ async def test_system_topic_list(controller: BrokerController) -> None:
 
 def test_encode_equals_the_wrapper_json_across_changes(clock: Clock) -> None:
     """topics.json from cached per-topic fragments is the same text as a whole encode, whatever changed."""
+    from rocketpy.protocol.bodies.kv import KVTable
     from rocketpy.protocol.bodies.topic_config import TopicConfig, TopicConfigSerializeWrapper, TopicFilterType
 
     manager = TopicConfigManager(make_settings().broker, clock)
@@ -241,8 +242,14 @@ def test_encode_equals_the_wrapper_json_across_changes(clock: Clock) -> None:
     for i in range(5):
         manager.update_topic_config(TopicConfig(f"T{i}", 4, 4, 6))
     assert manager.encode() == whole()
-    manager.table["T1"].order = True  # in-place changes (order config from the NameServer, TBW102's perm)
-    manager.table["TBW102"].perm = 6
+    # in-place changes: order from the NameServer's ORDER_TOPIC_CONFIG, a stale TBW102 losing its inherit bit
+    manager.update_order_topic_config(KVTable({"T1": "broker-a:4"}))
+    manager.broker.auto_create_topic_enable = False
+    assert manager.create_in_send_message("Auto", "TBW102", "10.0.0.1:5000", 4, 0) is None
+    assert manager.table["T1"].order and manager.table["TBW102"].perm == 6
+    assert manager.encode() == whole()
+    manager.delete_topic_config("T0")  # deleted and created again between two encodes: it moves to the end
+    manager.update_topic_config(TopicConfig("T0", 2, 2, 6))
     manager.update_topic_config(TopicConfig("T2", 8, 2, 2, TopicFilterType.MULTI_TAG, 3))
     manager.delete_topic_config("T3")
     manager.update_topic_config(TopicConfig('quote"\\\u00e9', 1, 1, 6))

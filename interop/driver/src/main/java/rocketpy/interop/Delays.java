@@ -306,8 +306,15 @@ final class Delays {
                 MixAll.getRetryTopic("interop_dlq_consumer"), 1, timeoutMs);
             String[] topics = {retryTopic, dlqTopic, orderlyTopic};
             for (int i = 0; i < 3; i++) {
-                SendResult r = producer.send(message(topics[i], "retry-" + i, 0));
-                ids[2 * i] = r.getMsgId();
+                // The client id is set (as send would) and recorded before the send: a consumer may get the
+                // message before send() returns, and must not compare its first delivery with an id not yet known.
+                Message m = message(topics[i], "retry-" + i, 0);
+                org.apache.rocketmq.common.message.MessageClientIDSetter.setUniqID(m);
+                ids[2 * i] = org.apache.rocketmq.common.message.MessageClientIDSetter.getUniqID(m);
+                SendResult r = producer.send(m);
+                if (!ids[2 * i].equals(r.getMsgId())) {
+                    throw new IllegalStateException("the producer replaced the preset UNIQ_KEY " + ids[2 * i]);
+                }
                 ids[2 * i + 1] = r.getOffsetMsgId();
             }
             String dlq = MixAll.getDLQTopic("interop_dlq_consumer");
