@@ -14,6 +14,7 @@ the event loop starts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import socket
@@ -153,15 +154,52 @@ class ServerTls:
                     "%s intends to establish an SSL connection while this server is running in SSL disabled mode",
                     remote,
                 )
+                await _refuse(stream)
                 return None
             if self.context is None:
                 log.error("%s tries to establish an SSL connection but sslContext is null", remote)
+                await _refuse(stream)
                 return None
-            return trio.SSLStream(stream, self.context, server_side=True, https_compatible=True)
+            return await _handshake(stream, self.context, remote, idle)
         if self.mode is TlsMode.ENFORCING:
             log.warning(
                 "%s intends to establish an insecure connection while this server is running in SSL enforcing mode",
                 remote,
             )
+            await _refuse(stream)
             return None
         return stream
+
+
+async def _refuse(stream: trio.SocketStream) -> None:
+    """Netty closes the channel after it has read the first bytes: consume them, so that the peer sees an orderly
+    close (FIN), not a reset for unread data."""
+    with trio.move_on_after(1.0), contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+        await stream.receive_some(65536)
+
+
+async def _handshake(
+    stream: trio.SocketStream, context: ssl.SSLContext, remote: str, idle: float
+) -> trio.SSLStream[trio.SocketStream] | None:
+    """The server side of the handshake; on failure the peer still gets OpenSSL's alert (e.g. certificate
+    required), as a Netty server sends it, before the connection is closed."""
+    tls = trio.SSLStream(stream, context, server_side=True, https_compatible=True)
+    try:
+        with trio.fail_after(idle):
+            await tls.do_handshake()
+    except trio.TooSlowError:
+        log.info("TLS handshake with %s timed out", remote)
+        return None
+    except trio.BrokenResourceError as exc:
+        log.info("TLS handshake with %s failed: %s", remote, exc.__cause__ or exc)
+        # trio drops what OpenSSL queued when the handshake failed; that is the alert.
+        pending = getattr(tls, "_outgoing", None)
+        alert = pending.read() if isinstance(pending, ssl.MemoryBIO) else b""
+        if alert:
+            with (
+                trio.move_on_after(1.0),
+                contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError, OSError),
+            ):
+                await stream.send_all(alert)
+        return None
+    return tls

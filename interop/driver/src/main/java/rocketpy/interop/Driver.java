@@ -77,6 +77,8 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
+            case "tls-clients":
+                return new TlsClients(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
