@@ -20,6 +20,7 @@ import logging
 import socket
 import ssl
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def _load_pem_pair(ctx: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None
         ctx.load_cert_chain(cert_file, key_file)
 
 
+def _password(password: str | None) -> Callable[[], str]:
+    # Always a callable: without one OpenSSL would prompt for an encrypted key's pass phrase on the terminal.
+    return lambda: password or ""
+
+
 def server_context(config: TlsConfig) -> ssl.SSLContext:
     """TlsHelper.buildSslContext(forClient=false). Raises TlsSetupError when no key material is configured
     outside test mode, OSError / ssl.SSLError when the files cannot be read."""
@@ -85,7 +91,7 @@ def server_context(config: TlsConfig) -> ssl.SSLContext:
         return ctx
     if not config.server_cert_path or not config.server_key_path:
         raise TlsSetupError("tls.server.certPath and tls.server.keyPath are required when tls.test.mode.enable=false")
-    ctx.load_cert_chain(config.server_cert_path, config.server_key_path, config.server_key_password or None)
+    ctx.load_cert_chain(config.server_cert_path, config.server_key_path, _password(config.server_key_password))
     auth = config.client_auth
     if auth is ClientAuth.NONE:
         ctx.verify_mode = ssl.CERT_NONE
@@ -114,7 +120,7 @@ def client_context(config: TlsConfig) -> ssl.SSLContext:
     else:
         ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
     if not config.test_mode_enable and config.client_cert_path and config.client_key_path:
-        ctx.load_cert_chain(config.client_cert_path, config.client_key_path, config.client_key_password or None)
+        ctx.load_cert_chain(config.client_cert_path, config.client_key_path, _password(config.client_key_password))
     return ctx
 
 
