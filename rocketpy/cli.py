@@ -204,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = split_overrides(extra)
         # TlsSystemConfig, then TlsHelper's tls.config.file (read once here, before the event loop).
         tls = TlsConfig.from_system_properties(system_props).with_config_file()
+        tls.check_server()
         if args.command == "namesrv":
             return _cmd_namesrv(args, overrides, tls)
         if args.command == "broker":

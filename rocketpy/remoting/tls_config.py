@@ -136,6 +136,13 @@ class TlsConfig:
     def client_auth(self) -> ClientAuth:
         return ClientAuth.parse(self.server_need_client_auth)
 
+    def check_server(self) -> None:
+        """Refuse settings no server starts with: outside test mode Java's SslContextBuilder.forServer needs a
+        certificate and a key, and its IllegalArgumentException fails the server's start."""
+        incomplete = not self.server_cert_path or not self.server_key_path
+        if self.mode is not TlsMode.DISABLED and not self.test_mode_enable and incomplete:
+            raise ValueError("tls.server.certPath and tls.server.keyPath are required when tls.test.mode.enable=false")
+
     def broker_client_use_tls(self) -> bool:
         """BrokerStartup: the NameServer connections use TLS when tls.enable says so, by default when enforcing."""
         return self.mode is TlsMode.ENFORCING if self.enable is None else self.enable

@@ -249,3 +249,10 @@ def test_cli_takes_tls_settings_as_system_property_arguments(tmp_path: Path) -> 
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_outside_test_mode_a_server_without_key_material_does_not_start() -> None:
+    with pytest.raises(ValueError, match="certPath"):
+        TlsConfig(test_mode_enable=False).check_server()
+    TlsConfig(mode=TlsMode.DISABLED, test_mode_enable=False).check_server()  # no TLS, nothing needed
+    TlsConfig(test_mode_enable=False, server_cert_path="/c", server_key_path="/k").check_server()
