@@ -144,7 +144,13 @@ def _broker_boot_line(broker: Any) -> str:
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
     from rocketpy.broker.config import load_settings
 
-    return load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
+    settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
+    if settings.client.use_tls:
+        from rocketpy.remoting.tls import client_context
+
+        # Java would fall back to plain connections (a null SSLContext); unreadable key material fails the start.
+        client_context(tls)
+    return settings
 
 
 def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
