@@ -206,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     system_props, argv = split_system_properties(list(sys.argv[1:] if argv is None else argv))
     args, extra = parser.parse_known_args(argv)
     _setup_logging(args.log_level)
+    for key in system_props:
+        if not key.startswith("tls."):
+            log.warning("ignoring -D%s: rocketpy reads only the tls.* system properties", key)
     try:
         overrides = split_overrides(extra)
         # TlsSystemConfig, then TlsHelper's tls.config.file (read once here, before the event loop).
