@@ -77,6 +77,7 @@ def _modes(certs: CertFiles) -> dict[str, tuple[list[str], dict[str, list[str]]]
     return {
         "permissive": ([], {"plain": [], "tls": ["-Dtls.enable=true"]}),
         "enforcing": (["-Dtls.server.mode=enforcing"], {"tls": ["-Dtls.enable=true"], "plain": []}),
+        "disabled": (["-Dtls.server.mode=disabled"], {"plain": [], "tls": ["-Dtls.enable=true"]}),
         "mutual": (
             ["-Dtls.server.mode=enforcing", f"-Dtls.config.file={server_file}"],
             {
@@ -238,6 +239,18 @@ def test_enforcing_refuses_plain_clients(
             assert port == {"plain": "closed", "tls": "answered"}
 
     _check("enforcing", target, interop_build, tmp_path_factory, certs, expect)
+
+
+def test_disabled_refuses_tls_clients(
+    target: str, interop_build: Any, tmp_path_factory: pytest.TempPathFactory, certs: CertFiles
+) -> None:
+    def expect(observed: Any) -> None:
+        _works(observed["plain"])
+        _refused(observed["tls"])
+        for port in observed["probes"].values():
+            assert port["plain"] == "answered" and port["tls"].startswith("closed"), port
+
+    _check("disabled", target, interop_build, tmp_path_factory, certs, expect)
 
 
 def test_mutual_tls_requires_a_client_certificate(
