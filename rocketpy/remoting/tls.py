@@ -140,7 +140,7 @@ class ServerTls:
             return cls(config.mode, None)
         try:
             return cls(config.mode, server_context(config))
-        except (OSError, ssl.SSLError) as exc:
+        except (OSError, ImportError) as exc:  # ssl.SSLError is an OSError; ImportError: no `cryptography`
             log.error("Failed to create SSLContext for server: %s", exc)
             return cls(config.mode, None)
 
