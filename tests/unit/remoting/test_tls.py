@@ -256,3 +256,15 @@ def test_outside_test_mode_a_server_without_key_material_does_not_start() -> Non
         TlsConfig(test_mode_enable=False).check_server()
     TlsConfig(mode=TlsMode.DISABLED, test_mode_enable=False).check_server()  # no TLS, nothing needed
     TlsConfig(test_mode_enable=False, server_cert_path="/c", server_key_path="/k").check_server()
+
+
+def test_broker_use_tls_default_is_overridden_by_broker_conf(tmp_path: Path) -> None:
+    """BrokerStartup: useTLS starts from tls.enable / enforcing, then broker.conf's useTLS wins."""
+    from rocketpy.broker.config import load_settings
+
+    conf = tmp_path / "broker.conf"
+    conf.write_text(f"storePathRootDir={tmp_path}\n")
+    assert load_settings(conf, client_use_tls=True).client.use_tls is True
+    assert load_settings(conf).client.use_tls is False
+    conf.write_text(f"storePathRootDir={tmp_path}\nuseTLS=false\n")
+    assert load_settings(conf, client_use_tls=True).client.use_tls is False
