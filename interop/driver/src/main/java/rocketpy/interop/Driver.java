@@ -53,6 +53,8 @@ public final class Driver {
             return new BrokerCalls(args).run();
         }
         switch (scenario) {
+            case "tls-clients":
+                return new TlsClients(args).run();
             case "send-receive":
                 return new SendReceive(args).run();
             case "ordered":
@@ -77,8 +79,6 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
-            case "tls-clients":
-                return new TlsClients(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
