@@ -5,7 +5,9 @@
     rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
 
 `--KEY=VALUE` options use the Java config keys (NamesrvConfig, NettyServerConfig, BrokerConfig,
-MessageStoreConfig), so that existing scripts and broker.conf files work unchanged.
+MessageStoreConfig), so that existing scripts and broker.conf files work unchanged. The TLS settings, which Java
+reads from JVM system properties only (TlsSystemConfig), are given as `-Dtls.server.mode=enforcing` style
+arguments (or `--tls.server.mode=enforcing`) anywhere on the command line.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import trio
 
 from rocketpy import __version__
+from rocketpy.remoting.tls_config import TlsConfig, split_system_properties
 
 log = logging.getLogger("RocketmqNamesrv")
 
@@ -88,15 +92,20 @@ async def _run_until_signal(service: Callable[[trio.Event], Awaitable[None]]) ->
             await trio.sleep_forever()  # until the service has finished its shutdown
 
 
-async def _namesrv_service(settings: Any, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+async def _namesrv_service(
+    settings: Any, tls: TlsConfig, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+) -> None:
     """NamesrvStartup: load kvConfig.json, start the liveness scan, then accept connections."""
     from rocketpy.namesrv.controller import NamesrvController
     from rocketpy.remoting.server import RemotingServer
+    from rocketpy.remoting.tls import ServerTls
 
     controller = NamesrvController(settings)
     controller.load()
     server = RemotingServer(
-        controller.handlers(), idle_timeout=float(settings.netty.server_channel_max_idle_time_seconds)
+        controller.handlers(),
+        idle_timeout=float(settings.netty.server_channel_max_idle_time_seconds),
+        tls=await trio.to_thread.run_sync(ServerTls.build, tls),
     )
     server.on_close(controller.on_connection_closed)
     async with trio.open_nursery() as nursery:
@@ -105,14 +114,14 @@ async def _namesrv_service(settings: Any, *, task_status: trio.TaskStatus[int] =
         task_status.started(port)
 
 
-def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     from rocketpy.namesrv.config import load_settings
 
     settings = load_settings(args.config_file, overrides)
 
     async def service(stop: trio.Event) -> None:
         async with trio.open_nursery() as nursery:
-            await nursery.start(_namesrv_service, settings)
+            await nursery.start(_namesrv_service, settings, tls)
             _boot_line("The Name Server boot success. serializeType=JSON")
             await stop.wait()
             nursery.cancel_scope.cancel()
@@ -132,22 +141,28 @@ def _broker_boot_line(broker: Any) -> str:
     )
 
 
-def _load_broker_settings(config_file: str | None, overrides: dict[str, str]) -> Any:
+def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
     from rocketpy.broker.config import load_settings
 
-    return load_settings(config_file, overrides)
+    settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
+    if settings.client.use_tls:
+        from rocketpy.remoting.tls import client_context
+
+        # Java would fall back to plain connections (a null SSLContext); unreadable key material fails the start.
+        client_context(tls)
+    return settings
 
 
-def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     from rocketpy.broker.startup import run_broker
 
     if args.namesrv_addr:
         overrides = {**overrides, "namesrvAddr": args.namesrv_addr}
-    settings = _load_broker_settings(args.config_file, overrides)
+    settings = _load_broker_settings(args.config_file, overrides, tls)
 
     async def service(stop: trio.Event) -> None:
         async with trio.open_nursery() as nursery:
-            broker = await nursery.start(run_broker, settings)
+            broker = await nursery.start(partial(run_broker, settings, tls=tls))
             _boot_line(_broker_boot_line(broker))
             await stop.wait()
             nursery.cancel_scope.cancel()
@@ -159,21 +174,21 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     """NameServer and Broker in one process; the broker registers with the embedded NameServer."""
     from rocketpy.broker.startup import run_broker
     from rocketpy.namesrv.config import load_settings
 
     namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
     overrides = {"namesrvAddr": f"127.0.0.1:{args.namesrv_port}", "brokerIP1": "127.0.0.1", **overrides}
-    broker_settings = _load_broker_settings(args.config_file, overrides)
+    broker_settings = _load_broker_settings(args.config_file, overrides, tls)
 
     async def service(stop: trio.Event) -> None:
         async with trio.open_nursery() as outer:
-            await outer.start(_namesrv_service, namesrv_settings)
+            await outer.start(_namesrv_service, namesrv_settings, tls)
             _boot_line("The Name Server boot success. serializeType=JSON")
             async with trio.open_nursery() as inner:
-                broker = await inner.start(run_broker, broker_settings)
+                broker = await inner.start(partial(run_broker, broker_settings, tls=tls))
                 _boot_line(_broker_boot_line(broker))
                 await stop.wait()
                 inner.cancel_scope.cancel()  # the broker unregisters while its NameServer is still up
@@ -188,16 +203,23 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    system_props, argv = split_system_properties(list(sys.argv[1:] if argv is None else argv))
     args, extra = parser.parse_known_args(argv)
     _setup_logging(args.log_level)
+    for key in system_props:
+        if not key.startswith("tls."):
+            log.warning("ignoring -D%s: rocketpy reads only the tls.* system properties", key)
     try:
         overrides = split_overrides(extra)
+        # TlsSystemConfig, then TlsHelper's tls.config.file (read once here, before the event loop).
+        tls = TlsConfig.from_system_properties(system_props).with_config_file()
+        tls.check_server()
         if args.command == "namesrv":
-            return _cmd_namesrv(args, overrides)
+            return _cmd_namesrv(args, overrides, tls)
         if args.command == "broker":
-            return _cmd_broker(args, overrides)
+            return _cmd_broker(args, overrides, tls)
         if args.command == "serve":
-            return _cmd_serve(args, overrides)
+            return _cmd_serve(args, overrides, tls)
     except UsageError as exc:
         parser.error(str(exc))
     except (OSError, ValueError) as exc:

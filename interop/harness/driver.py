@@ -37,16 +37,19 @@ def run_driver(
     home: Path,
     serialize_type: str | None = None,
     timeout: float = 180.0,
+    jvm_props: list[str] | None = None,
 ) -> DriverRun:
     """`java -cp <driver cp> rocketpy.interop.Driver <scenario> --k v ...` with user.home=`home`.
 
     serialize_type "ROCKETMQ" makes the 4.9.8 client encode headers in the binary format
-    (-Drocketmq.serialize.type=ROCKETMQ); the default is the client's default, JSON.
+    (-Drocketmq.serialize.type=ROCKETMQ); the default is the client's default, JSON. `jvm_props` adds system
+    properties (e.g. -Dtls.enable=true).
     """
     home.mkdir(parents=True, exist_ok=True)
     props = [f"-Duser.home={home}", f"-Drocketmq.home.dir={REFERENCE_DIR}"]
     if serialize_type is not None:
         props.append(f"-Drocketmq.serialize.type={serialize_type}")
+    props += jvm_props or []
     argv = [scenario]
     for key, value in args.items():
         argv += [f"--{key}", value]

@@ -123,8 +123,10 @@ def restart(server: ServerProcess, marker: str = BROKER_BOOT, grace: float = 60.
         time.sleep(0.05)
 
 
-def start_java_namesrv(build: JavaBuild, workdir: Path) -> ServerProcess:
-    """Official 4.9.7 NamesrvStartup on a free port; user.home is `workdir` so kvConfig.json lands there."""
+def start_java_namesrv(build: JavaBuild, workdir: Path, jvm_props: list[str] | None = None) -> ServerProcess:
+    """Official 4.9.7 NamesrvStartup on a free port; user.home is `workdir` so kvConfig.json lands there.
+
+    `jvm_props`: extra JVM options (e.g. -Dtls.server.mode=enforcing)."""
     port = free_port()
     # The -c file becomes the NameServer's configStorePath; putting it at the default location
     # (~/namesrv/namesrv.properties) keeps getNamesrvConfig comparable with a server started without -c.
@@ -134,6 +136,7 @@ def start_java_namesrv(build: JavaBuild, workdir: Path) -> ServerProcess:
     cmd = [
         build.java,
         *SERVER_JVM_OPTS,
+        *(jvm_props or []),
         f"-Duser.home={workdir}",
         f"-Drocketmq.home.dir={REFERENCE_DIR}",
         "-cp",
@@ -228,12 +231,13 @@ def start_java_broker(
 ROCKETPY_BOOT = "The Name Server boot success. serializeType=JSON"
 
 
-def start_rocketpy_namesrv(workdir: Path) -> ServerProcess:
-    """`python -m rocketpy namesrv --listenPort=P` with HOME=workdir (its kvConfig.json goes there)."""
+def start_rocketpy_namesrv(workdir: Path, args: list[str] | None = None) -> ServerProcess:
+    """`python -m rocketpy namesrv --listenPort=P` with HOME=workdir (its kvConfig.json goes there); `args` are
+    extra arguments (e.g. the -Dtls.* ones the Java reference gets as JVM options)."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     # ROCKETMQ_HOME matches what the Java reference gets through -Drocketmq.home.dir (its rocketmqHome config).
-    cmd = [sys.executable, "-m", "rocketpy", "namesrv", f"--listenPort={port}"]
+    cmd = [sys.executable, "-m", "rocketpy", "namesrv", f"--listenPort={port}", *(args or [])]
     server = _spawn("rocketpy-namesrv", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
     _wait_or_stop(server, ROCKETPY_BOOT)
     return server
@@ -259,11 +263,13 @@ def start_rocketpy_broker(
     conf_extra: Mapping[str, str | None] | None = None,
     store_root: str | None = None,
     port: int | None = None,
+    args: list[str] | None = None,
 ) -> ServerProcess:
-    """`python -m rocketpy broker -n NAMESRV -c broker.conf`: the very broker.conf the Java broker gets."""
+    """`python -m rocketpy broker -n NAMESRV -c broker.conf`: the very broker.conf the Java broker gets; `args`
+    are extra arguments (e.g. -Dtls.* ones)."""
     port = port or free_broker_port()
     conf = broker_conf(workdir, port, cluster, broker_name, store_root, extra=conf_extra)
-    cmd = [sys.executable, "-m", "rocketpy", "broker", "-n", namesrv_addr, "-c", str(conf)]
+    cmd = [sys.executable, "-m", "rocketpy", "broker", "-n", namesrv_addr, "-c", str(conf), *(args or [])]
     server = _spawn("rocketpy-broker", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
     server.extra.update(cluster=cluster, broker_name=broker_name, conf=str(conf))
     _wait_or_stop(server, BROKER_BOOT)

@@ -197,9 +197,14 @@ class BrokerSettings:
         return Path(self.store.store_path_root_dir) / "config"
 
 
-def load_settings(path: str | os.PathLike[str] | None, overrides: Mapping[str, str] | None = None) -> BrokerSettings:
-    """BrokerStartup: defaults, the properties file, then command-line overrides; post-start rules applied."""
+def load_settings(
+    path: str | os.PathLike[str] | None, overrides: Mapping[str, str] | None = None, *, client_use_tls: bool = False
+) -> BrokerSettings:
+    """BrokerStartup: defaults, the properties file, then command-line overrides; post-start rules applied.
+
+    `client_use_tls` is useTLS before the file is read (tls.enable, by default whether TLS is enforcing)."""
     settings = BrokerSettings()
+    settings.client.use_tls = client_use_tls
     if path is not None:
         try:
             props = properties.load_file(os.fspath(path))

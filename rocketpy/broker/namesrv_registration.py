@@ -17,6 +17,7 @@ When brokerPermission lacks R or W, every topic is reported with the broker's pe
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 
 import trio
@@ -82,6 +83,7 @@ class NamesrvRegistration:
         self.registrations = 0  # completed registration rounds, for observers and tests
         self._client: RemotingClient | None = None
         self._wake = trio.Event()
+        self.ssl_context: ssl.SSLContext | None = None  # set when useTLS: NameServer connections speak TLS
 
     def request_register(self) -> None:
         self._wake.set()
@@ -89,7 +91,7 @@ class NamesrvRegistration:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Register now, report started, then keep registering; unregister from every NameServer when cancelled."""
         try:
-            async with RemotingClient(connect_timeout=self._timeout()) as client:
+            async with RemotingClient(connect_timeout=self._timeout(), ssl_context=self.ssl_context) as client:
                 self._client = client
                 await self.register_all()
                 task_status.started()
@@ -241,7 +243,7 @@ class NamesrvRegistration:
             b.broker_name, self.settings.broker_addr, b.broker_cluster_name, b.broker_id
         )
         with trio.move_on_after(UNREGISTER_TIMEOUT):
-            async with RemotingClient(connect_timeout=UNREGISTER_TIMEOUT) as client:
+            async with RemotingClient(connect_timeout=UNREGISTER_TIMEOUT, ssl_context=self.ssl_context) as client:
                 for addr in addrs:
                     try:
                         request = RemotingCommand.request(RequestCode.UNREGISTER_BROKER, header.to_ext())

@@ -24,6 +24,8 @@ from rocketpy.broker.schedule_loop import ScheduleLoop
 from rocketpy.broker.store_view import StoreView
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.server import RemotingServer
+from rocketpy.remoting.tls import ServerTls, client_context
+from rocketpy.remoting.tls_config import TlsConfig
 from rocketpy.store.config import FlushDiskType, StoreConfig
 from rocketpy.store.message_store import MessageStore
 
@@ -78,9 +80,14 @@ class Broker:
 
 
 async def run_broker(
-    settings: BrokerSettings, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED
+    settings: BrokerSettings,
+    *,
+    tls: TlsConfig | None = None,
+    task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Open the store, serve both ports, register with the NameServers; on cancellation shut down cleanly."""
+    """Open the store, serve both ports, register with the NameServers; on cancellation shut down cleanly.
+
+    `tls` (TlsSystemConfig) secures both ports and, when useTLS, the NameServer connections; None: plain only."""
     store = MessageStore(store_config_from(settings))
     report = await trio.to_thread.run_sync(store.open)
     log.info("store opened: %s", report)
@@ -92,8 +99,11 @@ async def run_broker(
         handlers = {**controller.handlers(), **plane.handlers()}
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
-        main = RemotingServer(handlers, idle_timeout=idle)
-        vip = RemotingServer(vip_handlers, idle_timeout=idle)
+        server_tls = None if tls is None else await trio.to_thread.run_sync(ServerTls.build, tls)
+        if settings.client.use_tls:
+            controller.registration.ssl_context = await trio.to_thread.run_sync(client_context, tls or TlsConfig())
+        main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls)
+        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls)
         for server in (main, vip):
             server.on_close(controller.on_connection_closed)
         store.start()

@@ -7,6 +7,7 @@ through the same {code: handler} table as on the server side.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Mapping
 
 import trio
@@ -32,10 +33,12 @@ class RemotingClient:
         *,
         connect_timeout: float = 3.0,
         idle_timeout: float = 120.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.handlers: Mapping[int, Handler] = handlers or {}
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
+        self.ssl_context = ssl_context  # NettyClientConfig.useTLS: every connection opens with a TLS handshake
         self._connections: dict[str, Connection] = {}
         self._connecting: dict[str, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
@@ -76,11 +79,21 @@ class RemotingClient:
         assert self._nursery is not None, "use RemotingClient as an async context manager"
         host, port = split_addr(addr)
         with trio.fail_after(self.connect_timeout):
-            stream = await trio.open_tcp_stream(host, port)
+            sock_stream = await trio.open_tcp_stream(host, port)
+            local = format_addr(sock_stream.socket.getsockname())
+            stream: trio.abc.Stream = sock_stream
+            if self.ssl_context is not None:
+                tls = trio.SSLStream(sock_stream, self.ssl_context, https_compatible=True)
+                try:
+                    await tls.do_handshake()
+                except BaseException:
+                    await trio.aclose_forcefully(sock_stream)
+                    raise
+                stream = tls
         conn = Connection(
             stream,
             addr,
-            format_addr(stream.socket.getsockname()),
+            local,
             self.handlers,
             idle_timeout=self.idle_timeout,
         )

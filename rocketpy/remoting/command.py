@@ -19,6 +19,7 @@ Ext entries keep their wire order, so a decoded frame re-encodes to the same byt
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ _SER_NAME = {int(st): st.name for st in SerializeType}
 _FIXED = struct.Struct(">hbhii")  # code, language, version, opaque, flag: 13 bytes
 _I32 = struct.Struct(">i")
 _I16 = struct.Struct(">h")
+_DECIMAL = re.compile(r"-?[0-9]{1,19}")
 
 
 class HeaderError(ValueError):
@@ -113,8 +115,7 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
     if not isinstance(doc, dict):
         raise HeaderError("JSON header is not an object")
     try:
-        language = doc.get("language", "JAVA")
-        lang = _LANG_BY_NAME[language] if isinstance(language, str) else int(language)
+        lang = _language(doc.get("language", "JAVA"))
         ext = doc.get("extFields")
         ext_fields = None
         if ext is not None:
@@ -139,12 +140,28 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
         raise HeaderError(f"bad JSON header field: {type(exc).__name__}") from None
 
 
+def _language(value: Any) -> int:
+    """fastjson's EnumDeserializer: a LanguageCode name, or an ordinal within the enum (else a JSONException)."""
+    if isinstance(value, str):
+        return _LANG_BY_NAME[value]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(_LANG_NAME):
+        raise HeaderError(f"parse enum LanguageCode error, value: {_bounded_text(value)}")
+    return value
+
+
+def _bounded_text(value: Any) -> str:
+    # Never the repr of something nested or huge: hostile headers must not cost recursion or memory to report.
+    return str(value)[:32] if isinstance(value, int | float | str) else type(value).__name__
+
+
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise HeaderError(f"expected an integer, got {type(value).__name__}")
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise HeaderError(f"not a decimal integer: {value[:32]!r}")  # int() would take " 1", "1_0" and other digits
     result = int(value)
     if not -(2**31) <= result < 2**31:
-        raise HeaderError(f"integer out of range: {value!r}")
+        raise HeaderError(f"integer out of range: {_bounded_text(value)}")
     return result
 
 

@@ -8,12 +8,14 @@ sends can stop the server.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 
 import trio
 
 from rocketpy.remoting.codec import DEFAULT_FRAME_MAX_LENGTH
 from rocketpy.remoting.connection import Connection, Handler
+from rocketpy.remoting.tls import ServerTls
 
 log = logging.getLogger("RocketmqRemoting")
 
@@ -38,11 +40,13 @@ class RemotingServer:
         default_handler: Handler | None = None,
         max_frame_length: int = DEFAULT_FRAME_MAX_LENGTH,
         idle_timeout: float = 120.0,
+        tls: ServerTls | None = None,
     ) -> None:
         self.handlers = handlers
         self.default_handler = default_handler
         self.max_frame_length = max_frame_length
         self.idle_timeout = idle_timeout
+        self.tls = tls  # None: plain only, and no first-byte check (a TLS hello then fails as an oversize frame)
         self.connections: set[Connection] = set()
         self._close_hooks: list[CloseHook] = []
 
@@ -78,8 +82,19 @@ class RemotingServer:
         except OSError:
             await stream.aclose()
             return
+        secured: trio.abc.Stream | None = stream
+        if self.tls is not None:
+            idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
+            try:
+                secured = await self.tls.secure(stream, remote, idle)
+            except OSError as exc:
+                log.info("connection %s closed before its first byte: %s", remote, exc)
+                secured = None
+        if secured is None:
+            await stream.aclose()
+            return
         conn = Connection(
-            stream,
+            secured,
             remote,
             local,
             self.handlers,

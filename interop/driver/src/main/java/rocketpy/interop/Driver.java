@@ -53,6 +53,8 @@ public final class Driver {
             return new BrokerCalls(args).run();
         }
         switch (scenario) {
+            case "tls-clients":
+                return new TlsClients(args).run();
             case "send-receive":
                 return new SendReceive(args).run();
             case "ordered":
