@@ -133,9 +133,12 @@ def _broker_boot_line(broker: Any) -> str:
 
 
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str]) -> Any:
+    from rocketpy.broker.acl_service import check_acl
     from rocketpy.broker.config import load_settings
 
-    return load_settings(config_file, overrides)
+    settings = load_settings(config_file, overrides)
+    check_acl(settings)  # aclEnable with an ACL that cannot be loaded: refuse to start, never run open
+    return settings
 
 
 def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str]) -> int:

@@ -17,8 +17,10 @@ from typing import Any
 
 import trio
 
+from rocketpy.broker.acl_service import AclService
 from rocketpy.broker.config import KEYS, BrokerSettings
 from rocketpy.broker.controller import BrokerController
+from rocketpy.broker.processors.admin_acl import AdminAclProcessor
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.store_view import StoreView
 from rocketpy.protocol.codes import RequestCode
@@ -80,6 +82,8 @@ async def run_broker(
     settings: BrokerSettings, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED
 ) -> None:
     """Open the store, serve both ports, register with the NameServers; on cancellation shut down cleanly."""
+    # initialAcl: with aclEnable every request passes the ACL hook; an ACL that cannot be loaded stops the start
+    acl = await trio.to_thread.run_sync(AclService.load, settings) if settings.broker.acl_enable else None
     store = MessageStore(store_config_from(settings))
     report = await trio.to_thread.run_sync(store.open)
     log.info("store opened: %s", report)
@@ -87,10 +91,13 @@ async def run_broker(
         controller = BrokerController(settings, store, store_view=_store_view(store))
         await trio.to_thread.run_sync(controller.load)
         handlers = {**controller.handlers(), **build_data_plane(controller, store).handlers()}
+        if acl is not None:
+            handlers.update(AdminAclProcessor(acl, settings).handlers())
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
-        main = RemotingServer(handlers, idle_timeout=idle)
-        vip = RemotingServer(vip_handlers, idle_timeout=idle)
+        hook = acl.hook if acl is not None else None
+        main = RemotingServer(handlers, idle_timeout=idle, before_hook=hook)
+        vip = RemotingServer(vip_handlers, idle_timeout=idle, before_hook=hook)
         for server in (main, vip):
             server.on_close(controller.on_connection_closed)
         store.start()
@@ -98,6 +105,8 @@ async def run_broker(
             port = await nursery.start(main.serve, settings.netty.listen_port)
             vip_port = await nursery.start(vip.serve, settings.netty.listen_port - 2)
             await nursery.start(controller.run)
+            if acl is not None:
+                await nursery.start(acl.watch)
             task_status.started(Broker(settings, store, controller, port, vip_port))
     finally:
         with trio.CancelScope(shield=True):

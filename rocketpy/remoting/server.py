@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import trio
 
 from rocketpy.remoting.codec import DEFAULT_FRAME_MAX_LENGTH
-from rocketpy.remoting.connection import Connection, Handler
+from rocketpy.remoting.connection import BeforeHook, Connection, Handler
 
 log = logging.getLogger("RocketmqRemoting")
 
@@ -38,11 +38,13 @@ class RemotingServer:
         default_handler: Handler | None = None,
         max_frame_length: int = DEFAULT_FRAME_MAX_LENGTH,
         idle_timeout: float = 120.0,
+        before_hook: BeforeHook | None = None,
     ) -> None:
         self.handlers = handlers
         self.default_handler = default_handler
         self.max_frame_length = max_frame_length
         self.idle_timeout = idle_timeout
+        self.before_hook = before_hook  # registerRPCHook: e.g. the broker's ACL check
         self.connections: set[Connection] = set()
         self._close_hooks: list[CloseHook] = []
 
@@ -86,6 +88,7 @@ class RemotingServer:
             self.default_handler,
             self.max_frame_length,
             self.idle_timeout,
+            before_hook=self.before_hook,
         )
         self.connections.add(conn)
         try:
