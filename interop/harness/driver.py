@@ -37,14 +37,16 @@ def run_driver(
     home: Path,
     serialize_type: str | None = None,
     timeout: float = 180.0,
+    rocketmq_home: Path | None = None,
 ) -> DriverRun:
     """`java -cp <driver cp> rocketpy.interop.Driver <scenario> --k v ...` with user.home=`home`.
 
     serialize_type "ROCKETMQ" makes the 4.9.8 client encode headers in the binary format
-    (-Drocketmq.serialize.type=ROCKETMQ); the default is the client's default, JSON.
+    (-Drocketmq.serialize.type=ROCKETMQ); the default is the client's default, JSON. `rocketmq_home` replaces
+    interop/reference as rocketmq.home.dir (mqadmin reads its ACL credentials from <home>/conf/tools.yml).
     """
     home.mkdir(parents=True, exist_ok=True)
-    props = [f"-Duser.home={home}", f"-Drocketmq.home.dir={REFERENCE_DIR}"]
+    props = [f"-Duser.home={home}", f"-Drocketmq.home.dir={rocketmq_home or REFERENCE_DIR}"]
     if serialize_type is not None:
         props.append(f"-Drocketmq.serialize.type={serialize_type}")
     argv = [scenario]

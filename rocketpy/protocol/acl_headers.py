@@ -1,5 +1,9 @@
 """Command headers of the ACL admin codes 50-53 (common.protocol.header.*AccessConfig*, *GlobalWhiteAddrs*,
-GetBrokerAclConfigResponseHeader). topicPerms / groupPerms are comma-separated "res=PERM" lists."""
+GetBrokerAclConfigResponseHeader). topicPerms / groupPerms are comma-separated "res=PERM" lists.
+
+Java marks accessKey, globalWhiteAddrs and aclFileFullPath @CFNotNull, but 4.9.x's decodeCommandCustomHeader only
+logs a missing one: the handlers see null (mqadmin updateGlobalWhiteAddr without -p sends no aclFileFullPath), so
+they are decoded leniently here."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from rocketpy.protocol.header import Header
 class CreateAccessConfigRequestHeader(Header):
     """UPDATE_AND_CREATE_ACL_CONFIG (50)."""
 
-    access_key: str
+    access_key: str | None = None
     secret_key: str | None = None
     white_remote_address: str | None = None
     admin: bool = False
@@ -26,15 +30,15 @@ class CreateAccessConfigRequestHeader(Header):
 class DeleteAccessConfigRequestHeader(Header):
     """DELETE_ACL_CONFIG (51)."""
 
-    access_key: str
+    access_key: str | None = None
 
 
 @dataclass(slots=True)
 class UpdateGlobalWhiteAddrsConfigRequestHeader(Header):
     """UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53)."""
 
-    global_white_addrs: str
-    acl_file_full_path: str
+    global_white_addrs: str | None = None
+    acl_file_full_path: str | None = None
 
 
 @dataclass(slots=True)

@@ -46,6 +46,10 @@ def java_split(text: str | None) -> list[str] | None:
     return parts
 
 
+def _java(value: str | None) -> str:
+    return "null" if value is None else value
+
+
 class AdminAclProcessor:
     def __init__(self, acl: AclService, settings: BrokerSettings) -> None:
         self.acl = acl
@@ -64,7 +68,7 @@ class AdminAclProcessor:
             return await trio.to_thread.run_sync(fn, *args)
 
     async def update_and_create(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
-        h = CreateAccessConfigRequestHeader.from_ext(cmd.ext_fields)
+        h = CreateAccessConfigRequestHeader.from_ext_lenient(cmd.ext_fields)
         config = {
             "accessKey": h.access_key,
             "secretKey": h.secret_key,
@@ -82,11 +86,11 @@ class AdminAclProcessor:
         except (AclError, OSError, KeyError, TypeError, ValueError) as exc:
             log.error("Failed to generate a proper update accessvalidator response: %s", exc)
             return RemotingCommand.response(failed, str(exc))
-        remark = f"The accesskey[{h.access_key}] corresponding to accessConfig has been updated failed."
+        remark = f"The accesskey[{_java(h.access_key)}] corresponding to accessConfig has been updated failed."
         return RemotingCommand.response(failed, remark)
 
     async def delete(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
-        h = DeleteAccessConfigRequestHeader.from_ext(cmd.ext_fields)
+        h = DeleteAccessConfigRequestHeader.from_ext_lenient(cmd.ext_fields)
         log.info("DeleteAccessConfig called by %s", ctx.connection.remote_addr)
         failed = ResponseCode.DELETE_ACL_CONFIG_FAILED
         try:
@@ -95,11 +99,11 @@ class AdminAclProcessor:
         except (AclError, OSError, KeyError, TypeError, ValueError) as exc:
             log.error("Failed to generate a proper delete accessvalidator response: %s", exc)
             return RemotingCommand.response(failed, str(exc))
-        remark = f"The accesskey[{h.access_key}] corresponding to accessConfig has been deleted failed."
+        remark = f"The accesskey[{_java(h.access_key)}] corresponding to accessConfig has been deleted failed."
         return RemotingCommand.response(failed, remark)
 
     async def update_global_white_addrs(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
-        h = UpdateGlobalWhiteAddrsConfigRequestHeader.from_ext(cmd.ext_fields)
+        h = UpdateGlobalWhiteAddrsConfigRequestHeader.from_ext_lenient(cmd.ext_fields)
         failed = ResponseCode.UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED
         addresses = java_split(h.global_white_addrs)
         try:
@@ -108,7 +112,7 @@ class AdminAclProcessor:
         except (AclError, OSError, KeyError, TypeError, ValueError) as exc:
             log.error("Failed to generate a proper update globalWhiteAddresses response: %s", exc)
             return RemotingCommand.response(failed, str(exc))
-        remark = f"The globalWhiteAddresses[{h.global_white_addrs}] has been updated failed."
+        remark = f"The globalWhiteAddresses[{_java(h.global_white_addrs)}] has been updated failed."
         return RemotingCommand.response(failed, remark)
 
     async def versions(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:

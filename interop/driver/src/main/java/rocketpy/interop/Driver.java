@@ -77,6 +77,8 @@ public final class Driver {
                 return new StoreCompat(args).write();
             case "store-read":
                 return new StoreCompat(args).read();
+            case "acl":
+                return new Acl(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
