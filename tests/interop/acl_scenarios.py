@@ -47,6 +47,19 @@ accounts:
 - accessKey: rocketmq2
   secretKey: '12345678'
   admin: true
+- accessKey: dupUser01
+  secretKey: plainSecret1
+  defaultTopicPerm: PUB
+"""
+# conf/acl/: read before the default file, so its dupUser01 is the one that counts
+TEAM_ACL = """\
+accounts:
+- accessKey: dirUser01
+  secretKey: '12345678'
+  defaultTopicPerm: PUB
+- accessKey: dupUser01
+  secretKey: teamSecret1
+  defaultTopicPerm: PUB
 """
 TOOLS = "accessKey: rocketmq2\nsecretKey: '12345678'\n"
 
@@ -68,11 +81,13 @@ def acl_home(workdir: Path) -> Path:
     for xml in (REFERENCE_DIR / "conf").glob("logback_*.xml"):
         shutil.copy(xml, home / "conf" / xml.name)
     (home / "conf" / "plain_acl.yml").write_text(PLAIN_ACL)
+    (home / "conf" / "acl").mkdir(exist_ok=True)
+    (home / "conf" / "acl" / "team.yml").write_text(TEAM_ACL)
     (home / "conf" / "tools.yml").write_text(TOOLS)
     return home
 
 
-def _send_v2(topic: str, group: str = "aclProducer") -> dict[str, str]:
+def _send_v2(topic: str, group: str = "aclProducer", properties: str = "TAGS\u0001TagA\u0002") -> dict[str, str]:
     return {
         "a": group,
         "b": topic,
@@ -82,7 +97,7 @@ def _send_v2(topic: str, group: str = "aclProducer") -> dict[str, str]:
         "f": "0",
         "g": "1700000000000",
         "h": "0",
-        "i": "",
+        "i": properties,
         "j": "0",
         "k": "false",
         "m": "false",
@@ -181,6 +196,12 @@ def matrix_steps(broker: str) -> list[dict[str, Any]]:
     raw("admin send aclTopicDeny", ADMIN, 310, _send_v2("aclTopicDeny"), body="hello")
     raw("white user, bad secret, denied topic", WHITE, 310, _send_v2("aclTopicDeny"), body="hello")
     raw("right send trace topic", RIGHT, 310, _send_v2("RMQ_SYS_TRACE_TOPIC"), body="trace")
+    # an empty field: fine in JSON; a ROCKETMQ header carries it as a null, which Java's signature check reads as "null"
+    raw("right send with an empty field", RIGHT, 310, _send_v2("aclTopicPub", properties=""), body="x")
+    # accounts of conf/acl/team.yml; a key in two files belongs to the first file read
+    raw("conf/acl user send", {"ak": "dirUser01", "sk": "12345678"}, 310, _send_v2("plainTopic"), body="x")
+    raw("duplicate key, team secret", {"ak": "dupUser01", "sk": "teamSecret1"}, 310, _send_v2("plainTopic"), body="x")
+    raw("duplicate key, plain secret", {"ak": "dupUser01", "sk": "plainSecret1"}, 310, _send_v2("plainTopic"), body="x")
     # real clients: a producer with and without credentials
     steps.append(
         {"name": "producer with credentials", "op": "send", "group": "aclProducer", "topic": "aclTopicPub", **RIGHT}
@@ -218,27 +239,39 @@ def _clean(value: Any) -> Any:
         value = _IDENTITY.sub(r"\1@<id>", _COST.sub("cost [<ms>]ms", _TIME.sub("<time>", value)))
         return re.sub(r" {2,}", "  ", value)
     if isinstance(value, dict):
-        return {k: (_versions(v) if k == "ext" else _clean(v)) for k, v in value.items()}
+        out = {k: (_versions(v) if k == "ext" else _clean(v)) for k, v in value.items()}
+        if out.get("argv", [None])[0] == "clusterAclConfigVersion":
+            # one line per ACL file, in the order of a HashMap keyed by the (temporary) paths: sorted here
+            out["stdout"] = sorted(out["stdout"].splitlines())
+        return out
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
 
 
-def _run_steps(env: InteropEnv, home: Path, steps: list[dict[str, Any]], label: str) -> list[Any]:
+def _run_steps(
+    env: InteropEnv, home: Path, steps: list[dict[str, Any]], label: str, serialize_type: str | None = None
+) -> list[Any]:
     drv = env.driver_home(f"acl-{label}")
     drv.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=drv, delete=False) as f:
         json.dump(steps, f)
-    run = run_driver(env.build, "acl", {"namesrv": env.namesrv.addr, "steps": f.name}, drv, rocketmq_home=home)
+    args = {"namesrv": env.namesrv.addr, "steps": f.name}
+    run = run_driver(env.build, "acl", args, drv, serialize_type, rocketmq_home=home)
     normalise = env.normaliser()
     normalise.add_path(str(home), "acl-home")
     observed: list[Any] = _clean(normalise(run.observations))
     return observed
 
 
-def matrix(env: InteropEnv, home: Path) -> list[Any]:
+def matrix(env: InteropEnv, home: Path) -> dict[str, list[Any]]:
+    """The matrix with JSON headers, then the same requests with ROCKETMQ (binary) headers."""
     assert env.broker is not None
-    return _run_steps(env, home, matrix_steps(env.broker.addr), "matrix")
+    steps = matrix_steps(env.broker.addr)
+    return {
+        "JSON": _run_steps(env, home, steps, "matrix-json"),
+        "ROCKETMQ": _run_steps(env, home, steps, "matrix-rocketmq", "ROCKETMQ"),
+    }
 
 
 def _acl_file(home: Path) -> Any:
@@ -367,6 +400,24 @@ def admin_and_reload(env: InteropEnv, home: Path) -> dict[str, Any]:
     ]
     out["reload"] = _run_steps(env, home, steps, "reload")
     out["file after white addrs"] = _acl_file(home)
+    # one more file under conf/acl/: a changed number of files reloads them all
+    (home / "conf" / "acl" / "later.yml").write_text("accounts:\n- accessKey: laterUser1\n  secretKey: '12345678'\n")
+    later = {"ak": "laterUser1", "sk": "12345678"}
+    steps = [
+        {
+            "name": "user of a new file (poll)",
+            "op": "raw",
+            "addr": b,
+            "code": 26,
+            "ext": {},
+            "untilCode": 0,
+            "timeoutMs": 20000,
+            **later,
+        },
+        {"name": "removed account after a full reload", "op": "raw", "addr": b, "code": 26, "ext": {}, **RIGHT},
+        {"name": "clusterAclConfigVersion", "op": "mqadmin", "argv": ["clusterAclConfigVersion", "-b", b]},
+    ]
+    out["new file"] = _run_steps(env, home, steps, "new-file")
     return out
 
 

@@ -78,5 +78,5 @@ def parse_request(cmd: RemotingCommand, remote_addr: str | None) -> AccessReques
             request.add(resource, perm)
     except Exception as exc:
         raise AclError(str(exc), AT_PARSE) from exc
-    request.content = request_content(ext, cmd.body)
+    request.content = request_content(ext, cmd.body, null_keys=cmd.null_ext_keys)
     return request

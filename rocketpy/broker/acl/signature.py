@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 ACCESS_KEY = "AccessKey"
 SECRET_KEY = "SecretKey"
@@ -25,12 +25,20 @@ def java_string_key(s: str) -> bytes:
 
 
 def request_content(
-    ext_fields: Mapping[str, str], body: bytes | bytearray | memoryview | None, *, broker_side: bool = True
+    ext_fields: Mapping[str, str],
+    body: bytes | bytearray | memoryview | None,
+    *,
+    broker_side: bool = True,
+    null_keys: Iterable[str] = (),
 ) -> bytes:
-    """AclUtils.combineRequestContent over the sorted fields (the broker also drops _UNIQUE_KEY_QUERY)."""
+    """AclUtils.combineRequestContent over the sorted fields (the broker also drops _UNIQUE_KEY_QUERY). `null_keys`
+    arrived with a null value (an empty string in a ROCKETMQ header): Java's StringBuilder appends "null" for them,
+    so a client that signed an empty value fails the check on the Java broker, and here alike."""
     skip = {SIGNATURE, UNIQUE_MSG_QUERY_FLAG} if broker_side else {SIGNATURE}
-    keys = sorted((k for k in ext_fields if k not in skip), key=java_string_key)
-    text = "".join("null" if ext_fields[k] is None else str(ext_fields[k]) for k in keys)
+    values: dict[str, str] = {k: "null" for k in null_keys}
+    values.update(ext_fields)
+    keys = sorted((k for k in values if k not in skip), key=java_string_key)
+    text = "".join(values[k] for k in keys)
     return text.encode("utf-8") + (bytes(body) if body else b"")
 
 
