@@ -115,6 +115,16 @@ def _list(value: Any) -> list[str] | None:
     return [str(value)]
 
 
+def _sequence(data: Mapping[str, Any], key: str, path: str) -> list[Any]:
+    """A list-valued key (absent or null: empty); Java's getJSONArray fails on anything else, and so does this."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AclError(f"{key} in {path} is not a list")
+    return value
+
+
 def check_keys(access_key: str | None, secret_key: str | None) -> None:
     """PlainPermissionManager.checkPlainAccessConfig."""
     if access_key is None or secret_key is None or min(len(access_key), len(secret_key)) <= KEY_MIN_LENGTH:
@@ -219,22 +229,29 @@ class PlainPermissionManager:
         unknown = sorted(set(map(str, data)) - FILE_KEYS)
         if unknown:
             raise AclError(f"unknown keys {unknown} in {path}")
+        try:
+            return self._parse(path, data)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            raise AclError(f"{path}: {type(exc).__name__}: {exc}") from exc
+
+    def _parse(self, path: str, data: dict[str, Any]) -> _FileData:
         parsed = _FileData()
-        for pattern in data.get("globalWhiteRemoteAddresses") or []:
+        for pattern in _sequence(data, "globalWhiteRemoteAddresses", path):
             parsed.whites.append(address_strategy(_text(pattern)))
-        for entry in data.get("accounts") or []:
+        for entry in _sequence(data, "accounts", path):
             if not isinstance(entry, dict):
                 raise AclError(f"an entry of accounts in {path} is not a mapping")
             unknown = sorted(set(map(str, entry)) - ACCOUNT_KEYS)
             if unknown:
                 raise AclError(f"unknown keys {unknown} in an account of {path}")
+            for key in ("topicPerms", "groupPerms"):
+                _sequence(entry, key, path)
             parsed.accounts.append(build_account(entry))
-        versions = data.get("dataVersion")
+        versions = _sequence(data, "dataVersion", path)
         version = Version(self.clock_ms())
-        if versions:
-            first = versions[0] if isinstance(versions, list) else versions
-            if isinstance(first, dict):
-                version = Version(int(first.get("timestamp", 0) or 0), int(first.get("counter", 0) or 0))
+        if versions and isinstance(versions[0], dict):
+            first = versions[0]
+            version = Version(int(first.get("timestamp", 0) or 0), int(first.get("counter", 0) or 0))
         parsed.version = version
         return parsed
 
