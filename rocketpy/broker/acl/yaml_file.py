@@ -7,13 +7,15 @@ exist reads as None; one that does not parse is an AclError (Java: AclException 
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
 from rocketpy.broker.acl.errors import AclError
-from rocketpy.common.files import write_atomically
+from rocketpy.common.files import fsync_dir
 
 
 def read_yaml(path: str) -> Any:
@@ -32,9 +34,26 @@ def dump_yaml(data: dict[str, Any]) -> str:
 
 
 def write_yaml(path: str, data: dict[str, Any]) -> bool:
-    """AclUtils.writeDataObject (rocketpy writes through a temp file and a rename, so a reader never sees half)."""
+    """AclUtils.writeDataObject. rocketpy writes a temp file and renames it, so that neither a reader nor a crash
+    sees half a file; the new file keeps the old one's permission bits, so secrets never become more readable."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
     try:
-        write_atomically(Path(path), dump_yaml(data).encode("utf-8"))
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = 0o600
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(dump_yaml(data).encode("utf-8"))
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
     except OSError as exc:
         raise AclError(str(exc)) from exc
     return True

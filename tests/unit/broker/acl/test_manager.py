@@ -161,3 +161,11 @@ def test_unknown_keys_and_acl_dir(tmp_path: Path) -> None:
     )
     with pytest.raises(AclError, match="unknown keys"):
         m.load()
+
+
+def test_rewrites_keep_the_files_permission_bits(manager: PlainPermissionManager, tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "plain_acl.yml"
+    path.chmod(0o600)
+    assert manager.update_global_white_addrs(["1.2.3.4"], str(path))
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == ["plain_acl.yml"]  # no temp or backup file left
