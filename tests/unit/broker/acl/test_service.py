@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
+import trio
 import yaml
 
 from rocketpy.broker.acl_service import AclService, AclStartError, check_acl
@@ -98,3 +100,34 @@ def test_default_file_is_created_empty(tmp_path: Path, monkeypatch: pytest.Monke
     assert service.manager.update_access_config({"accessKey": "first001", "secretKey": "12345678"})
     data = yaml.safe_load((tmp_path / "conf" / "plain_acl.yml").read_text())
     assert data["accounts"] == [{"accessKey": "first001", "secretKey": "12345678", "admin": False}]
+
+
+async def test_the_watcher_reloads_a_changed_file_and_survives_a_bad_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROCKETMQ_HOME", str(_home(tmp_path)))
+    service = AclService.load(load_settings(None, {"aclEnable": "true"}))
+    service.watch_interval = 0.02
+    cmd = RemotingCommand.request(RequestCode.GET_BROKER_CONFIG, {"AccessKey": "laterKey1"})
+    path = tmp_path / "conf" / "plain_acl.yml"
+
+    async def refused() -> bool:
+        try:
+            service.hook("127.0.0.1:1", cmd)
+        except RocketMQError as exc:
+            return "No acl config" in (exc.remark or "")
+        return False
+
+    async with trio.open_nursery() as nursery:
+        await nursery.start(service.watch)
+        assert await refused()
+        path.write_text(ACL + "- accessKey: laterKey1\n  secretKey: '12345678'\n  whiteRemoteAddress: 127.0.0.1\n")
+        os.utime(path, ns=(1, 10**18))  # a new modification time even on a coarse clock
+        with trio.fail_after(5):
+            while await refused():
+                await trio.sleep(0.01)
+        path.write_text("accounts: [\n")  # broken: logged, the previous ACL stays
+        os.utime(path, ns=(1, 2 * 10**18))
+        await trio.sleep(0.2)
+        service.hook("127.0.0.1:1", cmd)
+        nursery.cancel_scope.cancel()
