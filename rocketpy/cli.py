@@ -142,9 +142,11 @@ def _broker_boot_line(broker: Any) -> str:
 
 
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
+    from rocketpy.broker.acl_service import check_acl
     from rocketpy.broker.config import load_settings
 
     settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
+    check_acl(settings)  # aclEnable with an ACL that cannot be loaded: refuse to start, never run open
     if settings.client.use_tls:
         from rocketpy.remoting.tls import client_context
 

@@ -101,6 +101,8 @@ public final class Driver {
                 return new Transactions(args).storeWrite();
             case "tx-store-read":
                 return new Transactions(args).storeRead();
+            case "acl":
+                return new Acl(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
