@@ -296,7 +296,8 @@ class PullMessageProcessor:
             return PullPlan(RemotingCommand.response(exc.code, exc.remark))
         began = time.monotonic()
         result = self.store.get_message(h.topic, h.queue_id, h.queue_offset, h.max_msg_nums, matcher, records)
-        self.stats.note_get(h.consumer_group, h.topic, result.message_count, int((time.monotonic() - began) * 1000))
+        elapsed = int((time.monotonic() - began) * 1000)
+        self.stats.note_get(h.consumer_group, h.topic, result.message_count, elapsed, result.buffer_total_size)
         code = status_code(result.status, h.queue_offset)
         role = self.settings.store.broker_role
         suggest = self._suggest_broker(result, group)
