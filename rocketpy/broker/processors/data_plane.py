@@ -7,10 +7,10 @@
 
 Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
 202, 208, 28 (offsets and statistics), 45 (delay offsets), 222, 223, 303, 307, 308, 309, 314, 317
-(admin_consumer.py), 306, 316, 321, 329 (admin_store.py), 37, 323 (transactions; `plane.transaction_check.run`
-is the check service, which the broker runs on a master). `schedule_delayed=True` (what `rocketpy broker` and
-`serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
-rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
+(admin_consumer.py), 306, 316, 321, 329 (admin_store.py), 315 (admin_stats.py), 37, 323 (transactions;
+`plane.transaction_check.run` is the check service, which the broker runs on a master).
+`schedule_delayed=True` (what `rocketpy broker` and `serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX;
+`plane.schedule` must then be loaded and driven by a rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
 body against maxMessageSize itself). Request-reply: 324, 325 (reply.py).
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequestHoldService
 from rocketpy.broker.processors.admin_consumer import AdminConsumerProcessor
+from rocketpy.broker.processors.admin_stats import AdminStatsProcessor
 from rocketpy.broker.processors.admin_store import AdminStoreProcessor
 from rocketpy.broker.processors.delay_offset import DelayOffsetProcessor
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
@@ -64,7 +65,7 @@ class DataPlane:
         table: dict[int, Handler] = {}
         delay = DelayOffsetProcessor(self.schedule)
         processors = (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay, self.transaction,
-                      self.admin_consumer, self.admin_store)  # fmt: skip
+                      self.admin_consumer, self.admin_store, AdminStatsProcessor(self.stats))  # fmt: skip
         for processor in processors:
             table.update(processor.handlers())
         return table
@@ -82,6 +83,7 @@ def build_data_plane(
     c = controller
     settings, clock = c.settings, c.clock_ms
     stats = BrokerStats(clock)
+    stats.manager.cluster_name = settings.broker.broker_cluster_name  # BROKER_PUT_NUMS / BROKER_GET_NUMS key
     holds = PullRequestHoldService(store, check_interval=check_interval)
     store.arrival_listener = holds.on_message_arrival
     send = SendMessageProcessor(

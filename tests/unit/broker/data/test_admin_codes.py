@@ -192,3 +192,36 @@ async def test_clean_unused_topic_and_expired_queues(plane: DataPlane) -> None:
     assert maintenance.last_offset(plane.store.queues[(TOPIC, 0)]) > 0
     maintenance.request_manual_delete(plane.store)
     assert plane.store.manual_delete_rounds == maintenance.MAX_MANUAL_DELETE_FILE_TIMES
+
+
+async def test_view_broker_stats_data_windows(plane: DataPlane) -> None:
+    ext = {"statsName": "TOPIC_PUT_NUMS", "statsKey": TOPIC}
+    reply = await plane.call(RequestCode.VIEW_BROKER_STATS_DATA, ext)
+    assert (reply.code, reply.remark) == (ResponseCode.SYSTEM_ERROR, f"The stats <TOPIC_PUT_NUMS> <{TOPIC}> not exist")
+    plane.clock.now += 5_000
+    await filled(plane, 3)
+    reply = await plane.call(RequestCode.VIEW_BROKER_STATS_DATA, ext)
+    empty = {"avgpt": 0.0, "sum": 0, "tps": 0.0}
+    assert fastjson.loads(reply.body or b"") == {"statsDay": empty, "statsHour": empty, "statsMinute": empty}
+    plane.clock.now += 5_000  # the first 10 s tick: a zero sample 10 s before it, then the totals
+    reply = await plane.call(RequestCode.VIEW_BROKER_STATS_DATA, ext)
+    body = fastjson.loads(reply.body or b"")
+    assert body["statsMinute"] == {"avgpt": 1.0, "sum": 3, "tps": 0.3} and body["statsHour"] == empty
+    plane.clock.now += 70_000  # the zero sample leaves the minute window: nothing new in it
+    body = fastjson.loads((await plane.call(RequestCode.VIEW_BROKER_STATS_DATA, ext)).body or b"")
+    assert body["statsMinute"] == empty
+    plane.clock.now += 600_000  # the first 10 min tick
+    body = fastjson.loads((await plane.call(RequestCode.VIEW_BROKER_STATS_DATA, ext)).body or b"")
+    assert body["statsHour"]["sum"] == 3 and body["statsDay"] == empty
+    cluster = {"statsName": "BROKER_PUT_NUMS", "statsKey": "DefaultCluster"}
+    assert (await plane.call(RequestCode.VIEW_BROKER_STATS_DATA, cluster)).code == ResponseCode.SUCCESS
+    assert plane.stats.manager.get_stats_item("TOPIC_PUT_SIZE", TOPIC) is not None
+
+
+async def test_group_get_counts_found_pulls(plane: DataPlane) -> None:
+    await filled(plane, 2)
+    await plane.pull_records(TOPIC, 0)
+    item = plane.stats.manager.get_stats_item("GROUP_GET_NUMS", f"{TOPIC}@G1")
+    assert item is not None and (item.value, item.times) == (2, 1)
+    size = plane.stats.manager.get_stats_item("GROUP_GET_SIZE", f"{TOPIC}@G1")
+    assert size is not None and size.value > 0
