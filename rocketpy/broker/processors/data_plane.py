@@ -5,12 +5,12 @@
     plane = build_data_plane(controller, store)          # also sets store.arrival_listener
     server = RemotingServer({**controller.handlers(), **plane.handlers()})
 
-Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
-202, 208, 28 (offsets and statistics), 45 (delay offsets), 222, 223, 303, 307, 308, 309, 314, 317
-(admin_consumer.py), 306, 316, 321, 329 (admin_store.py), 315 (admin_stats.py), 37, 323 (transactions;
-`plane.transaction_check.run` is the check service, which the broker runs on a master).
-`schedule_delayed=True` (what `rocketpy broker` and `serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX;
-`plane.schedule` must then be loaded and driven by a rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
+Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32, 202, 208,
+28 (offsets and statistics), 45 (delay offsets), 222, 223, 303, 307, 308, 309, 314, 317 (admin_consumer.py), 306,
+316, 321, 329 (admin_store.py), 315 (admin_stats.py), 37, 323 (transactions; `plane.transaction_check.run` is the
+check service, which the broker runs on a master). `schedule_delayed=True` (what `rocketpy broker` and `serve` use)
+moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
+rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
 body against maxMessageSize itself). Request-reply: 324, 325 (reply.py).
