@@ -1,9 +1,10 @@
-"""⇄ The broker admin codes behind mqadmin's consumer and store commands and the dashboard's consumer pages
-(issue 9): brokerConsumeStats, consumerStatus, consumerProgress -s true, getConsumerStatus, resetOffsetByTime with
-a running consumer (re-delivery observed), skipAccumulatedMessage, queryCq, cleanExpiredCQ, deleteExpiredCommitLog,
-cleanUnusedTopic, getBrokerConfig, and through the admin API consumer running info, consumeMessageDirectly,
-queryConsumeTimeSpan, queryCorrectionOffset, fetchConsumeStatsInBroker and cloneGroupOffset; against the Java
-4.9.7 reference and rocketpy, outputs compared after normalising addresses, times, ids and rates."""
+"""⇄ The broker admin codes behind mqadmin's consumer and store commands and the dashboard's consumer pages (issue 9):
+brokerConsumeStats, consumerStatus, consumerProgress -s true, resetOffsetByTime with a running
+consumer (re-delivery observed), skipAccumulatedMessage, queryCq, cleanExpiredCQ, deleteExpiredCommitLog,
+cleanUnusedTopic, getBrokerConfig, statsAll, and through the admin API consumer running info,
+consumeMessageDirectly, queryConsumeTimeSpan, queryCorrectionOffset, fetchConsumeStatsInBroker, cloneGroupOffset,
+getConsumeStatus and viewBrokerStatsData; against the Java 4.9.7 reference and rocketpy, outputs compared after
+normalising addresses, times, ids and rates."""
 
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ def test_admin_codes(broker_env: InteropEnv, baseline: JavaBaseline) -> None:
     assert obs["timeSpanUnknownTopic"]["responseCode"] == 17
     assert obs["bitMapLength"] == "bitMapLengthConsumeQueueExt = 112"
     assert obs["redelivered"] is True
+    assert obs["statsConsumed"] is True
+    assert obs["statsTopicPut"] == {"minuteSum": 4, "minuteAvgpt": 1.0, "minuteTpsPositive": True, "hourSum": 0,
+                                    "daySum": 0}  # fmt: skip
+    assert obs["statsGroupGet"]["minuteSum"] == 4 and obs["statsUnknown"]["responseCode"] == 1
+    [stats_row] = obs["statsAll"]["stdout"][1:]
+    assert stats_row[:3] + stats_row[-2:] == ["InteropStatsTopic", "interop_stats_consumer", "0", "4", "4"]
     assert obs["countsAfterReset"] == {f"codes-{i}": 3 if i == 1 else 2 for i in range(6)}
     texts = ("brokerConsumeStats", "consumerStatus", "consumerProgress", "resetOffsetByTime", "skipAccumulated")
     texts += ("cleanExpiredCQ", "deleteExpiredCommitLog", "cleanUnusedTopic", "queryCq")

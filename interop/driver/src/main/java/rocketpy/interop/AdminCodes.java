@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
@@ -20,24 +21,28 @@ import org.apache.rocketmq.common.admin.ConsumeStats;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.common.protocol.body.BrokerStatsData;
 import org.apache.rocketmq.common.protocol.body.Connection;
 import org.apache.rocketmq.common.protocol.body.ConsumeMessageDirectlyResult;
 import org.apache.rocketmq.common.protocol.body.ConsumeStatsList;
 import org.apache.rocketmq.common.protocol.body.ConsumerRunningInfo;
 import org.apache.rocketmq.common.protocol.body.QueueTimeSpan;
+import org.apache.rocketmq.common.protocol.heartbeat.SubscriptionData;
 import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
 import org.apache.rocketmq.tools.admin.DefaultMQAdminExtImpl;
 
 /**
  * The admin codes behind mqadmin's consumer and store commands (issue 9): brokerConsumeStats, consumerStatus,
  * consumerProgress -s, resetOffsetByTime with a running consumer (re-delivery observed), skipAccumulatedMessage,
- * queryCq, getConsumerStatus, cleanExpiredCQ, deleteExpiredCommitLog, cleanUnusedTopic, getBrokerConfig; and the
+ * queryCq, statsAll, cleanExpiredCQ, deleteExpiredCommitLog, cleanUnusedTopic, getBrokerConfig; and the
  * admin API calls consumer running info, consumeMessageDirectly, queryConsumeTimeSpan, queryCorrectionOffset,
- * fetchConsumeStatsInBroker, cloneGroupOffset.
+ * fetchConsumeStatsInBroker, cloneGroupOffset, getConsumeStatus, viewBrokerStatsData.
  */
 final class AdminCodes {
     static final String TOPIC = "InteropAdminCodes";
     static final String GROUP = "interop_codes_consumer";
+    static final String STATS_TOPIC = "InteropStatsTopic";
+    static final String STATS_GROUP = "interop_stats_consumer";
     private final String namesrv;
     private final String broker;
     private final int timeoutMs;
@@ -72,6 +77,7 @@ final class AdminCodes {
             out.put("updateTopic", mq("updateTopic", "-n", namesrv, "-c", "DefaultCluster", "-t", TOPIC, "-r", "2",
                 "-w", "2"));
             AdminSteps.waitForRoute(admin, TOPIC, timeoutMs);
+            long statsQuietSince = statsLoad(admin, producer, out);
             List<String> ids = new ArrayList<String>();
             Map<String, Integer> statuses = new TreeMap<String, Integer>();
             for (int i = 0; i < 6; i++) {
@@ -117,13 +123,22 @@ final class AdminCodes {
             out.put("brokerConsumeStats", mq("brokerConsumeStats", "-n", namesrv, "-b", broker));
             out.put("consumerStatus", mq("consumerStatus", "-n", namesrv, "-g", GROUP));
             out.put("consumerProgress", mq("consumerProgress", "-n", namesrv, "-g", GROUP, "-s", "true"));
-            out.put("getConsumerStatus", mq("getConsumerStatus", "-n", namesrv, "-g", GROUP, "-t", TOPIC));
+            out.put("getConsumeStatus", attempt(() -> consumeStatus(admin.getConsumeStatus(TOPIC, GROUP, ""))));
             out.put("queryCq", mq("queryCq", "-n", namesrv, "-t", TOPIC, "-q", "0", "-i", "1", "-c", "5"));
             out.put("queryCqGroup", mq("queryCq", "-n", namesrv, "-t", TOPIC, "-q", "1", "-i", "0", "-c", "2", "-g",
                 GROUP));
             out.put("queryCqMissing", mq("queryCq", "-n", namesrv, "-t", TOPIC, "-q", "7", "-i", "0"));
             out.put("bitMapLength", brokerConfigLine(mq("getBrokerConfig", "-n", namesrv, "-b", broker),
                 "bitMapLengthConsumeQueueExt"));
+            // A stats item's minute window holds what its 10 s samples saw: statsAll runs once the sample after the
+            // stats load is taken, and well within the minute after it.
+            Thread.sleep(Math.max(0, statsQuietSince + 11000 - System.currentTimeMillis()));
+            out.put("statsAll", mq("statsAll", "-n", namesrv, "-t", STATS_TOPIC));
+            out.put("statsTopicPut", attempt(() -> statsData(admin, "TOPIC_PUT_NUMS", STATS_TOPIC)));
+            out.put("statsTopicPutSize", attempt(() -> statsData(admin, "TOPIC_PUT_SIZE", STATS_TOPIC).keySet()));
+            String groupKey = STATS_TOPIC + "@" + STATS_GROUP;
+            out.put("statsGroupGet", attempt(() -> statsData(admin, "GROUP_GET_NUMS", groupKey)));
+            out.put("statsUnknown", attempt(() -> statsData(admin, "SNDBCK_PUT_NUMS", STATS_TOPIC + "@nobody")));
             out.put("countsBeforeReset", new TreeMap<String, Integer>(got));
             out.put("resetOffsetByTime", mq("resetOffsetByTime", "-n", namesrv, "-g", GROUP, "-t", TOPIC, "-s", "0"));
             out.put("redelivered", Clients.waitUntil(() -> {
@@ -159,6 +174,51 @@ final class AdminCodes {
         return out;
     }
 
+    /** Four messages to a one-queue topic, consumed by a group of their own; returns when the load ended. */
+    private long statsLoad(DefaultMQAdminExt admin, DefaultMQProducer producer, Map<String, Object> out)
+        throws Exception {
+        Clients.createTopic(admin, "DefaultCluster", STATS_TOPIC, 1);
+        for (int i = 0; i < 4; i++) {
+            producer.send(new Message(STATS_TOPIC, "TagS", ("stats-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        final Map<String, Integer> got = new ConcurrentHashMap<String, Integer>();
+        DefaultMQPushConsumer consumer = Clients.pushConsumer(namesrv, STATS_GROUP, "stats-consumer");
+        consumer.subscribe(STATS_TOPIC, "*");
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                Clients.increment(got, Clients.body(m));
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        out.put("statsConsumed", Clients.waitUntil(() -> got.size() >= 4, timeoutMs));
+        consumer.shutdown();
+        return System.currentTimeMillis();
+    }
+
+    private Map<String, Object> statsData(DefaultMQAdminExt admin, String name, String key) throws Exception {
+        BrokerStatsData data = admin.viewBrokerStatsData(broker, name, key);
+        Map<String, Object> out = new LinkedHashMap<String, Object>();
+        out.put("minuteSum", data.getStatsMinute().getSum());
+        out.put("minuteAvgpt", data.getStatsMinute().getAvgpt());
+        out.put("minuteTpsPositive", data.getStatsMinute().getTps() > 0);
+        out.put("hourSum", data.getStatsHour().getSum());
+        out.put("daySum", data.getStatsDay().getSum());
+        return out;
+    }
+
+    private static Map<String, Object> consumeStatus(Map<String, Map<MessageQueue, Long>> table) {
+        Map<String, Object> out = new TreeMap<String, Object>();
+        for (Map.Entry<String, Map<MessageQueue, Long>> e : table.entrySet()) {
+            Map<String, Long> queues = new TreeMap<String, Long>();
+            for (Map.Entry<MessageQueue, Long> q : e.getValue().entrySet()) {
+                queues.put(q.getKey().getTopic() + "/" + q.getKey().getQueueId(), q.getValue());
+            }
+            out.put(e.getKey(), queues);
+        }
+        return out;
+    }
+
     private static MQClientInstance clientInstance(DefaultMQAdminExt admin) throws Exception {
         Field impl = DefaultMQAdminExt.class.getDeclaredField("defaultMQAdminExtImpl");
         impl.setAccessible(true);
@@ -172,9 +232,11 @@ final class AdminCodes {
         out.put("consumeType", info.getProperties().getProperty("PROP_CONSUME_TYPE"));
         out.put("orderly", info.getProperties().getProperty("PROP_CONSUMEORDERLY"));
         out.put("clientVersion", info.getProperties().getProperty("PROP_CLIENT_VERSION"));
-        List<String> subs = new ArrayList<String>();
-        info.getSubscriptionSet().forEach(s -> subs.add(s.getTopic() + ":" + s.getSubString()));
-        out.put("subscriptions", Clients.sortedList(subs));
+        TreeSet<String> subs = new TreeSet<String>();
+        for (SubscriptionData s : info.getSubscriptionSet()) {
+            subs.add(s.getTopic() + ":" + s.getSubString());
+        }
+        out.put("subscriptions", new ArrayList<String>(subs));
         List<String> queues = new ArrayList<String>();
         for (MessageQueue mq : info.getMqTable().keySet()) {
             if (!mq.getTopic().startsWith("%RETRY%")) {
@@ -216,7 +278,10 @@ final class AdminCodes {
                 }
                 List<Object> stats = new ArrayList<Object>();
                 for (ConsumeStats s : e.getValue()) {
-                    stats.add(LitePull.consumeStats(s));
+                    Map<String, Object> one = LitePull.consumeStats(s);
+                    if (!one.isEmpty()) { // the retry topic's, which has an offset once time says so
+                        stats.add(one);
+                    }
                 }
                 out.put(e.getKey(), stats);
             }
