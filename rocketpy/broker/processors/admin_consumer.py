@@ -208,7 +208,8 @@ class AdminConsumerProcessor:
         broker = self.settings.broker.broker_name
         stats_list: list[dict[str, list[dict[str, Any]]]] = []
         total_diff = 0
-        for group in java_hash_order(list(self.groups.table), 1024):
+        # subscriptionGroupTable is a ConcurrentHashMap(1024): its table starts at 2048 slots
+        for group in java_hash_order(list(self.groups.table), 2048):
             per_topic = []
             info = self.consumers.get(group)
             for topic in java_hash_order(sorted(self.offsets.which_topic_by_consumer(group))):
