@@ -20,6 +20,7 @@ from rocketpy.broker.topic_config import TopicConfigManager
 from rocketpy.common import fastjson
 from rocketpy.protocol.admin_headers import QueryConsumeQueueRequestHeader
 from rocketpy.protocol.codes import RequestCode, ResponseCode
+from rocketpy.protocol.message_headers import int32
 from rocketpy.remoting.command import RemotingCommand
 from rocketpy.remoting.connection import Handler, RequestContext, inline
 from rocketpy.store import maintenance
@@ -99,6 +100,8 @@ class AdminStoreProcessor:
     @inline
     async def query_consume_queue(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
         h = QueryConsumeQueueRequestHeader.from_ext(cmd.ext_fields)
+        for name, value in (("queueId", h.queue_id), ("count", h.count)):
+            int32(name, value)  # Integer.parseInt's range
         topic = h.topic or ""
         cq = self.store.find_queue(topic, h.queue_id)
         if cq is None:

@@ -225,3 +225,25 @@ async def test_group_get_counts_found_pulls(plane: DataPlane) -> None:
     assert item is not None and (item.value, item.times) == (2, 1)
     size = plane.stats.manager.get_stats_item("GROUP_GET_SIZE", f"{TOPIC}@G1")
     assert size is not None and size.value > 0
+
+
+@pytest.mark.parametrize(
+    ("code", "ext"),
+    [
+        (RequestCode.QUERY_CONSUME_QUEUE, {"topic": TOPIC, "queueId": "2147483648"}),
+        (RequestCode.QUERY_CONSUME_QUEUE, {"topic": TOPIC, "queueId": "x"}),
+        (RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, {"topic": TOPIC, "group": GROUP, "timestamp": "0"}),
+        (RequestCode.GET_CONSUMER_RUNNING_INFO, {"consumerGroup": GROUP}),
+        (RequestCode.VIEW_BROKER_STATS_DATA, {"statsName": "TOPIC_PUT_NUMS"}),
+        (RequestCode.CONSUME_MESSAGE_DIRECTLY, {"consumerGroup": GROUP, "clientId": CLIENT, "msgId": "zz"}),
+        (RequestCode.GET_BROKER_CONSUME_STATS, {}),
+    ],
+)
+async def test_malformed_headers_are_system_errors(plane: DataPlane, code: int, ext: dict[str, str]) -> None:
+    reply = await plane.call(code, ext)
+    assert reply.code == ResponseCode.SYSTEM_ERROR
+
+
+def test_register_filter_server_stays_unsupported(plane: DataPlane) -> None:
+    assert RequestCode.REGISTER_FILTER_SERVER not in plane.table
+    assert RequestCode.REGISTER_FILTER_SERVER not in plane.controller.handlers()
