@@ -247,3 +247,10 @@ async def test_malformed_headers_are_system_errors(plane: DataPlane, code: int, 
 def test_register_filter_server_stays_unsupported(plane: DataPlane) -> None:
     assert RequestCode.REGISTER_FILTER_SERVER not in plane.table
     assert RequestCode.REGISTER_FILTER_SERVER not in plane.controller.handlers()
+
+
+async def test_found_pull_records_its_latency(plane: DataPlane) -> None:
+    await filled(plane, 1)
+    await plane.pull_records(TOPIC, 0)
+    item = plane.stats.manager.get_stats_item("GROUP_GET_LATENCY", f"{TOPIC}@G1")
+    assert item is not None and item.times == 1

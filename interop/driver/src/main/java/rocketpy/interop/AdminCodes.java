@@ -100,6 +100,15 @@ final class AdminCodes {
             consumer.start();
             out.put("consumed", Clients.waitUntil(() -> got.size() >= 6, timeoutMs));
             out.put("consumeStats", LitePull.waitForConsumeStats(admin, GROUP, 6));
+            // A stats item's minute window holds what its 10 s samples saw: statsAll runs once the sample after the
+            // stats load is taken, and well within the minute after it.
+            Thread.sleep(Math.max(0, statsQuietSince + 11000 - System.currentTimeMillis()));
+            out.put("statsAll", mq("statsAll", "-n", namesrv, "-t", STATS_TOPIC));
+            out.put("statsTopicPut", attempt(() -> statsData(admin, "TOPIC_PUT_NUMS", STATS_TOPIC)));
+            out.put("statsTopicPutSize", attempt(() -> statsData(admin, "TOPIC_PUT_SIZE", STATS_TOPIC).keySet()));
+            String groupKey = STATS_TOPIC + "@" + STATS_GROUP;
+            out.put("statsGroupGet", attempt(() -> statsData(admin, "GROUP_GET_NUMS", groupKey)));
+            out.put("statsUnknown", attempt(() -> statsData(admin, "SNDBCK_PUT_NUMS", STATS_TOPIC + "@nobody")));
             List<String> clients = new ArrayList<String>();
             for (Connection c : admin.examineConsumerConnectionInfo(GROUP).getConnectionSet()) {
                 clients.add(c.getClientId());
@@ -130,15 +139,6 @@ final class AdminCodes {
             out.put("queryCqMissing", mq("queryCq", "-n", namesrv, "-t", TOPIC, "-q", "7", "-i", "0"));
             out.put("bitMapLength", brokerConfigLine(mq("getBrokerConfig", "-n", namesrv, "-b", broker),
                 "bitMapLengthConsumeQueueExt"));
-            // A stats item's minute window holds what its 10 s samples saw: statsAll runs once the sample after the
-            // stats load is taken, and well within the minute after it.
-            Thread.sleep(Math.max(0, statsQuietSince + 11000 - System.currentTimeMillis()));
-            out.put("statsAll", mq("statsAll", "-n", namesrv, "-t", STATS_TOPIC));
-            out.put("statsTopicPut", attempt(() -> statsData(admin, "TOPIC_PUT_NUMS", STATS_TOPIC)));
-            out.put("statsTopicPutSize", attempt(() -> statsData(admin, "TOPIC_PUT_SIZE", STATS_TOPIC).keySet()));
-            String groupKey = STATS_TOPIC + "@" + STATS_GROUP;
-            out.put("statsGroupGet", attempt(() -> statsData(admin, "GROUP_GET_NUMS", groupKey)));
-            out.put("statsUnknown", attempt(() -> statsData(admin, "SNDBCK_PUT_NUMS", STATS_TOPIC + "@nobody")));
             out.put("countsBeforeReset", new TreeMap<String, Integer>(got));
             out.put("resetOffsetByTime", mq("resetOffsetByTime", "-n", namesrv, "-g", GROUP, "-t", TOPIC, "-s", "0"));
             out.put("redelivered", Clients.waitUntil(() -> {
