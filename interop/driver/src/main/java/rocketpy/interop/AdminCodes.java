@@ -183,6 +183,7 @@ final class AdminCodes {
         }
         final Map<String, Integer> got = new ConcurrentHashMap<String, Integer>();
         DefaultMQPushConsumer consumer = Clients.pushConsumer(namesrv, STATS_GROUP, "stats-consumer");
+        consumer.setPersistConsumerOffsetInterval(500);
         consumer.subscribe(STATS_TOPIC, "*");
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
             for (MessageExt m : msgs) {
@@ -192,6 +193,8 @@ final class AdminCodes {
         });
         consumer.start();
         out.put("statsConsumed", Clients.waitUntil(() -> got.size() >= 4, timeoutMs));
+        // the listener returning is not the offset committed: wait for the broker to hold all four
+        out.put("statsConsumeStats", LitePull.waitForConsumeStats(admin, STATS_GROUP, 4));
         consumer.shutdown();
         return System.currentTimeMillis();
     }
