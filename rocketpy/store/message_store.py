@@ -89,6 +89,7 @@ class MessageStore:
         self.last_dispatch_timestamp = 0
         self.writeable = True
         self.disk_full = False  # set by check_disk_space, cleared when space comes back
+        self.manual_delete_rounds = 0  # forced retention rounds left (maintenance.request_manual_delete)
         self.reput_from = 0  # replication: the next commit-log offset to dispatch (see replication.py)
         self.recovery: RecoveryReport | None = None
         self._lock_file: StoreLock | None = None
@@ -381,7 +382,10 @@ class MessageStore:
                 self.check_disk_space()
                 if now - last_clean >= cfg.clean_resource_interval / 1000:
                     last_clean = now
-                    self.retention.run(time.time())
+                    manual = self.manual_delete_rounds > 0
+                    if manual:
+                        self.manual_delete_rounds -= 1
+                    self.retention.run(time.time(), force=manual)
             except Exception:  # the flusher must survive anything; the failure is logged
                 log.exception("store background flush failed")
 

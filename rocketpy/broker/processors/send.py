@@ -388,7 +388,7 @@ class SendMessageProcessor:
         size = record_length(msg.sys_flag, len(msg.body), len(msg.topic.encode()), props_len)
         return size > self.store.config.max_message_size
 
-    async def put(self, msgs: list[MessageInner], wait: bool) -> PutOutcome:
+    async def put(self, msgs: list[MessageInner], wait: bool, count_topic: bool = True) -> PutOutcome:
         """Append `msgs` contiguously (one lock hold), then, under SYNC_FLUSH with WAIT, wait for the disk in a
         worker thread."""
         if self.settings.store.broker_role is BrokerRole.SLAVE or self.store.closed:
@@ -409,7 +409,10 @@ class SendMessageProcessor:
         if self.sync_flush and wait:
             status = await trio.to_thread.run_sync(self.store.wait_flushed, results[-1])
         elapsed = int((time.monotonic() - began) * 1000)
-        self.stats.note_put(len(results), sum(r.wrote_bytes for r in results), elapsed)
+        wrote = sum(r.wrote_bytes for r in results)
+        self.stats.note_put(len(results), wrote, elapsed)
+        if count_topic:  # handlePutMessageResult's sendOK branch (every status put() returns here is one)
+            self.stats.manager.on_put(msgs[0].topic, len(results), wrote)
         return PutOutcome(status, results)
 
     def _failed_reply(self, status: PutMessageStatus) -> RemotingCommand:

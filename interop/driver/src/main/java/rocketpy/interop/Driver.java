@@ -69,6 +69,8 @@ public final class Driver {
                 return new LitePull(args).run();
             case "broker-admin":
                 return new BrokerAdmin(args).run();
+            case "admin-codes":
+                return new AdminCodes(args).run();
             case "offsets-before":
                 return new Restarts(args).before();
             case "offsets-after":
