@@ -30,7 +30,7 @@ KEEP = frozenset(
         "topicList", "topic", "topicName", "sendStatus", "groupName", "group", "groupList", "brokerNameList",
         "brokerName", "perm", "readQueueNums", "writeQueueNums", "order", "messageBody", "consumeType",
         "messageModel", "subString", "expressionType", "status", "useVIPChannel", "useTLS", "errMsg", "KEYS", "TAGS",
-        "consumeEnable", "retryMaxTimes", "retryQueueNums", "clusterAddrTable", "namesvrAddrList",
+        "consumeEnable", "retryMaxTimes", "retryQueueNums", "clusterAddrTable",
     }
 )  # fmt: skip
 
@@ -210,7 +210,12 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
     step("opsStatus", "/ops/rocketMqStatus.query")
     step("nsaddr", "/rocketmq/nsaddr")
     # reset offset and skip accumulation (consumer page buttons) on the online group
-    reset = {"consumerGroupList": [TEST_GROUP], "topic": TEST_TOPIC, "resetTime": 0, "force": True}
+    reset = {
+        "consumerGroupList": [TEST_GROUP],
+        "topic": TEST_TOPIC,
+        "resetTime": int(time.time() * 1000),
+        "force": True,
+    }
     step("resetOffset", "/consumer/resetOffset.do", body=reset)
     step("skipAccumulate", "/consumer/skipAccumulate.do", body={**reset, "resetTime": -1})
     # dashboard page: the charts once collectBroker (second 0) and collectTopic (second 30) have run
