@@ -35,7 +35,8 @@ KEEP = frozenset(
 )  # fmt: skip
 
 # steps that need broker codes of issue 9's admin work: GET_CONSUMER_RUNNING_INFO 307 (the queue -> client column of
-# the consumer and topic pages), CONSUME_MESSAGE_DIRECTLY 309, INVOKE_BROKER_TO_RESET_OFFSET 222
+# the consumer and topic pages), CONSUME_MESSAGE_DIRECTLY 309, INVOKE_BROKER_TO_RESET_OFFSET 222, VIEW_BROKER_STATS_DATA
+# 315 (the topic chart's put and get counts; the collector swallows its errors, so only the figures tell)
 ADMIN_CODE_STEPS = frozenset(
     {
         "consumerRunningInfo",
@@ -44,6 +45,7 @@ ADMIN_CODE_STEPS = frozenset(
         "skipAccumulate",
         "topicConsumerByTopic",
         "consumerTopicByConsumer",
+        "chartTopicCounts",
     }
 )
 
@@ -221,7 +223,8 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
     # dashboard page: the charts once collectBroker (second 0) and collectTopic (second 30) have run
     _wait(lambda: _collector_ran_since(setup_done), 75)
     step("chartBroker", "/dashboard/broker.query", {"date": today})
-    step("chartTopic", "/dashboard/topic.query", {"date": today})
+    chart = step("chartTopic", "/dashboard/topic.query", {"date": today})
+    run.observations["chartTopicCounts"] = _chart_counts(chart, TEST_TOPIC)
     step("chartTopicOne", "/dashboard/topic.query", {"date": today, "topicName": TOPIC})
     step("chartTopicCurrent", "/dashboard/topicCurrent")
     # deletions last
@@ -229,6 +232,16 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
     step("topicDelete", "/topic/deleteTopic.do", {"topic": TOPIC}, method="POST")
     step("topicListAfterDelete", "/topic/list.query", {"skipSysProcess": "true", "skipRetryAndDlq": "true"})
     return run
+
+
+def _chart_counts(answer: Any, topic: str) -> Any:
+    """Whether the topic chart's latest point counts puts and gets today (collectTopic: "time,inTPS,inCount,outTPS,
+    outCount", the counts from VIEW_BROKER_STATS_DATA TOPIC_PUT_NUMS and GROUP_GET_NUMS)."""
+    rows = ((answer or {}).get("data") or {}).get(topic) or []
+    if not rows:
+        return None
+    fields = str(rows[-1]).split(",")
+    return {"putCountToday": int(fields[2]) > 0, "getCountToday": int(fields[4]) > 0}
 
 
 def _test_topic_msg_id(run: Run) -> str:
