@@ -281,11 +281,11 @@ def start_rocketpy_broker(
     return server
 
 
-def start_rocketpy_serve(workdir: Path) -> tuple[ServerProcess, str]:
+def start_rocketpy_serve(workdir: Path, args: list[str] | None = None) -> tuple[ServerProcess, str]:
     """`python -m rocketpy serve --namesrv-port=P --listenPort=Q --storePathRootDir=D --brokerIP1=127.0.0.1`.
 
     One process runs both; returns it (its addr is the broker's) and the NameServer address. Ready once both
-    boot lines are printed.
+    boot lines are printed. `args` are extra arguments (e.g. --brokerName=broker-a, --metricsPort=0).
     """
     ns_port, port = free_port(), free_broker_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -298,6 +298,7 @@ def start_rocketpy_serve(workdir: Path) -> tuple[ServerProcess, str]:
         f"--listenPort={port}",
         f"--storePathRootDir={workdir / 'store'}",
         "--brokerIP1=127.0.0.1",
+        *(args or []),
     ]
     server = _spawn("rocketpy-serve", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
     _wait_or_stop(server, ROCKETPY_BOOT)

@@ -23,6 +23,7 @@ from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.processors.admin_acl import AdminAclProcessor
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.schedule_loop import ScheduleLoop
+from rocketpy.broker.stats import BrokerStats
 from rocketpy.broker.store_view import StoreView
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.server import RemotingServer
@@ -79,6 +80,7 @@ class Broker:
     controller: BrokerController
     port: int
     vip_port: int
+    stats: BrokerStats | None = None  # the data plane's counters (the metrics endpoint reads them)
 
 
 async def run_broker(
@@ -123,7 +125,7 @@ async def run_broker(
                 await nursery.start(plane.transaction_check.run)  # startProcessorByHa
             if acl is not None:
                 await nursery.start(acl.watch)
-            task_status.started(Broker(settings, store, controller, port, vip_port))
+            task_status.started(Broker(settings, store, controller, port, vip_port, plane.stats))
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(store.close)
