@@ -78,10 +78,10 @@ from rocketpy.protocol.codes import RequestCode, ResponseCode, Version
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.protocol.message_headers import (
     SendMessageRequestHeader,
-    SendMessageRequestHeaderV2,
     SendMessageResponseHeader,
+    send_header_v2,
 )
-from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.remoting.connection import Handler, RequestContext, inline
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import FlushDiskType, PutMessageResult, PutMessageStatus
@@ -166,10 +166,9 @@ class SendMessageProcessor:
     @staticmethod
     def parse_header(cmd: RemotingCommand) -> SendMessageRequestHeader:
         """AbstractSendMessageProcessor.parseRequestHeader: V2 for 310/320, the long names for 10."""
-        if cmd.code == RequestCode.SEND_MESSAGE:
-            header = SendMessageRequestHeader.from_ext(cmd.ext_fields)
-        else:
-            header = SendMessageRequestHeaderV2.from_ext(cmd.ext_fields).to_v1()
+        if cmd.code != RequestCode.SEND_MESSAGE:
+            return send_header_v2(cmd.ext_fields)
+        header = SendMessageRequestHeader.from_ext(cmd.ext_fields)
         header.check_ranges()
         return header
 
@@ -382,7 +381,8 @@ class SendMessageProcessor:
     def _oversize(self, msg: MessageInner) -> bool:
         """MessageExtEncoder.encode's limits, checked for every message before any is appended (a batch is
         all or nothing): body over maxMessageSize, properties over 32767 bytes, a record the store refuses."""
-        props_len = len(msg.properties.encode())
+        text = msg.properties
+        props_len = len(text) if text.isascii() else len(text.encode())
         if len(msg.body) > self.settings.store.max_message_size or props_len > PROPERTIES_MAX:
             return True
         size = record_length(msg.sys_flag, len(msg.body), len(msg.topic.encode()), props_len)
@@ -417,6 +417,17 @@ class SendMessageProcessor:
         return self._reply(code, remark)
 
     def _put_reply(self, outcome: PutOutcome, queue_id: int) -> RemotingCommand:
+        if outcome.status is PutMessageStatus.PUT_OK:  # the hot path: _reply + SendMessageResponseHeader inlined
+            b = self.settings.broker
+            results = outcome.results
+            ext = {
+                PROPERTY_MSG_REGION: b.region_id,
+                PROPERTY_TRACE_SWITCH: "true" if b.trace_on else "false",
+                "msgId": results[0].msg_id if len(results) == 1 else ",".join([r.msg_id for r in results]),
+                "queueId": str(queue_id),
+                "queueOffset": str(results[0].queue_offset),
+            }
+            return RemotingCommand(ResponseCode.SUCCESS, flag=RESPONSE_FLAG, ext_fields=ext)
         code, remark, stored = put_status_reply(outcome.status, self.settings.store.max_message_size, self._disk_util)
         if not stored:
             return self._reply(code, remark)

@@ -64,8 +64,15 @@ def properties_string(props: Mapping[str, str], insertion: Iterable[str] | None 
     `skip` leaves one key out of the string while it still counts for the table size, as SendMessageProcessor
     removes WAIT just before rendering (the map held it, so the table was sized with it).
     """
-    keys = java_hash_order(list(props) if insertion is None else list(insertion))
-    return PROPERTY_SEPARATOR.join(f"{k}{NAME_VALUE_SEPARATOR}{props[k]}" for k in keys if k != skip and k in props)
+    keys = hash_order(tuple(props) if insertion is None else tuple(insertion))
+    return PROPERTY_SEPARATOR.join([f"{k}{NAME_VALUE_SEPARATOR}{props[k]}" for k in keys if k != skip and k in props])
+
+
+@functools.lru_cache(maxsize=1024)
+def hash_order(keys: tuple[str, ...]) -> list[str]:
+    """java_hash_order of a key sequence, cached: producers send the same few property names over and over.
+    Callers must not mutate the list."""
+    return java_hash_order(keys)
 
 
 def java_bool(text: str | None) -> bool:
