@@ -161,6 +161,8 @@ def _bounded_text(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
+    if type(value) is int and -(2**31) <= value < 2**31:  # what every client sends
+        return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise HeaderError(f"expected an integer, got {type(value).__name__}")
     if isinstance(value, str) and not _DECIMAL.fullmatch(value):

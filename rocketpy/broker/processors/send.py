@@ -146,6 +146,7 @@ class SendMessageProcessor:
         self.rng = rng or random.Random()
         self.store_host = resolve_host(settings.broker.broker_ip1, settings.netty.listen_port)
         self.sync_flush = store.config.flush_disk_type is FlushDiskType.SYNC_FLUSH
+        self._sendable_topics: set[str] = set()  # names that passed validate_topic and refuse_not_allowed_send
 
     def handlers(self) -> dict[int, Handler]:
         handler: Handler = self.send_message if self.sync_flush else self.send_message_inline
@@ -205,8 +206,12 @@ class SendMessageProcessor:
         b = self.settings.broker
         if not b.broker_permission & PERM_WRITE and self.topics.is_order_topic(h.topic):
             raise RocketMQError(ResponseCode.NO_PERMISSION, f"the broker[{b.broker_ip1}] sending message is forbidden")
-        validate_topic(h.topic)
-        refuse_not_allowed_send(h.topic)
+        if h.topic not in self._sendable_topics:
+            validate_topic(h.topic)
+            refuse_not_allowed_send(h.topic)
+            if len(self._sendable_topics) >= 65536:
+                self._sendable_topics.clear()
+            self._sendable_topics.add(h.topic)  # both checks depend on the name alone
         config = self.topics.select(h.topic) or self._create_topic(ctx, h)
         valid = max(config.write_queue_nums, config.read_queue_nums)
         if h.queue_id >= valid:
@@ -301,7 +306,7 @@ class SendMessageProcessor:
         )
         if tran_msg:  # TransactionalMessageBridge.parseHalfMessageInner
             insertion = prepare_half(msg, props, insertion)
-        if self.schedule_delayed:  # the map held WAIT again by then: SendMessageProcessor re-puts it
+        if self.schedule_delayed and PROPERTY_DELAY in props:  # the map held WAIT again by then: Java re-puts it
             order = [k for k in insertion if k != PROPERTY_WAIT] + ([PROPERTY_WAIT] if PROPERTY_WAIT in props else [])
             self.to_schedule_topic(msg, props, order)
         outcome = await self.put([msg], wait)
@@ -393,9 +398,10 @@ class SendMessageProcessor:
         worker thread."""
         if self.settings.store.broker_role is BrokerRole.SLAVE or self.store.closed:
             return PutOutcome(PutMessageStatus.SERVICE_NOT_AVAILABLE, [])
-        if any(self._oversize(m) for m in msgs):
-            self.stats.note_put_failed()
-            return PutOutcome(PutMessageStatus.MESSAGE_ILLEGAL, [])
+        for m in msgs:
+            if self._oversize(m):
+                self.stats.note_put_failed()
+                return PutOutcome(PutMessageStatus.MESSAGE_ILLEGAL, [])
         began = time.monotonic()
         results: list[PutMessageResult] = []
         with self.store.lock:
