@@ -90,6 +90,7 @@ from rocketpy.store.format import (
     TRANSACTION_COMMIT_TYPE,
     TRANSACTION_MASK,
     TRANSACTION_NOT_TYPE,
+    create_message_id,
     record_length,
 )
 from rocketpy.store.message_store import MessageStore
@@ -146,6 +147,7 @@ class SendMessageProcessor:
         self.rng = rng or random.Random()
         self.store_host = resolve_host(settings.broker.broker_ip1, settings.netty.listen_port)
         self.sync_flush = store.config.flush_disk_type is FlushDiskType.SYNC_FLUSH
+        self._msg_id_prefix = create_message_id(self.store_host.ip, self.store_host.port, 0)[:-16]
         self._sendable_topics: set[str] = set()  # names that passed validate_topic and refuse_not_allowed_send
 
     def handlers(self) -> dict[int, Handler]:
@@ -418,6 +420,12 @@ class SendMessageProcessor:
         self.stats.note_put(len(results), sum(r.wrote_bytes for r in results), elapsed)
         return PutOutcome(status, results)
 
+    def _msg_id(self, result: PutMessageResult) -> str:
+        """result.msg_id (MessageDecoder.createMessageId) from a prefix computed once for our store host."""
+        if result.store_host is not self.store_host:
+            return result.msg_id
+        return self._msg_id_prefix + f"{result.phys_offset:016X}"
+
     def _failed_reply(self, status: PutMessageStatus) -> RemotingCommand:
         code, remark, _ = put_status_reply(status, self.settings.store.max_message_size, self._disk_util)
         return self._reply(code, remark)
@@ -429,7 +437,7 @@ class SendMessageProcessor:
             ext = {
                 PROPERTY_MSG_REGION: b.region_id,
                 PROPERTY_TRACE_SWITCH: "true" if b.trace_on else "false",
-                "msgId": results[0].msg_id if len(results) == 1 else ",".join([r.msg_id for r in results]),
+                "msgId": ",".join([self._msg_id(r) for r in results]),
                 "queueId": str(queue_id),
                 "queueOffset": str(results[0].queue_offset),
             }

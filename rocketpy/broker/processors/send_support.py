@@ -46,16 +46,12 @@ _NO_HOST = HostAddr(b"\0\0\0\0", 0)
 
 def parse_properties(text: str | None) -> dict[str, str]:
     """MessageDecoder.string2messageProperties (4.9.8): segments of >= 3 chars with a non-empty name and value."""
-    props: dict[str, str] = {}
     if not text:
-        return props
-    for item in text.split(PROPERTY_SEPARATOR):
-        if len(item) < 3:
-            continue
-        sep = item.find(NAME_VALUE_SEPARATOR)
-        if 0 < sep < len(item) - 1:
-            props[item[:sep]] = item[sep + 1 :]
-    return props
+        return {}
+    # A segment counts when both the name before its first 0x01 and the value after it are non-empty, which also
+    # makes it at least 3 chars long; a later duplicate name overwrites the value but keeps the first position.
+    pairs = (item.partition(NAME_VALUE_SEPARATOR) for item in text.split(PROPERTY_SEPARATOR))
+    return {name: value for name, _, value in pairs if name and value}
 
 
 def properties_string(props: Mapping[str, str], insertion: Iterable[str] | None = None, skip: str = "") -> str:
