@@ -114,11 +114,11 @@ class ConsumeQueue:
         pos = queue_offset * UNIT_SIZE
         files = self.files.files
         if files:  # the common case first: the next entry of the last file, which has room for it
-            f = files[-1]
-            rel = pos - f.file_from
-            if rel == f.wrote and rel + UNIT_SIZE <= f.size:
-                UNIT.pack_into(f.view, rel, phys, size, tags_code)
-                f.wrote = rel + UNIT_SIZE
+            tail = files[-1]
+            rel = pos - tail.file_from
+            if rel == tail.wrote and rel + UNIT_SIZE <= tail.size:
+                UNIT.pack_into(tail.view, rel, phys, size, tags_code)
+                tail.wrote = rel + UNIT_SIZE
                 if phys + size > self.max_physic_offset:
                     self.max_physic_offset = phys + size
                 return True
