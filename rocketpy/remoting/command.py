@@ -127,7 +127,8 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
                 raise HeaderError("extFields is not an object")
             # fastjson coerces scalar values to String for HashMap<String, String>; nulls read as absent.
             ext_fields = {k: v if isinstance(v, str) else _scalar_text(v) for k, v in ext.items() if v is not None}
-            null_keys = tuple(k for k, v in ext.items() if v is None)
+            if len(ext_fields) != len(ext):
+                null_keys = tuple(k for k, v in ext.items() if v is None)
         remark = doc.get("remark")
         return RemotingCommand(
             code=_int(doc.get("code", 0)),
@@ -161,6 +162,8 @@ def _bounded_text(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
+    if type(value) is int and -(2**31) <= value < 2**31:  # what every client sends
+        return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise HeaderError(f"expected an integer, got {type(value).__name__}")
     if isinstance(value, str) and not _DECIMAL.fullmatch(value):

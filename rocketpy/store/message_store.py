@@ -10,6 +10,7 @@ background thread (``start``) does the periodic flushes, the checkpoint and rete
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -58,6 +59,8 @@ _VALID_TOPIC = re.compile(r"[%|a-zA-Z0-9_-]{1,127}")  # Java's TopicValidator ch
 _MAGIC = (MESSAGE_MAGIC & 0xFFFFFFFF).to_bytes(4, "big")
 ArrivalListener = Callable[[str, int, int], None]
 
+
+_valid_topic = functools.lru_cache(maxsize=4096)(lambda topic: _VALID_TOPIC.fullmatch(topic) is not None)
 
 DISK_SPACE_WARNING_RATIO = 0.90  # -Drocketmq.broker.diskSpaceWarningLevelRatio
 
@@ -227,7 +230,7 @@ class MessageStore:
         """Append and dispatch; does not wait for the disk (see ``wait_flushed``)."""
         if self.closed:
             return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is closed")
-        if not _VALID_TOPIC.fullmatch(msg.topic) or not 0 <= msg.queue_id <= INT_MAX:
+        if not _valid_topic(msg.topic) or not 0 <= msg.queue_id <= INT_MAX:
             # The topic names a directory under consumequeue/: never let one escape the store root.
             return PutMessageResult(PutMessageStatus.MESSAGE_ILLEGAL, remark=f"illegal topic or queue id {msg.topic!r}")
         text = msg.properties
