@@ -22,6 +22,7 @@ from typing import Any
 import trio
 
 from rocketpy.broker.stats import runtime_info
+from rocketpy.broker.stats_manager import GROUP_GET_NUMS
 
 log = logging.getLogger("RocketmqBroker")
 
@@ -205,10 +206,12 @@ class BrokerMetrics:
             online = len(info.channels) if info is not None else 0
             model = info.message_model.value if info is not None and info.message_model is not None else ""
             labels = (("cluster", cluster), ("broker", name), ("topic", topic), ("group", group))
-            counter = self.stats.group_get.get(f"{topic}@{group}")
-            out.append(Sample("rocketmq_consumer_tps", labels, 0.0 if counter is None else counter.tps(60)))
+            # BrokerStatsManager's GROUP_GET_NUMS topic@group: the minute window's TPS and the running total
+            item = self.stats.manager.get_stats_item(GROUP_GET_NUMS, f"{topic}@{group}")
+            tps = self.stats.tps_group_get_nums(group, topic)
+            out.append(Sample("rocketmq_consumer_tps", labels, tps))
             out.append(Sample("rocketmq_consumer_offset", labels, float(committed)))
-            out.append(Sample("rocketmq_consumer_message_total", labels, 0.0 if counter is None else counter.total))
+            out.append(Sample("rocketmq_consumer_message_total", labels, 0.0 if item is None else float(item.value)))
             diff_labels = (
                 ("group", group),
                 ("topic", topic),

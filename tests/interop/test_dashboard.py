@@ -137,11 +137,10 @@ def test_dashboard_pages_match_java(dashboards: dict[str, Target]) -> None:
     assert not differences, "rocketpy's dashboard answers differ (left = Java reference):\n" + "\n".join(differences)
 
 
-@pytest.mark.xfail(strict=True, reason="needs issue 9 broker codes (admincodes branch): 307, 309, 222, 315")
 def test_dashboard_admin_code_pages_match_java(dashboards: dict[str, Target]) -> None:
     """Consumer running info, consume directly, reset offset / skip accumulation, the queue -> client column of the
-    consumer and topic pages (GET_CONSUMER_RUNNING_INFO) and the topic chart's counts (VIEW_BROKER_STATS_DATA) need
-    the broker's admin codes of issue 9. (No page of dashboard 1.0.0 calls GET_BROKER_CONSUME_STATS 317.)"""
+    consumer and topic pages (GET_CONSUMER_RUNNING_INFO) and the topic chart's counts (VIEW_BROKER_STATS_DATA): the
+    broker's admin codes of issue 9. (No page of dashboard 1.0.0 calls GET_BROKER_CONSUME_STATS 317.)"""
     differences = _compare(dashboards, _steps(dashboards, admin=True))
     assert not differences, "rocketpy's dashboard answers differ (left = Java reference):\n" + "\n".join(differences)
 
