@@ -19,6 +19,7 @@ import trio
 
 from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
+from rocketpy.broker.ha.service import HAService
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.schedule_loop import ScheduleLoop
 from rocketpy.broker.store_view import StoreView
@@ -96,6 +97,8 @@ async def run_broker(
         await trio.to_thread.run_sync(controller.load)
         plane = build_data_plane(controller, store, schedule_delayed=True)
         await trio.to_thread.run_sync(plane.schedule.load)  # delayOffset.json, after the queues are recovered
+        ha = HAService(settings, store, controller, plane.schedule.path)
+        ha.wire(plane.send)
         handlers = {**controller.handlers(), **plane.handlers()}
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
@@ -110,6 +113,7 @@ async def run_broker(
         async with trio.open_nursery() as nursery:
             port = await nursery.start(main.serve, settings.netty.listen_port)
             vip_port = await nursery.start(vip.serve, settings.netty.listen_port - 2)
+            await ha.start(nursery)
             await nursery.start(controller.run)
             if settings.store.broker_role is not BrokerRole.SLAVE:  # handleScheduleMessageService: masters only
                 await nursery.start(ScheduleLoop(plane.schedule, settings.store.flush_delay_offset_interval).run)
