@@ -40,23 +40,18 @@ class HASlave:
         self.config = config
         self.master_address = master_address or None
         self.connected = False
-        self._address_known = trio.Event()
-        if self.master_address:
-            self._address_known.set()
 
     def update_master_address(self, addr: str | None) -> None:
         if addr and addr != self.master_address:
             log.info("update master address, OLD: %s NEW: %s", self.master_address, addr)
-            self.master_address = addr
-            self._address_known.set()
+            self.master_address = addr  # picked up by the next turn of the loop, as Java's (no wakeup)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         while True:
             addr = self.master_address
             if addr is None:
-                with trio.move_on_after(RETRY_INTERVAL):
-                    await self._address_known.wait()
+                await trio.sleep(RETRY_INTERVAL)
                 continue
             host, _, port = addr.rpartition(":")
             try:
