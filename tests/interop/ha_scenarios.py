@@ -123,15 +123,17 @@ def _pull_all(addr: str, manifest: list[dict[str, Any]]) -> dict[str, Any]:
                     if body == "ha":  # the delayed message, delivered to its real topic
                         delayed += 1
                         continue
-                    if i is None or body != _store_body(i) or parse_properties(m.properties).get("KEYS") != f"skey-{i} sgroup-{i % 5}":
+                    keys = parse_properties(m.properties).get("KEYS")
+                    if i is None or body != _store_body(i) or keys != f"skey-{i} sgroup-{i % 5}":
                         mismatches.append([q, m.queue_offset])
                 served += len(msgs)
 
                 offset = int(ext_fields["nextBeginOffset"])
     finally:
         conn.close()
-    return {"served": served - delayed, "delayed": delayed, "mismatches": mismatches[:10], "suggestWhichBrokerId": sorted(map(str, suggest)),
-            "ends": ends}  # fmt: skip
+    suggested = sorted(map(str, suggest))
+    return {"served": served - delayed, "delayed": delayed, "mismatches": mismatches[:10], "ends": ends,
+            "suggestWhichBrokerId": suggested}  # fmt: skip
 
 
 def _store_body(i: int) -> str:
@@ -160,7 +162,9 @@ def _metadata(slave: str, store: Path) -> dict[str, Any]:
     groups = loads_tolerant(_body(_call(slave, 201)).decode())["subscriptionGroupTable"]
     delay = store / "config" / "delayOffset.json"
     return {
-        "topic": {k: topics[TOPIC][k] for k in ("readQueueNums", "writeQueueNums", "perm")} if TOPIC in topics else None,
+        "topic": {k: topics[TOPIC][k] for k in ("readQueueNums", "writeQueueNums", "perm")}
+        if TOPIC in topics
+        else None,  # noqa: E501
         "offsets": offsets.get(f"{TOPIC}@{GROUP}"),
         "group": NEW_GROUP in groups,
         "delayOffsets": delay.read_text() if delay.exists() else None,  # fastjson's, with bare number keys

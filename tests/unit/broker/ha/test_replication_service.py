@@ -119,11 +119,10 @@ async def test_a_slave_reporting_beyond_the_masters_log_is_dropped(tmp_path: Pat
     m = _open(tmp_path / "m")
     try:
         m.put_message(make_msg(0))
-        async with _master(m) as (ha, port):
-            async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
-                await stream.send_all(encode_offset(0))
-                await _until(lambda: any(c.request_offset == 0 for c in ha.connections))
-                await stream.send_all(encode_offset(m.max_phy_offset + 100))
-                await _until(lambda: not ha.connections)
+        async with _master(m) as (ha, port), await trio.open_tcp_stream("127.0.0.1", port) as stream:
+            await stream.send_all(encode_offset(0))
+            await _until(lambda: any(c.request_offset == 0 for c in ha.connections))
+            await stream.send_all(encode_offset(m.max_phy_offset + 100))
+            await _until(lambda: not ha.connections)
     finally:
         m.close()
