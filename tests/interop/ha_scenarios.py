@@ -164,7 +164,7 @@ def _metadata(slave: str, store: Path) -> dict[str, Any]:
     return {
         "topic": {k: topics[TOPIC][k] for k in ("readQueueNums", "writeQueueNums", "perm")}
         if TOPIC in topics
-        else None,  # noqa: E501
+        else None,
         "offsets": offsets.get(f"{TOPIC}@{GROUP}"),
         "group": NEW_GROUP in groups,
         "delayOffsets": delay.read_text() if delay.exists() else None,  # fastjson's, with bare number keys

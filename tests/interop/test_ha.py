@@ -2,8 +2,9 @@
 
 Each layout boots a NameServer (of the master's kind), a master and a slave (brokerId=1, brokerRole=SLAVE) with
 slaveReadEnable=true and a 1 s haSendHeartbeatInterval. Java master + Java slave is the reference; rocketpy +
-rocketpy and both mixed pairs (a Java slave replicating from a rocketpy master and the other way round) must
-observe the same. ROCKETPY_INTEROP_BULK sets how many messages are sent (default 5,000; up to 50,000).
+rocketpy and both mixed pairs (a Java slave replicating from a rocketpy SYNC_MASTER and the other way round, so
+that every acknowledgement crosses implementations) must observe what Java/Java of the same role observes.
+ROCKETPY_INTEROP_BULK sets how many messages are sent (default 5,000; up to 50,000).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ LAYOUTS = [
     ("rocketpy", "rocketpy", "SYNC_MASTER"),
     ("java", "java", "ASYNC_MASTER"),
     ("rocketpy", "rocketpy", "ASYNC_MASTER"),
-    ("java", "rocketpy", "ASYNC_MASTER"),
-    ("rocketpy", "java", "ASYNC_MASTER"),
+    ("java", "rocketpy", "SYNC_MASTER"),
+    ("rocketpy", "java", "SYNC_MASTER"),
 ]
 
 

@@ -67,7 +67,8 @@ class HAService:
 
     async def start(self, nursery: trio.Nursery) -> int:
         """Start the listener (and the slave's tasks); returns the HA port."""
-        port: int = await nursery.start(self.master.serve, self.settings.store.ha_listen_port)
+        wanted = self.settings.store.ha_listen_port if self.settings.netty.listen_port else 0  # 0: ephemeral
+        port: int = await nursery.start(self.master.serve, wanted)
         if self.slave is not None:
             await nursery.start(self.slave.run)
         if self.sync is not None:
