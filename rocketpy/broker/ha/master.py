@@ -4,7 +4,8 @@ Every slave connection runs two trio tasks, as Java runs ReadSocketService and W
 the slave's 8-byte offset reports (the first one is where to start; a later one beyond the master's log closes the
 connection), the writer streams commit-log data from there in frames of at most haTransferBatchSize bytes and
 sends a heartbeat frame (size 0) when nothing was written for haSendHeartbeatInterval. A connection that read
-nothing for haHousekeepingInterval is closed. Commit-log reads run in a worker thread (the store's lock).
+nothing for haHousekeepingInterval is closed. A slave far behind is read in a worker thread, the last batch
+(just written by the puts, in the page cache) on the loop.
 
 SYNC_MASTER (CommitLog.submitReplicaRequest): a put that waits for the store is acknowledged when some slave
 reported an offset at or past the put's end (push2SlaveMaxOffset), or FLUSH_SLAVE_TIMEOUT after slaveTimeout;
@@ -190,7 +191,12 @@ class HAMaster:
             if trio.current_time() - last_write > heartbeat:
                 await stream.send_all(encode_header(next_offset, 0))
                 last_write = trio.current_time()
-            data = await trio.to_thread.run_sync(self._read_batch, next_offset)
+            # A copy out of the mapped page cache the puts wrote moments ago, as cheap as the put itself (which
+            # the send path also does on the loop); only a slave far behind reads cold pages, in a worker thread.
+            if self.store.max_phy_offset - next_offset <= self.config.transfer_batch_size:
+                data = self._read_batch(next_offset)
+            else:
+                data = await trio.to_thread.run_sync(self._read_batch, next_offset)
             if data:
                 await stream.send_all(encode_header(next_offset, len(data)) + data)
                 next_offset += len(data)
