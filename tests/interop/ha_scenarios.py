@@ -204,6 +204,11 @@ def replication(env: InteropEnv, master_kind: str, slave_kind: str, role: str) -
         time.sleep(0.2)
         end = _max_offset(master)
     out["caughtUp"] = _max_offset(slave) == end
+    # clusterList's source: GET_BROKER_CLUSTER_INFO (106) lists the group's master (0) and slave (1)
+    info = loads_tolerant(_body(_call(env.namesrv.addr, 106)).decode())
+    roles = {master: "<broker>", slave: "<broker-slave>"}
+    addrs = info["brokerAddrTable"]["broker-a"]["brokerAddrs"]
+    out["clusterInfo"] = {str(bid): roles.get(addr, addr) for bid, addr in sorted(addrs.items())}
     mlog, slog = _log_bytes(stores["broker"], end), _log_bytes(stores["broker-slave"], end)
     out["commitLog"] = {"identical": mlog == slog, "lengthsEqual": len(mlog) == len(slog) == end}
 

@@ -52,6 +52,7 @@ def test_master_slave_replication(
 
     assert kept["written"]["sends"] == {"SEND_OK": ha.BULK}
     assert kept["caughtUp"] is True
+    assert kept["clusterInfo"] == {"0": "<broker>", "1": "<broker-slave>"}
     assert kept["commitLog"] == {"identical": True, "lengthsEqual": True}
     assert kept["byQueueOffset"]["served"] == ha.BULK and kept["byQueueOffset"]["mismatches"] == []
     assert kept["byKey"]["mismatches"] == [] and kept["byKey"]["found"] == kept["byKey"]["asked"]
