@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -126,3 +127,40 @@ async def test_a_slave_reporting_beyond_the_masters_log_is_dropped(tmp_path: Pat
             await _until(lambda: not ha.connections)
     finally:
         m.close()
+
+
+async def test_a_silent_slave_is_dropped_after_the_housekeeping_interval(tmp_path: Path) -> None:
+    m = _open(tmp_path / "m")
+    try:
+        async with (
+            _master(m, housekeeping_interval_ms=300) as (ha, port),
+            await trio.open_tcp_stream("127.0.0.1", port) as stream,
+        ):
+            await stream.send_all(encode_offset(0))
+            await _until(lambda: bool(ha.connections))
+            began = trio.current_time()
+            await _until(lambda: not ha.connections)
+            assert trio.current_time() - began >= 0.25
+    finally:
+        m.close()
+
+
+async def test_the_slave_reconnects_to_a_restarted_master(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr("rocketpy.broker.ha.slave.RETRY_INTERVAL", 0.05)
+    m, s = _open(tmp_path / "m"), _open(tmp_path / "s")
+    try:
+        async with _master(m) as (_, port), _slave(s, port):
+            m.put_message(make_msg(0))
+            await _until(lambda: s.max_phy_offset == m.max_phy_offset)
+        async with _slave(s, port) as slave:  # the master is gone: the slave keeps trying
+            await trio.sleep(0.2)
+            assert not slave.connected
+            ha = HAMaster(m, HAMasterConfig(heartbeat_interval_ms=50))
+            async with trio.open_nursery() as nursery:
+                await nursery.start(ha.serve, port)
+                m.put_message(make_msg(1))
+                await _until(lambda: s.max_phy_offset == m.max_phy_offset)
+                nursery.cancel_scope.cancel()
+    finally:
+        m.close()
+        s.close()
