@@ -3,8 +3,9 @@
 The master's HA address comes from the NameServer's REGISTER_BROKER reply (haServerAddr) or from
 haMasterAddress. Connected, the slave reports its max commit-log offset when nothing was written for
 haSendHeartbeatInterval and whenever its log grew; every frame from the master is checked against the log's end
-(a mismatch closes the connection: the slave is behind or ahead of what the master sends) and appended in a
-worker thread, which also dispatches the records to the consume queues and the index. Nothing written for
+(a mismatch closes the connection: the slave is behind or ahead of what the master sends) and appended, which
+also dispatches the records to the consume queues and the index: on the loop while it fits the current file
+(page-cache writes, as a put on the master), in a worker thread when a new file is created. Nothing written for
 haHousekeepingInterval closes the connection; a closed connection is reopened at once, a failed connect after
 5 s, as the Java client's loop does.
 """
@@ -72,6 +73,10 @@ class HASlave:
                 self.connected = False
                 await stream.aclose()
 
+    def _fits(self, size: int) -> bool:
+        last = self.store.commitlog.files.last()
+        return last is not None and last.size - last.wrote >= size
+
     async def _session(self, stream: trio.SocketStream) -> None:
         heartbeat = self.config.heartbeat_interval_ms / 1000
         housekeeping = self.config.housekeeping_interval_ms / 1000
@@ -100,7 +105,10 @@ class HASlave:
                               slave_max, frame.offset)  # fmt: skip
                     return
                 if frame.data:
-                    ok = await trio.to_thread.run_sync(self.store.append_replicated, frame.offset, frame.data)
+                    if self._fits(len(frame.data)):  # into the mapped page cache, as a put on the master does
+                        ok = self.store.append_replicated(frame.offset, frame.data)
+                    else:  # a new commit-log file is created: a worker thread
+                        ok = await trio.to_thread.run_sync(self.store.append_replicated, frame.offset, frame.data)
                     if not ok:
                         return
                 current = self.store.max_phy_offset
