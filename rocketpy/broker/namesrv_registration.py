@@ -84,6 +84,8 @@ class NamesrvRegistration:
         self._client: RemotingClient | None = None
         self._wake = trio.Event()
         self.ssl_context: ssl.SSLContext | None = None  # set when useTLS: NameServer connections speak TLS
+        # doRegisterBrokerAll's use of the first answer on a slave: the master's HA and broker addresses.
+        self.on_result: Callable[[RegisterBrokerResult], None] | None = None
 
     def request_register(self) -> None:
         self._wake.set()
@@ -124,6 +126,8 @@ class NamesrvRegistration:
         if not force and not await self.need_register(wrapper.data_version):
             return []
         results = await self._register(wrapper)
+        if results and self.on_result is not None:
+            self.on_result(results[0][0])
         if results and self.on_order_config is not None:
             self.on_order_config(results[0][1])
         self.registrations += 1

@@ -21,6 +21,7 @@ from rocketpy.broker.acl_service import AclService
 from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.processors.admin_acl import AdminAclProcessor
+from rocketpy.broker.ha.service import HAService
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.schedule_loop import ScheduleLoop
 from rocketpy.broker.stats import BrokerStats
@@ -102,6 +103,8 @@ async def run_broker(
         await trio.to_thread.run_sync(controller.load)
         plane = build_data_plane(controller, store, schedule_delayed=True)
         await trio.to_thread.run_sync(plane.schedule.load)  # delayOffset.json, after the queues are recovered
+        ha = HAService(settings, store, controller, plane.schedule.path)
+        ha.wire(plane.send)
         handlers = {**controller.handlers(), **plane.handlers()}
         if acl is not None:
             handlers.update(AdminAclProcessor(acl, settings).handlers())
@@ -119,6 +122,7 @@ async def run_broker(
         async with trio.open_nursery() as nursery:
             port = await nursery.start(main.serve, settings.netty.listen_port)
             vip_port = await nursery.start(vip.serve, settings.netty.listen_port - 2)
+            await ha.start(nursery)
             await nursery.start(controller.run)
             if settings.store.broker_role is not BrokerRole.SLAVE:  # handleScheduleMessageService: masters only
                 await nursery.start(ScheduleLoop(plane.schedule, settings.store.flush_delay_offset_interval).run)

@@ -102,6 +102,19 @@ class SubscriptionGroupManager:
     def encode(self) -> str:
         return SubscriptionGroupWrapper(self.table, self.data_version).to_json().decode()
 
+    def replace_all(self, wrapper: SubscriptionGroupWrapper) -> bool:
+        """SlaveSynchronize.syncSubscriptionGroupConfig: the master's table when its DataVersion differs."""
+        if wrapper.data_version == self.data_version:
+            return False
+        self.data_version = wrapper.data_version
+        self.table.clear()
+        for name, config in wrapper.subscription_group_table.items():
+            if config.group_name is None:
+                config.group_name = name
+            self.table[name] = config
+        self.on_persist()
+        return True
+
     def load(self, store: ConfigStore) -> bool:
         wrapper = store.load(SUBSCRIPTION_GROUP_JSON, SubscriptionGroupWrapper.from_json)
         if wrapper is None:

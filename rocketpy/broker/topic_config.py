@@ -234,6 +234,21 @@ class TopicConfigManager:
 
     # -- persistence ---------------------------------------------------------------------------------------------
 
+    def replace_all(self, wrapper: TopicConfigSerializeWrapper) -> bool:
+        """SlaveSynchronize.syncTopicConfig: the master's table and DataVersion when its version differs."""
+        if wrapper.data_version == self.data_version:
+            return False
+        self.data_version = wrapper.data_version
+        self.table.clear()
+        self._stale.clear()
+        for name, config in wrapper.topic_config_table.items():
+            if config.topic_name is None:
+                config.topic_name = name
+            self.table[name] = config
+            self._stale[name] = None
+        self.on_persist()
+        return True
+
     def load(self, store: ConfigStore) -> bool:
         """ConfigManager.load: put the file's topics over the built-in ones and adopt its DataVersion."""
         wrapper = store.load(TOPICS_JSON, TopicConfigSerializeWrapper.from_json)

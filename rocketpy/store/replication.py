@@ -26,7 +26,10 @@ def append_replicated(store: MessageStore, phys_offset: int, data: bytes | memor
     """Write ``data`` at ``phys_offset`` (which must be the log's end) and dispatch completed records."""
     cl = store.commitlog
     with store.lock, cl.lock:
-        if phys_offset != cl.max_offset:
+        empty = cl.files.last() is None
+        if empty and phys_offset % cl.file_size == 0:
+            store.reput_from = phys_offset  # an empty slave takes the master's log from the start of a file
+        elif phys_offset != cl.max_offset:
             log.warning("replicated data at %d but the log ends at %d; refused", phys_offset, cl.max_offset)
             return False
         view = memoryview(data)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import trio
@@ -149,9 +149,12 @@ class SendMessageProcessor:
         self.sync_flush = store.config.flush_disk_type is FlushDiskType.SYNC_FLUSH
         self._msg_id_prefix = create_message_id(self.store_host.ip, self.store_host.port, 0)[:-16]
         self._sendable_topics: set[str] = set()  # names that passed validate_topic and refuse_not_allowed_send
+        # SYNC_MASTER: CommitLog.submitReplicaRequest, awaited with the end offset of a put (ha/master.py).
+        self.replica: Callable[[int], Awaitable[PutMessageStatus]] | None = None
 
     def handlers(self) -> dict[int, Handler]:
-        handler: Handler = self.send_message if self.sync_flush else self.send_message_inline
+        waits = self.sync_flush or self.replica is not None
+        handler: Handler = self.send_message if waits else self.send_message_inline
         codes = (RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE)
         return {code: handler for code in codes}
 
@@ -416,6 +419,11 @@ class SendMessageProcessor:
         status = PutMessageStatus.PUT_OK
         if self.sync_flush and wait:
             status = await trio.to_thread.run_sync(self.store.wait_flushed, results[-1])
+        if self.replica is not None and wait:
+            last = results[-1]
+            replica_status = await self.replica(last.phys_offset + last.wrote_bytes)
+            if replica_status is not PutMessageStatus.PUT_OK:
+                status = replica_status
         elapsed = int((time.monotonic() - began) * 1000)
         wrote = sum(r.wrote_bytes for r in results)
         self.stats.note_put(len(results), wrote, elapsed)
