@@ -20,8 +20,8 @@ import trio
 from rocketpy.broker.acl_service import AclService
 from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
-from rocketpy.broker.processors.admin_acl import AdminAclProcessor
 from rocketpy.broker.ha.service import HAService
+from rocketpy.broker.processors.admin_acl import AdminAclProcessor
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.schedule_loop import ScheduleLoop
 from rocketpy.broker.stats import BrokerStats
