@@ -3,6 +3,7 @@
     rocketpy namesrv [-c FILE] [--KEY=VALUE ...]
     rocketpy broker  [-n NAMESRV_ADDRS] [-c broker.conf] [--KEY=VALUE ...]
     rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
+    rocketpy admin   SUBCOMMAND [-n NAMESRV_ADDRS] [mqadmin options]   (see docs/admin.md)
 
 `--KEY=VALUE` options use the Java config keys (NamesrvConfig, NettyServerConfig, BrokerConfig,
 MessageStoreConfig), so that existing scripts and broker.conf files work unchanged. The TLS settings, which Java
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
     serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     serve.add_argument("--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876)")
+    sub.add_parser("admin", help="mqadmin's subcommands in Python (rocketpy admin help)", add_help=False)
     return parser
 
 
@@ -201,9 +203,30 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
     return 0
 
 
+def _cmd_admin(argv: Sequence[str]) -> int:
+    """`rocketpy admin ...`: mqadmin's command line; the admin package does the work, this only starts trio."""
+    from rocketpy.admin.main import execute, parse
+
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s - %(message)s")
+    parsed = parse(argv, sys.stdout, sys.stderr)
+    if isinstance(parsed, int):
+        return parsed
+    command, args = parsed
+    try:
+        return trio.run(execute, command, args, sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `rocketpy admin topicList | head`
+        sys.stderr.close()
+        return 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["admin"]:  # mqadmin's own option syntax: not parsed by the server commands' parser
+        return _cmd_admin(argv[1:])
     parser = _parser()
-    system_props, argv = split_system_properties(list(sys.argv[1:] if argv is None else argv))
+    system_props, argv = split_system_properties(argv)
     args, extra = parser.parse_known_args(argv)
     _setup_logging(args.log_level)
     for key in system_props:
