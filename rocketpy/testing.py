@@ -42,6 +42,7 @@ class RocketpyServer:
     store_dir: Path
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM (the broker unregisters and closes its store), SIGKILL after `grace` seconds."""
@@ -52,6 +53,10 @@ class RocketpyServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.reader is not None:
+            self.reader.join(5.0)  # the pipe is at its end once the process has gone
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def start_server(workdir: Path, *extra: str, timeout: float = BOOT_TIMEOUT) -> RocketpyServer:
@@ -88,17 +93,20 @@ def start_server(workdir: Path, *extra: str, timeout: float = BOOT_TIMEOUT) -> R
                 seen.set()
         seen.set()
 
-    threading.Thread(target=pump, name="rocketpy-serve-output", daemon=True).start()
+    reader = threading.Thread(target=pump, name="rocketpy-serve-output", daemon=True)
+    reader.start()
     deadline = time.monotonic() + timeout
     while not ready and process.poll() is None and time.monotonic() < deadline:
         seen.wait(0.1)
     if not ready:
         process.kill()
         process.wait()
+        reader.join(5.0)
+        process.stdout.close()
         tail = "\n".join(lines[-40:])
         raise RuntimeError(f"rocketpy serve did not become ready within {timeout:.0f} s:\n{tail}")
     match = ready[0]
-    return RocketpyServer(match.group(1), match.group(2), Path(match.group(3)), process, lines)
+    return RocketpyServer(match.group(1), match.group(2), Path(match.group(3)), process, lines, reader)
 
 
 @pytest.fixture
