@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 
 from rocketpy.admin.main import CATALOG, IMPLEMENTED
-from rocketpy.testing import RocketpyServer, rocketpy_namesrv, rocketpy_server  # noqa: F401 (fixtures)
+from rocketpy.testing import RocketpyServer
 
 ROOT = Path(__file__).resolve().parents[3]
 
