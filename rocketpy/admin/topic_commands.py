@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, TextIO
 
 from rocketpy.admin.command import SubCommand, front_at_least, optional, perm_to_string, printf, required
@@ -204,7 +205,8 @@ async def _merge_order_conf(admin: AdminClient, topic: str, conf: str) -> None:
     """DefaultMQAdminExtImpl.createOrUpdateOrderConf(isCluster=false): this broker's entry replaces its old one."""
     try:
         old = await admin.get_kv_config("ORDER_TOPIC_CONFIG", topic)
-    except RocketMQError:  # Java prints the stack trace and carries on
+    except RocketMQError as exc:  # Java prints the stack trace and carries on
+        print(f"CODE: {exc.code}  DESC: {exc.remark}", file=sys.stderr)
         old = None
     entries: dict[str, str] = {}
     for item in (old or "").split(";") if (old or "").strip() else []:

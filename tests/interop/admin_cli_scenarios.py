@@ -1,0 +1,132 @@
+"""⇄ `rocketpy admin` against `mqadmin`: the same command lines through both CLIs, outputs compared after
+normalisation (addresses, the per-CLI object names, times and rates).
+
+Both CLIs act on one server, one after the other: first every mqadmin step (one driver JVM, MQAdminStartup.main0),
+then every `rocketpy admin` step (one process each, as a script would run it). Each phase creates its own topics
+and groups (names ending in `Mq` / `Py`) and removes them, and restores what it changed (orderMessageEnable, write
+permission), so that both phases start from the same server state.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from typing import Any
+
+from interop.harness import mqadmin_output
+from interop.harness.driver import run_admin_steps
+from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, InteropEnv
+
+# (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
+# Comparisons: text = exact; lines = sorted lines (Java HashSet/HashMap order); shape = text with times, ids and
+# decimals (rates, hours since the first message) masked; config = "====X====" sections of key = value;
+# status = brokerStatus keys with value shapes (rates masked).
+STEPS: list[tuple[str, str, str]] = [
+    ("updateTopicCluster", "text", "updateTopic -n {ns} -c DefaultCluster -t {T}1 -r 3 -w 3"),
+    ("updateTopicBroker", "text", "updateTopic -n {ns} -b {br} -t {T}2 -r 2 -w 2 -p 4"),
+    ("updateTopicOrder", "text", "updateTopic -n {ns} -b {br} -t {T}3 -o true"),
+    ("updateTopicNoCluster", "text", "updateTopic -n {ns} -c NoSuchCluster -t {T}4"),
+    ("updateTopicIllegal", "text", "updateTopic -n {ns} -b {br} -t bad%topic!"),
+    ("topicRoute", "text", "topicRoute -n {ns} -t {T}1"),
+    ("topicRouteList", "text", "topicRoute -n {ns} -t {T}2 -l"),
+    ("topicRouteMissing", "text", "topicRoute -n {ns} -t NoSuchAdminCliTopic"),
+    ("topicStatus", "text", "topicStatus -n {ns} -t {T}1"),
+    ("topicStatusMissing", "text", "topicStatus -n {ns} -t NoSuchAdminCliTopic"),
+    ("topicClusterList", "lines", "topicClusterList -n {ns} -t {T}1"),
+    ("topicList", "lines", "topicList -n {ns}"),
+    ("topicListCluster", "lines", "topicList -n {ns} -c"),
+    ("clusterList", "shape", "clusterList -n {ns}"),
+    ("clusterListMore", "text", "clusterList -n {ns} -m"),
+    ("updateSubGroupCluster", "text", "updateSubGroup -n {ns} -c DefaultCluster -g {G}1"),
+    ("updateSubGroupBroker", "text", "updateSubGroup -n {ns} -b {br} -g {G}2 -r 5 -s false -d true -q 2 -i 1"),
+    ("deleteSubGroupBroker", "text", "deleteSubGroup -n {ns} -b {br} -g {G}2 -r true"),
+    ("deleteSubGroupCluster", "text", "deleteSubGroup -n {ns} -c DefaultCluster -g {G}1"),
+    ("updateBrokerConfig", "text", "updateBrokerConfig -n {ns} -b {br} -k rejectTransactionMessage -v false"),
+    (
+        "updateBrokerConfigCluster",
+        "text",
+        "updateBrokerConfig -n {ns} -c DefaultCluster -k rejectTransactionMessage -v false",
+    ),
+    ("getBrokerConfig", "config", "getBrokerConfig -n {ns} -b {br}"),
+    ("getBrokerConfigCluster", "config", "getBrokerConfig -n {ns} -c DefaultCluster"),
+    ("brokerStatus", "status", "brokerStatus -n {ns} -b {br}"),
+    ("getNamesrvConfig", "config", "getNamesrvConfig -n {ns}"),
+    ("updateNamesrvConfig", "text", "updateNamesrvConfig -n {ns} -k orderMessageEnable -v true"),
+    ("updateKvConfig", "text", "updateKvConfig -n {ns} -s {T}ns -k k1 -v v1"),
+    ("deleteKvConfig", "text", "deleteKvConfig -n {ns} -s {T}ns -k k1"),
+    ("wipeWritePerm", "text", f"wipeWritePerm -n {{ns}} -b {DEFAULT_BROKER}"),
+    ("addWritePerm", "text", f"addWritePerm -n {{ns}} -b {DEFAULT_BROKER}"),
+    ("wipeWritePermUnknown", "text", "wipeWritePerm -n {ns} -b no-such-broker"),
+    ("deleteTopic1", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}1"),
+    ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
+    ("deleteTopic3", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}3"),
+    ("deleteTopicNoCluster", "text", "deleteTopic -n {ns} -c NoSuchCluster -t {T}4"),
+    ("deleteOrderConf", "text", "deleteKvConfig -n {ns} -s ORDER_TOPIC_CONFIG -k {T}3"),
+    ("restoreOrderMessageEnable", "text", "updateNamesrvConfig -n {ns} -k orderMessageEnable -v false"),
+    ("topicListAfter", "lines", "topicList -n {ns}"),
+]
+assert DEFAULT_CLUSTER == "DefaultCluster"
+
+PREFIX = {"mqadmin": "AdmCliMq", "rocketpy": "AdmCliPy"}
+_ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
+
+
+def _argv(template: str, env: InteropEnv, cli: str) -> list[str]:
+    assert env.broker is not None
+    prefix = PREFIX[cli]
+    text = template.format(ns=env.namesrv.addr, br=env.broker.addr, T=prefix + "Topic", G=prefix + "Group")
+    return text.split(" ")
+
+
+def _errors(lines: list[str]) -> list[str]:
+    """The response code and the remark's first line of each failure reported, in order."""
+    return [f"CODE: {m.group(1)}  DESC: {m.group(2).strip()}" for line in lines for m in _ERROR.finditer(line)]
+
+
+def _compare_form(kind: str, stdout: str) -> Any:
+    if kind == "lines":
+        return mqadmin_output.sorted_lines(stdout)
+    if kind == "shape":
+        return mqadmin_output.text_shape(stdout)
+    if kind == "config":
+        return mqadmin_output.namesrv_config(stdout)
+    if kind == "status":  # rates are sampled over time: empty until the broker's first sample, numbers after it
+        shapes = mqadmin_output.broker_status(stdout)
+        return {k: "<rate>" if k.endswith("Tps") else v for k, v in shapes.items()}
+    return stdout
+
+
+def run_mqadmin(env: InteropEnv) -> list[dict[str, Any]]:
+    steps = [{"op": "mqadmin", "args": _argv(t, env, "mqadmin")} for _, _, t in STEPS]
+    observed = run_admin_steps(env.build, env.namesrv.addr, steps, env.driver_home("admin-cli"))
+    return [{"stdout": o["result"]["stdout"], "errors": _errors(o["result"]["errors"])} for o in observed]
+
+
+def run_rocketpy_admin(env: InteropEnv) -> tuple[list[dict[str, Any]], list[float]]:
+    """Each step as its own `python -m rocketpy admin` process; also the wall time of each."""
+    results, times = [], []
+    for _, _, template in STEPS:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "rocketpy", "admin", *_argv(template, env, "rocketpy")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        times.append(time.monotonic() - started)
+        results.append({"stdout": proc.stdout, "errors": _errors(proc.stderr.splitlines()), "exit": proc.returncode})
+    return results, times
+
+
+def observe(env: InteropEnv, cli: str, raw: list[dict[str, Any]]) -> dict[str, Any]:
+    """By label: the output in its compared form, addresses and the CLI's name prefix normalised."""
+    normalise = env.normaliser()
+    out = {}
+    for (label, kind, _), result in zip(STEPS, raw, strict=True):
+        stdout = normalise(result["stdout"]).replace(PREFIX[cli], "AdmCli<cli>")
+        errors = [normalise(e).replace(PREFIX[cli], "AdmCli<cli>") for e in result["errors"]]
+        out[label] = {"stdout": _compare_form(kind, stdout), "errors": errors}
+    return out
