@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from rocketpy.admin import broker_commands, namesrv_commands, topic_commands
+from rocketpy.admin import broker_commands, consumer_commands, namesrv_commands, topic_commands
 from rocketpy.admin.command import SubCommand
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
@@ -101,6 +101,12 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         broker_commands.BrokerStatus,
         broker_commands.UpdateSubGroup,
         broker_commands.DeleteSubGroup,
+        consumer_commands.ConsumerConnectionCommand,
+        consumer_commands.ProducerConnectionCommand,
+        consumer_commands.ConsumerProgress,
+        consumer_commands.GetConsumerConfig,
+        consumer_commands.UpdateTopicPerm,
+        consumer_commands.UpdateOrderConf,
     )
 }
 

@@ -17,10 +17,10 @@ from rocketpy.common import fastjson
 from rocketpy.common import properties as java_properties
 from rocketpy.common.java import java_hash_order
 from rocketpy.protocol.bodies.cluster import ClusterInfo
-from rocketpy.protocol.bodies.consumer import GroupList
+from rocketpy.protocol.bodies.consumer import ConsumerConnection, GroupList, ProducerConnection
 from rocketpy.protocol.bodies.kv import KVTable
 from rocketpy.protocol.bodies.route import TopicRouteData
-from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
+from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig, SubscriptionGroupWrapper
 from rocketpy.protocol.bodies.topic_config import TopicConfig
 from rocketpy.protocol.bodies.topic_list import TopicList
 from rocketpy.protocol.codes import RequestCode, ResponseCode
@@ -51,9 +51,18 @@ class AdminClient:
     # -- transport ---------------------------------------------------------------------------------------------
 
     async def call(
-        self, addr: str, code: int, ext: Mapping[str, str] | None = None, body: bytes | None = None
+        self,
+        addr: str,
+        code: int,
+        ext: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        *,
+        broker_error: bool = False,
     ) -> RemotingCommand:
-        """One request; SUCCESS answers are returned, anything else raises RocketMQError(code, remark)."""
+        """One request; SUCCESS answers are returned, anything else raises RocketMQError(code, remark).
+
+        `broker_error`: the calls where MQClientAPIImpl throws MQBrokerException(code, remark, addr), whose message
+        ends with " BROKER: addr"."""
         request = RemotingCommand.request(code, dict(ext) if ext else None, body)
         try:
             response = await self._remoting.invoke(addr, request, self.timeout)
@@ -62,7 +71,8 @@ class AdminClient:
         except OSError as exc:
             raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{addr}> failed: {exc}") from None
         if response.code != ResponseCode.SUCCESS:
-            raise RocketMQError(response.code, response.remark)
+            remark = f"{response.remark} BROKER: {addr}" if broker_error else response.remark
+            raise RocketMQError(response.code, remark)
         return response
 
     async def call_namesrv(
@@ -156,23 +166,54 @@ class AdminClient:
         await self.call(broker_addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, ext)
 
     async def broker_config(self, broker_addr: str) -> dict[str, str]:
-        return _properties(_body(await self.call(broker_addr, RequestCode.GET_BROKER_CONFIG)))
+        return _properties(_body(await self.call(broker_addr, RequestCode.GET_BROKER_CONFIG, broker_error=True)))
 
     async def update_broker_config(self, broker_addr: str, properties: Mapping[str, str]) -> None:
-        await self.call(broker_addr, RequestCode.UPDATE_BROKER_CONFIG, body=java_properties.dumps(properties).encode())
+        await self.call(
+            broker_addr,
+            RequestCode.UPDATE_BROKER_CONFIG,
+            body=java_properties.dumps(properties).encode(),
+            broker_error=True,
+        )
 
     async def broker_runtime_info(self, broker_addr: str) -> dict[str, str]:
-        return KVTable.from_json(_body(await self.call(broker_addr, RequestCode.GET_BROKER_RUNTIME_INFO))).table
+        return KVTable.from_json(
+            _body(await self.call(broker_addr, RequestCode.GET_BROKER_RUNTIME_INFO, broker_error=True))
+        ).table
 
     async def topic_stats(self, broker_addr: str, topic: str) -> Any:
         """GET_TOPIC_STATS_INFO: the TopicStatsTable as parsed fastjson (MessageQueue object keys)."""
-        reply = await self.call(broker_addr, RequestCode.GET_TOPIC_STATS_INFO, {"topic": topic})
+        reply = await self.call(broker_addr, RequestCode.GET_TOPIC_STATS_INFO, {"topic": topic}, broker_error=True)
         return fastjson.loads(_body(reply) or b"{}")
 
     async def topic_consumed_by(self, broker_addr: str, topic: str) -> list[str]:
         """QUERY_TOPIC_CONSUME_BY_WHO: the groups of a GroupList body."""
-        reply = await self.call(broker_addr, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, {"topic": topic})
+        reply = await self.call(
+            broker_addr, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, {"topic": topic}, broker_error=True
+        )
         return java_hash_order(GroupList.from_json(_body(reply)).group_list)
+
+    async def consumer_connection(self, broker_addr: str, group: str) -> ConsumerConnection:
+        reply = await self.call(
+            broker_addr, RequestCode.GET_CONSUMER_CONNECTION_LIST, {"consumerGroup": group}, broker_error=True
+        )
+        return ConsumerConnection.from_json(_body(reply))
+
+    async def producer_connection(self, broker_addr: str, group: str) -> ProducerConnection:
+        reply = await self.call(
+            broker_addr, RequestCode.GET_PRODUCER_CONNECTION_LIST, {"producerGroup": group}, broker_error=True
+        )
+        return ProducerConnection.from_json(_body(reply))
+
+    async def consume_stats(self, broker_addr: str, group: str, topic: str | None = None) -> Any:
+        """GET_CONSUME_STATS: the ConsumeStats as parsed fastjson (MessageQueue object keys)."""
+        ext = {"consumerGroup": group} if topic is None else {"consumerGroup": group, "topic": topic}
+        reply = await self.call(broker_addr, RequestCode.GET_CONSUME_STATS, ext, broker_error=True)
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def subscription_groups(self, broker_addr: str) -> SubscriptionGroupWrapper:
+        reply = await self.call(broker_addr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, broker_error=True)
+        return SubscriptionGroupWrapper.from_json(_body(reply))
 
     # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------
 

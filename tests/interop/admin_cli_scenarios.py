@@ -16,13 +16,18 @@ import time
 from typing import Any
 
 from interop.harness import mqadmin_output
-from interop.harness.driver import run_admin_steps
+from interop.harness.driver import run_admin_steps, run_driver
 from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, InteropEnv
+
+# A group with committed offsets and no client online, and its topic: the driver's "offsets-before" scenario
+# (Restarts.java) leaves them behind before the two phases.
+CONSUMED_GROUP = "interop_restart_consumer"
+CONSUMED_TOPIC = "InteropRestartTopic"
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
 # Comparisons: text = exact; lines = sorted lines (Java HashSet/HashMap order); shape = text with times, ids and
 # decimals (rates, hours since the first message) masked; config = "====X====" sections of key = value;
-# status = brokerStatus keys with value shapes (rates masked).
+# status = brokerStatus keys with value shapes (rates masked); progress = shape with the #TPS column masked.
 STEPS: list[tuple[str, str, str]] = [
     ("updateTopicCluster", "text", "updateTopic -n {ns} -c DefaultCluster -t {T}1 -r 3 -w 3"),
     ("updateTopicBroker", "text", "updateTopic -n {ns} -b {br} -t {T}2 -r 2 -w 2 -p 4"),
@@ -40,6 +45,8 @@ STEPS: list[tuple[str, str, str]] = [
     ("clusterList", "shape", "clusterList -n {ns}"),
     ("clusterListMore", "text", "clusterList -n {ns} -m"),
     ("updateSubGroupCluster", "text", "updateSubGroup -n {ns} -c DefaultCluster -g {G}1"),
+    ("getConsumerConfig", "text", "getConsumerConfig -n {ns} -g {G}1"),
+    ("getConsumerConfigUnknown", "text", "getConsumerConfig -n {ns} -g NoSuchAdminCliGroup"),
     ("updateSubGroupBroker", "text", "updateSubGroup -n {ns} -b {br} -g {G}2 -r 5 -s false -d true -q 2 -i 1"),
     ("deleteSubGroupBroker", "text", "deleteSubGroup -n {ns} -b {br} -g {G}2 -r true"),
     ("deleteSubGroupCluster", "text", "deleteSubGroup -n {ns} -c DefaultCluster -g {G}1"),
@@ -60,11 +67,26 @@ STEPS: list[tuple[str, str, str]] = [
     ("addWritePerm", "text", f"addWritePerm -n {{ns}} -b {DEFAULT_BROKER}"),
     ("wipeWritePermUnknown", "text", "wipeWritePerm -n {ns} -b no-such-broker"),
     ("deleteTopic1", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}1"),
-    ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
     ("deleteTopic3", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}3"),
     ("deleteTopicNoCluster", "text", "deleteTopic -n {ns} -c NoSuchCluster -t {T}4"),
     ("deleteOrderConf", "text", "deleteKvConfig -n {ns} -s ORDER_TOPIC_CONFIG -k {T}3"),
     ("restoreOrderMessageEnable", "text", "updateNamesrvConfig -n {ns} -k orderMessageEnable -v false"),
+    ("updateTopicPermBroker", "text", "updateTopicPerm -n {ns} -b {br} -t {T}2 -p 6"),
+    ("updateTopicPermSame", "text", "updateTopicPerm -n {ns} -b {br} -t {T}2 -p 6"),
+    ("updateTopicPermCluster", "text", "updateTopicPerm -n {ns} -c DefaultCluster -t {T}2 -p 4"),
+    ("updateTopicPermNotMaster", "text", "updateTopicPerm -n {ns} -b 127.0.0.1:1 -t {T}2 -p 2"),
+    ("updateOrderConfPut", "text", "updateOrderConf -n {ns} -t {T}2 -m put -v broker-a:2"),
+    ("updateOrderConfGet", "text", "updateOrderConf -n {ns} -t {T}2 -m get"),
+    ("updateOrderConfDelete", "text", "updateOrderConf -n {ns} -t {T}2 -m delete"),
+    ("updateOrderConfGetMissing", "text", "updateOrderConf -n {ns} -t {T}2 -m get"),
+    ("consumerProgressGroup", "shape", f"consumerProgress -n {{ns}} -g {CONSUMED_GROUP}"),
+    ("consumerProgressAll", "progress", "consumerProgress -n {ns}"),
+    ("consumerProgressUnknown", "text", "consumerProgress -n {ns} -g NoSuchAdminCliGroup"),
+    ("consumerConnectionOffline", "text", f"consumerConnection -n {{ns}} -g {CONSUMED_GROUP}"),
+    ("consumerConnectionOfflineBroker", "text", f"consumerConnection -n {{ns}} -g {CONSUMED_GROUP} -b {{br}}"),
+    ("producerConnectionOffline", "text", f"producerConnection -n {{ns}} -g NoSuchAdminCliGroup -t {CONSUMED_TOPIC}"),
+    ("getConsumerConfigConsumed", "text", f"getConsumerConfig -n {{ns}} -g {CONSUMED_GROUP}"),
+    ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
     ("topicListAfter", "lines", "topicList -n {ns}"),
 ]
 assert DEFAULT_CLUSTER == "DefaultCluster"
@@ -92,10 +114,22 @@ def _compare_form(kind: str, stdout: str) -> Any:
         return mqadmin_output.text_shape(stdout)
     if kind == "config":
         return mqadmin_output.namesrv_config(stdout)
-    if kind == "status":  # rates are sampled over time: empty until the broker's first sample, numbers after it
+    if kind == "status":  # rates are sampled over time (empty until the broker's first sample); so is the flush lag
         shapes = mqadmin_output.broker_status(stdout)
-        return {k: "<rate>" if k.endswith("Tps") else v for k, v in shapes.items()}
+        return {
+            k: "<runtime>" if k.endswith("Tps") or k == "remainHowManyDataToFlush" else v for k, v in shapes.items()
+        }
+    if kind == "progress":  # the groups' table: #TPS (next to last column) is a rate
+        rows = mqadmin_output.text_shape(stdout)
+        return rows[:1] + [[*row[:-2], "<tps>", row[-1]] for row in rows[1:]]
     return stdout
+
+
+def consume_some(env: InteropEnv) -> Any:
+    """40 messages sent to CONSUMED_TOPIC and consumed by CONSUMED_GROUP, offsets committed; clients then stop."""
+    return run_driver(
+        env.build, "offsets-before", {"namesrv": env.namesrv.addr, "count": "40"}, env.driver_home("offsets")
+    ).observations
 
 
 def run_mqadmin(env: InteropEnv) -> list[dict[str, Any]]:

@@ -23,6 +23,8 @@ def admin_env(
     target: str = request.param
     workdir: Path = tmp_path_factory.mktemp(f"admin-cli-{target}")
     with environment(interop_build, target, workdir, broker_kind=target) as env:
+        consumed = scenarios.consume_some(env)
+        assert consumed["consumed"]["complete"], consumed
         yield env
 
 
@@ -38,7 +40,16 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
     )
     # What a script sees besides stdout: failures exit non-zero, successes zero.
     failing = {label for label, obs in py_cli.items() if obs["errors"] and not obs["stdout"]}
-    assert failing == {"updateTopicIllegal", "topicRouteMissing", "topicStatusMissing"}
+    assert failing == {
+        "updateTopicIllegal",
+        "topicRouteMissing",
+        "topicStatusMissing",
+        "updateOrderConfGetMissing",
+        "consumerProgressUnknown",
+        "consumerConnectionOffline",
+        "consumerConnectionOfflineBroker",
+        "producerConnectionOffline",
+    }
     for (label, _, _), result in zip(scenarios.STEPS, raw, strict=True):
         assert (result["exit"] != 0) == (label in failing), (label, result)
     assert java_cli["topicRouteMissing"]["errors"] == [
