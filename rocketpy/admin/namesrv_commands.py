@@ -31,7 +31,9 @@ class ClusterList(SubCommand):
 
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
         if args.interval is not None:
-            raise RocketMQError(-1, "clusterList -i (print again every N seconds) is not implemented in rocketpy admin yet")
+            raise RocketMQError(
+                -1, "clusterList -i (print again every N seconds) is not implemented in rocketpy admin yet"
+            )
         info = await admin.cluster_info()
         rows = []
         for cluster in java_hash_order(info.cluster_addr_table):
