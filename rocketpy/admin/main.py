@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from rocketpy.admin import broker_commands, consumer_commands, namesrv_commands, topic_commands
+from rocketpy.admin import broker_commands, consumer_commands, message_commands, namesrv_commands, topic_commands
 from rocketpy.admin.command import SubCommand
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
@@ -107,6 +107,8 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         consumer_commands.GetConsumerConfig,
         consumer_commands.UpdateTopicPerm,
         consumer_commands.UpdateOrderConf,
+        message_commands.SendMessage,
+        message_commands.QueryMsgByKey,
     )
 }
 
@@ -179,6 +181,8 @@ async def execute(command: SubCommand, args: argparse.Namespace, out: TextIO, er
                 failure = f"CODE: {exc.code}  DESC: {exc.remark}" if exc.code >= 0 else str(exc.remark)
             except ValueError as exc:  # a malformed number in an option
                 failure = str(exc)
+            except (KeyError, TypeError, UnicodeError) as exc:  # an answer this client cannot read
+                failure = f"unexpected answer: {type(exc).__name__}: {exc}"
     except ValueError as exc:  # no NameServer address
         failure = str(exc)
     if failure is not None:

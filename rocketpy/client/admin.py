@@ -25,10 +25,19 @@ from rocketpy.protocol.bodies.topic_config import TopicConfig
 from rocketpy.protocol.bodies.topic_list import TopicList
 from rocketpy.protocol.codes import RequestCode, ResponseCode
 from rocketpy.protocol.errors import RocketMQError
+from rocketpy.protocol.message_headers import SendMessageRequestHeaderV2, SendMessageResponseHeader
+from rocketpy.protocol.message_record import MessageExt, decode_all
 from rocketpy.remoting.client import RemotingClient
 from rocketpy.remoting.command import RemotingCommand
 
 DEFAULT_TIMEOUT = 5.0  # DefaultMQAdminExt's timeoutMillis
+# MQClientAPIImpl.processSendResponse: the codes a sync send reports as a send status instead of an exception
+SEND_OK_CODES = {
+    ResponseCode.SUCCESS: "SEND_OK",
+    ResponseCode.FLUSH_DISK_TIMEOUT: "FLUSH_DISK_TIMEOUT",
+    ResponseCode.FLUSH_SLAVE_TIMEOUT: "FLUSH_SLAVE_TIMEOUT",
+    ResponseCode.SLAVE_NOT_AVAILABLE: "SLAVE_NOT_AVAILABLE",
+}
 
 
 class AdminClient:
@@ -214,6 +223,41 @@ class AdminClient:
     async def subscription_groups(self, broker_addr: str) -> SubscriptionGroupWrapper:
         reply = await self.call(broker_addr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, broker_error=True)
         return SubscriptionGroupWrapper.from_json(_body(reply))
+
+    async def send_message(
+        self, broker_addr: str, header: SendMessageRequestHeaderV2, body: bytes
+    ) -> tuple[int, SendMessageResponseHeader]:
+        """SEND_MESSAGE_V2 (MQClientAPIImpl.sendMessage, sync): the response code (SUCCESS or one of the
+        FLUSH_*_TIMEOUT / SLAVE_NOT_AVAILABLE codes Java maps to a send status) and the response header."""
+        request = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, header.to_ext(), body)
+        try:
+            response = await self._remoting.invoke(broker_addr, request, self.timeout)
+        except trio.TooSlowError:
+            raise RocketMQError(
+                ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{broker_addr}> timeout"
+            ) from None
+        except OSError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{broker_addr}> failed: {exc}") from None
+        if response.code not in SEND_OK_CODES:
+            raise RocketMQError(response.code, f"{response.remark} BROKER: {broker_addr}")
+        return response.code, SendMessageResponseHeader.from_ext_lenient(response.ext_fields)
+
+    async def query_message(self, broker_addr: str, topic: str, key: str, max_num: int) -> list[MessageExt]:
+        """QUERY_MESSAGE over the whole time range (MQAdminImpl.queryMessage); a broker's refusal is skipped, as
+        Java only logs it."""
+        ext = {
+            "topic": topic,
+            "key": key,
+            "maxNum": str(max_num),
+            "beginTimestamp": "0",
+            "endTimestamp": str(2**63 - 1),
+            "_UNIQUE_KEY_QUERY": "false",
+        }
+        try:
+            reply = await self.call(broker_addr, RequestCode.QUERY_MESSAGE, ext)
+        except RocketMQError:
+            return []
+        return decode_all(_body(reply))
 
     # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------
 
