@@ -80,8 +80,15 @@ def test_admin_commands_against_rocketpy(rocketpy_namesrv: str) -> None:
     assert created.stdout.endswith("perm=RW-, topicFilterType=SINGLE_TAG, topicSysFlag=0, order=false]")
     assert elapsed < 3.0, f"rocketpy admin took {elapsed:.2f} s"  # well under a second when the machine is idle
     status = admin("topicStatus", "-n", ns, "-t", "UnitAdminTopic")
-    assert [line.split()[1:4] for line in status.stdout.splitlines()[1:]] == [["0", "0", "0"], ["1", "0", "0"]]
+    assert [line.split()[1:4] for line in status.stdout.splitlines()[1:3]] == [["0", "0", "0"], ["1", "0", "0"]]
     assert "UnitAdminTopic" in admin("topicList", "-n", ns).stdout.splitlines()
+    broker = admin("clusterList", "-n", ns).stdout.splitlines()[1].split()[1]
+    sent = admin("sendMessage", "-n", ns, "-t", "UnitAdminTopic", "-p", "hi", "-k", "unit-key", "-b", broker, "-i", "1")
+    assert sent.returncode == 0, sent.stderr
+    name, qid, status, msg_id = sent.stdout.splitlines()[1].split()
+    assert (name, qid, status) == (broker, "1", "SEND_OK")
+    found = admin("queryMsgByKey", "-n", ns, "-t", "UnitAdminTopic", "-k", "unit-key")
+    assert found.stdout.splitlines()[1].split() == [msg_id, "1", "0"]
     route = admin("topicRoute", "-n", ns, "-t", "NoSuchTopic")
     assert route.returncode == 1 and route.stdout == ""
     assert "CODE: 17  DESC: No topic route info in name server for the topic: NoSuchTopic" in route.stderr
