@@ -96,6 +96,7 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         topic_commands.UpdateTopic,
         topic_commands.DeleteTopic,
         topic_commands.TopicStatus,
+        topic_commands.AllocateMQ,
         broker_commands.GetBrokerConfig,
         broker_commands.UpdateBrokerConfig,
         broker_commands.BrokerStatus,

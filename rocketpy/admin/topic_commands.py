@@ -9,7 +9,8 @@ from typing import Any, TextIO
 from rocketpy.admin.command import SubCommand, front_at_least, optional, perm_to_string, printf, required
 from rocketpy.admin.java_format import human_time, pretty_json
 from rocketpy.client.admin import AdminClient
-from rocketpy.common.java import java_hash_order
+from rocketpy.common import fastjson
+from rocketpy.common.java import java_hash_order, java_string_hash
 from rocketpy.protocol.bodies.topic_config import TopicConfig
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
@@ -288,3 +289,56 @@ class TopicStatus(SubCommand):
                 int(offset.get("maxOffset", 0)),
                 human_time(updated) if updated > 0 else "",
             )
+
+
+def _int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def message_queue_hash(topic: str, broker_name: str, queue_id: int) -> int:
+    """MessageQueue.hashCode (31-based over brokerName, queueId, topic), as an unsigned 32-bit value."""
+    result = 31 + java_string_hash(broker_name)
+    result = _int32(31 * result + queue_id)
+    return _int32(31 * result + java_string_hash(topic)) & 0xFFFFFFFF
+
+
+def allocate_averagely(current: str, queues: list[Any], clients: list[str]) -> list[Any]:
+    """AllocateMessageQueueAveragely.allocate (over the queues in the order given, as Java does)."""
+    index, count, size = clients.index(current), len(queues), len(clients)
+    mod = count % size
+    if count <= size:
+        average = 1
+    elif mod > 0 and index < mod:
+        average = count // size + 1
+    else:
+        average = count // size
+    start = index * average if mod > 0 and index < mod else index * average + mod
+    return [queues[(start + i) % count] for i in range(min(average, count - start))]
+
+
+class AllocateMQ(SubCommand):
+    NAME = "allocateMQ"
+    HELP = "Allocate MQ"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        required(parser, "t", "topic", "topic name")
+        required(parser, "i", "ipList", "ipList")
+
+    async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
+        topic, ips = args.topic.strip(), args.ipList.strip().split(",")
+        route = await admin.topic_route(topic)
+        # MQClientInstance.topicRouteData2TopicSubscribeInfo: a HashSet of the readable queues, then an ArrayList
+        readable = [(q.broker_name or "", i) for q in route.queue_datas if q.perm & 4 for i in range(q.read_queue_nums)]
+        by_hash = {message_queue_hash(topic, name, qid): (name, qid) for name, qid in readable}
+        queues = [by_hash[h] for h in java_hash_order(by_hash)]
+        result = {}
+        for ip in java_hash_order(dict.fromkeys(ips)):
+            result[ip] = [
+                {"brokerName": name, "queueId": qid, "topic": topic}
+                for name, qid in allocate_averagely(ip, queues, ips)
+            ]
+        return {"result": result}
+
+    def render(self, data: Any, out: TextIO) -> None:
+        printf(out, "%s%n", fastjson.dumps(data).decode())

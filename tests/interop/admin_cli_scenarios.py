@@ -96,6 +96,8 @@ STEPS: list[tuple[str, str, str]] = [
     ("consumerConnectionOffline", "text", f"consumerConnection -n {{ns}} -g {CONSUMED_GROUP}"),
     ("consumerConnectionOfflineBroker", "text", f"consumerConnection -n {{ns}} -g {CONSUMED_GROUP} -b {{br}}"),
     ("producerConnectionOffline", "text", f"producerConnection -n {{ns}} -g NoSuchAdminCliGroup -t {CONSUMED_TOPIC}"),
+    ("allocateMQ", "text", f"allocateMQ -n {{ns}} -t {CONSUMED_TOPIC} -i 10.0.0.1,10.0.0.2,10.0.0.3"),
+    ("allocateMQOne", "text", f"allocateMQ -n {{ns}} -t {CONSUMED_TOPIC} -i 10.0.0.9"),
     ("getConsumerConfigConsumed", "text", f"getConsumerConfig -n {{ns}} -g {CONSUMED_GROUP}"),
     ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
     ("topicListAfter", "lines", "topicList -n {ns}"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "CODE: 17  DESC: No topic route info in name server for the topic: NoSuchAdminCliTopic"
     ]
     assert "AdmCli<cli>Topic1" in java_cli["topicList"]["stdout"]
+    allocation = json.loads(java_cli["allocateMQ"]["stdout"])["result"]
+    assert list(allocation) == ["10.0.0.3", "10.0.0.2", "10.0.0.1"]  # Java's HashMap order, reproduced
+    assert sorted(q["queueId"] for queues in allocation.values() for q in queues) == [0, 1, 2, 3]
     assert java_cli["sendMessage"]["stdout"][1] == ["broker-a", "1", "SEND_OK", "<msgid>"]
     assert java_cli["queryMsgByKey"]["stdout"][1] == ["<msgid>", "1", "0"]
     assert [row[1:4] for row in java_cli["topicStatus"]["stdout"][1:]] == [

@@ -53,3 +53,14 @@ def test_to_string_forms() -> None:
         "consumeBroadcastEnable=false, retryQueueNums=1, retryMaxTimes=16, brokerId=0, whichBrokerWhenConsumeSlowly=1, "
         "notifyConsumerIdsChangedEnable=true]"
     )
+
+
+def test_allocate_averagely_and_message_queue_hash() -> None:
+    from rocketpy.admin.topic_commands import allocate_averagely, message_queue_hash
+
+    queues = ["q0", "q1", "q2", "q3"]
+    clients = ["a", "b", "c"]
+    assert [allocate_averagely(c, queues, clients) for c in clients] == [["q0", "q1"], ["q2"], ["q3"]]
+    assert allocate_averagely("x", ["q0"], ["x", "y"]) == ["q0"] and allocate_averagely("y", ["q0"], ["x", "y"]) == []
+    # MessageQueue("T", "b", 0).hashCode() == 31 * (31 * (31 + "b".hashCode()) + 0) + "T".hashCode()
+    assert message_queue_hash("T", "b", 0) == (31 * (31 * (31 + 98)) + 84) & 0xFFFFFFFF
