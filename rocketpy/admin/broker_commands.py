@@ -10,7 +10,9 @@ from rocketpy.admin.command import SubCommand, optional, printf, required
 from rocketpy.admin.namesrv_commands import print_properties
 from rocketpy.admin.topic_commands import CLUSTER_ERROR, delete_topic_lines, java_bool
 from rocketpy.client.admin import AdminClient
+from rocketpy.common.java import java_hash_order
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
+from rocketpy.protocol.codes import RequestCode
 from rocketpy.protocol.errors import RocketMQError
 
 
@@ -233,3 +235,42 @@ class DeleteSubGroup(SubCommand):
 
     def render(self, data: Any, out: TextIO) -> None:
         out.write("".join(data))
+
+
+class _BrokerMaintenance(SubCommand):
+    """CleanUnusedTopicCommand / DeleteExpiredCommitLogSubCommand: one request to a broker, or to every broker of a
+    cluster (of every cluster without -c); prints "success" or "false" for the last answer, with no newline."""
+
+    CODE: int
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        optional(parser, "b", "brokerAddr", "Broker address")
+        optional(parser, "c", "cluster", "cluster name")
+
+    async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
+        if args.brokerAddr is not None:
+            addrs = [args.brokerAddr.strip()]
+        else:
+            info = await admin.cluster_info()
+            clusters = [args.cluster.strip()] if args.cluster else java_hash_order(info.cluster_addr_table)
+            addrs = [a for c in clusters for a in info.all_addrs_of_cluster(c)]
+        result = False
+        for addr in addrs:
+            await admin.call(addr, self.CODE)  # a refusal raises: MQClientException(code, remark)
+            result = True
+        return result
+
+    def render(self, data: Any, out: TextIO) -> None:
+        out.write("success" if data else "false")
+
+
+class CleanUnusedTopic(_BrokerMaintenance):
+    NAME = "cleanUnusedTopic"
+    HELP = "Clean unused topic on broker."
+    CODE = RequestCode.CLEAN_UNUSED_TOPIC
+
+
+class DeleteExpiredCommitLog(_BrokerMaintenance):
+    NAME = "deleteExpiredCommitLog"
+    HELP = "Delete expired CommitLog files"
+    CODE = RequestCode.DELETE_EXPIRED_COMMITLOG

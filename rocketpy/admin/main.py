@@ -102,6 +102,8 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         broker_commands.BrokerStatus,
         broker_commands.UpdateSubGroup,
         broker_commands.DeleteSubGroup,
+        broker_commands.CleanUnusedTopic,
+        broker_commands.DeleteExpiredCommitLog,
         consumer_commands.ConsumerConnectionCommand,
         consumer_commands.ProducerConnectionCommand,
         consumer_commands.ConsumerProgress,
