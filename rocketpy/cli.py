@@ -253,6 +253,10 @@ def _cmd_admin(argv: Sequence[str]) -> int:
         return trio.run(execute, command, args, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
         return 130
+    except BaseExceptionGroup as group:  # Ctrl-C while the client's connections were open
+        if group.subgroup(KeyboardInterrupt) is None:
+            raise
+        return 130
     except BrokenPipeError:  # `rocketpy admin topicList | head`
         sys.stderr.close()
         return 141

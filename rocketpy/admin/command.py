@@ -27,6 +27,10 @@ class SubCommand:
     def render(self, data: Any, out: TextIO) -> None:
         raise NotImplementedError
 
+    def repeat_every(self, args: argparse.Namespace) -> float | None:
+        """Seconds between rounds for commands that print again until interrupted (clusterList -i); None: once."""
+        return None
+
 
 def java_str(value: Any) -> str:
     """String.valueOf: booleans lower case, null as "null"."""

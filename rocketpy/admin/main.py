@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
+
+import trio
 
 from rocketpy.admin import broker_commands, consumer_commands, message_commands, namesrv_commands, topic_commands
 from rocketpy.admin.command import SubCommand
@@ -175,22 +177,27 @@ def parse(argv: Sequence[str], out: TextIO, err: TextIO) -> tuple[SubCommand, ar
 async def execute(command: SubCommand, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run one parsed subcommand; print its output like mqadmin, or its failure with code and remark."""
     failure: str | None = None
-    data: Any = None
     try:
+        interval = command.repeat_every(args)
         async with AdminClient(namesrv_list(args.namesrvAddr)) as admin:
             try:  # inside the client's nursery, so that the error is not wrapped in an ExceptionGroup
-                data = await command.run(admin, args)
+                while True:
+                    data = await command.run(admin, args)
+                    command.render(data, out)
+                    if interval is None:
+                        break
+                    out.flush()
+                    await trio.sleep(interval)
             except RocketMQError as exc:
                 failure = f"CODE: {exc.code}  DESC: {exc.remark}" if exc.code >= 0 else str(exc.remark)
             except ValueError as exc:  # a malformed number in an option
                 failure = str(exc)
             except (KeyError, TypeError, UnicodeError) as exc:  # an answer this client cannot read
                 failure = f"unexpected answer: {type(exc).__name__}: {exc}"
-    except ValueError as exc:  # no NameServer address
+    except ValueError as exc:  # no NameServer address, a malformed -i
         failure = str(exc)
     if failure is not None:
         out.flush()
         err.write(f"rocketpy admin {command.NAME} failed: {failure}\n")
         return EXIT_FAILED
-    command.render(data, out)
     return 0

@@ -29,11 +29,11 @@ class ClusterList(SubCommand):
         optional(parser, "m", "moreStats", "Print more stats", flag=True)
         optional(parser, "i", "interval", "specify intervals numbers, it is in seconds")
 
+    def repeat_every(self, args: argparse.Namespace) -> float | None:
+        """-i N: print again every N seconds until interrupted (Long.parseLong(N) * 1000 ms)."""
+        return None if args.interval is None else float(int(args.interval.strip()))
+
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
-        if args.interval is not None:
-            raise RocketMQError(
-                -1, "clusterList -i (print again every N seconds) is not implemented in rocketpy admin yet"
-            )
         info = await admin.cluster_info()
         rows = []
         for cluster in java_hash_order(info.cluster_addr_table):

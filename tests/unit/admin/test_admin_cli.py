@@ -6,6 +6,7 @@ code and remark, not-implemented subcommands, start-up time, and the plugin itse
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -105,3 +106,17 @@ def test_admin_commands_against_rocketpy(rocketpy_namesrv: str) -> None:
 def test_entry_point_registers_the_plugin() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["entry-points"]["pytest11"] == {"rocketpy": "rocketpy.testing"}
+
+
+def test_cluster_list_interval_prints_again_until_interrupted(rocketpy_namesrv: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rocketpy", "admin", "clusterList", "-n", rocketpy_namesrv, "-i", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert out.count("#Cluster Name") >= 2
