@@ -3,6 +3,7 @@
     rocketpy namesrv [-c FILE] [--KEY=VALUE ...]
     rocketpy broker  [-n NAMESRV_ADDRS] [-c broker.conf] [--KEY=VALUE ...]
     rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
+    rocketpy admin   SUBCOMMAND [-n NAMESRV_ADDRS] [mqadmin options]   (see docs/admin.md)
 
 `broker` and `serve` take `--metricsPort=N` (off by default): a Prometheus text endpoint, see docs/metrics.md.
 
@@ -59,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     broker.add_argument("-n", dest="namesrv_addr", help="NameServer addresses, e.g. 127.0.0.1:9876;10.0.0.2:9876")
     serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
     serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
-    serve.add_argument("--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876)")
+    serve.add_argument(
+        "--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876; 0: any free port)"
+    )
+    sub.add_parser("admin", help="mqadmin's subcommands in Python (rocketpy admin help)", add_help=False)
     return parser
 
 
@@ -143,12 +147,39 @@ def _broker_boot_line(broker: Any) -> str:
     )
 
 
+def free_broker_port(attempts: int = 200) -> int:
+    """A port P with P-2 (the VIP port clients derive from P) and P+1 (HA) free too: what `--listenPort=0` means.
+
+    The kernel picks P (bind to port 0); P-2 and P+1 are then checked, so that the broker's three ports stay
+    Java's fixed offsets from listenPort."""
+    import socket
+
+    def bindable(port: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                return False
+        return True
+
+    for _ in range(attempts):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("0.0.0.0", 0))
+            port = int(sock.getsockname()[1])
+        if port > 1026 and port < 65535 and bindable(port - 2) and bindable(port + 1) and bindable(port):
+            return port
+    raise OSError("no free port P with P-2 and P+1 free found for --listenPort=0")
+
+
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
     from rocketpy.broker.acl_service import check_acl
     from rocketpy.broker.config import load_settings
 
     settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
     check_acl(settings)  # aclEnable with an ACL that cannot be loaded: refuse to start, never run open
+    if settings.netty.listen_port == 0:  # a free port chosen here; the boot line and registration carry it
+        settings.netty.listen_port = free_broker_port()
+        settings.store.ha_listen_port = settings.netty.listen_port + 1
     if settings.client.use_tls:
         from rocketpy.remoting.tls import client_context
 
@@ -216,12 +247,20 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
 
     async def service(stop: trio.Event) -> None:
         async with trio.open_nursery() as outer:
-            await outer.start(_namesrv_service, namesrv_settings, tls)
+            namesrv_port = await outer.start(_namesrv_service, namesrv_settings, tls)
+            if args.namesrv_port == 0:  # --namesrv-port=0: the port the kernel chose
+                broker_settings.broker.namesrv_addr = f"127.0.0.1:{namesrv_port}"
             _boot_line("The Name Server boot success. serializeType=JSON")
             async with trio.open_nursery() as inner:
                 broker = await inner.start(partial(run_broker, broker_settings, tls=tls))
                 _boot_line(_broker_boot_line(broker))
                 await _start_metrics(inner, broker, metrics_port)
+                # One line with both addresses, for scripts and tests in any language (rocketpy.testing reads it).
+                store_dir = broker_settings.store.store_path_root_dir
+                _boot_line(
+                    f"rocketpy serve ready: namesrvAddr=127.0.0.1:{namesrv_port} "
+                    f"brokerAddr={broker_settings.broker_addr} storePathRootDir={store_dir}"
+                )
                 await stop.wait()
                 inner.cancel_scope.cancel()  # the broker unregisters while its NameServer is still up
             outer.cancel_scope.cancel()
@@ -233,9 +272,34 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
     return 0
 
 
+def _cmd_admin(argv: Sequence[str]) -> int:
+    """`rocketpy admin ...`: mqadmin's command line; the admin package does the work, this only starts trio."""
+    from rocketpy.admin.main import execute, parse
+
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(levelname)s %(name)s - %(message)s")
+    parsed = parse(argv, sys.stdout, sys.stderr)
+    if isinstance(parsed, int):
+        return parsed
+    command, args = parsed
+    try:
+        return trio.run(execute, command, args, sys.stdout, sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except BaseExceptionGroup as group:  # Ctrl-C while the client's connections were open
+        if group.subgroup(KeyboardInterrupt) is None:
+            raise
+        return 130
+    except BrokenPipeError:  # `rocketpy admin topicList | head`
+        sys.stderr.close()
+        return 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["admin"]:  # mqadmin's own option syntax: not parsed by the server commands' parser
+        return _cmd_admin(argv[1:])
     parser = _parser()
-    system_props, argv = split_system_properties(list(sys.argv[1:] if argv is None else argv))
+    system_props, argv = split_system_properties(argv)
     args, extra = parser.parse_known_args(argv)
     _setup_logging(args.log_level)
     for key in system_props:

@@ -1,0 +1,297 @@
+"""An async admin client: the NameServer and broker calls behind mqadmin (tools.admin.DefaultMQAdminExtImpl and
+client.impl.MQClientAPIImpl).
+
+Every call sends one request and turns a non-SUCCESS answer into `RocketMQError(code, remark)`, as MQClientAPIImpl
+throws MQClientException / MQBrokerException with the response code and remark. NameServer calls go to the first
+address that answers, in the order given (Java picks one at random; scripts see the same data either way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import trio
+
+from rocketpy.common import fastjson
+from rocketpy.common import properties as java_properties
+from rocketpy.common.java import java_hash_order
+from rocketpy.protocol.bodies.cluster import ClusterInfo
+from rocketpy.protocol.bodies.consumer import ConsumerConnection, GroupList, ProducerConnection
+from rocketpy.protocol.bodies.kv import KVTable
+from rocketpy.protocol.bodies.route import TopicRouteData
+from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig, SubscriptionGroupWrapper
+from rocketpy.protocol.bodies.topic_config import TopicConfig
+from rocketpy.protocol.bodies.topic_list import TopicList
+from rocketpy.protocol.codes import RequestCode, ResponseCode
+from rocketpy.protocol.errors import RocketMQError
+from rocketpy.protocol.message_headers import SendMessageRequestHeaderV2, SendMessageResponseHeader
+from rocketpy.protocol.message_record import MessageExt, decode_all
+from rocketpy.remoting.client import RemotingClient
+from rocketpy.remoting.command import RemotingCommand
+
+DEFAULT_TIMEOUT = 5.0  # DefaultMQAdminExt's timeoutMillis
+# MQClientAPIImpl.processSendResponse: the codes a sync send reports as a send status instead of an exception
+SEND_OK_CODES = {
+    ResponseCode.SUCCESS: "SEND_OK",
+    ResponseCode.FLUSH_DISK_TIMEOUT: "FLUSH_DISK_TIMEOUT",
+    ResponseCode.FLUSH_SLAVE_TIMEOUT: "FLUSH_SLAVE_TIMEOUT",
+    ResponseCode.SLAVE_NOT_AVAILABLE: "SLAVE_NOT_AVAILABLE",
+}
+
+
+class AdminClient:
+    """`async with AdminClient(["127.0.0.1:9876"]) as admin:`; one connection per address, reused."""
+
+    def __init__(self, namesrv_addrs: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not namesrv_addrs:
+            raise ValueError("no NameServer address: give -n ADDR or set NAMESRV_ADDR")
+        self.namesrv_addrs = list(namesrv_addrs)
+        self.timeout = timeout
+        self._remoting = RemotingClient()
+
+    async def __aenter__(self) -> AdminClient:
+        await self._remoting.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> bool | None:
+        return await self._remoting.__aexit__(*exc)
+
+    # -- transport ---------------------------------------------------------------------------------------------
+
+    async def call(
+        self,
+        addr: str,
+        code: int,
+        ext: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        *,
+        broker_error: bool = False,
+    ) -> RemotingCommand:
+        """One request; SUCCESS answers are returned, anything else raises RocketMQError(code, remark).
+
+        `broker_error`: the calls where MQClientAPIImpl throws MQBrokerException(code, remark, addr), whose message
+        ends with " BROKER: addr"."""
+        request = RemotingCommand.request(code, dict(ext) if ext else None, body)
+        try:
+            response = await self._remoting.invoke(addr, request, self.timeout)
+        except trio.TooSlowError:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{addr}> timeout") from None
+        except OSError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{addr}> failed: {exc}") from None
+        if response.code != ResponseCode.SUCCESS:
+            remark = f"{response.remark} BROKER: {addr}" if broker_error else response.remark
+            raise RocketMQError(response.code, remark)
+        return response
+
+    async def call_namesrv(
+        self, code: int, ext: Mapping[str, str] | None = None, body: bytes | None = None
+    ) -> RemotingCommand:
+        """To the first NameServer that can be reached (a refusal from a reachable one is final)."""
+        last: RocketMQError | None = None
+        for addr in self.namesrv_addrs:
+            try:
+                return await self.call(addr, code, ext, body)
+            except RocketMQError as exc:
+                if not (exc.remark or "").startswith(("connect to <", "wait response")):
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    # -- NameServer ----------------------------------------------------------------------------------------------
+
+    async def cluster_info(self) -> ClusterInfo:
+        return ClusterInfo.from_json(_body(await self.call_namesrv(RequestCode.GET_BROKER_CLUSTER_INFO)))
+
+    async def topic_list(self) -> TopicList:
+        reply = await self.call_namesrv(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER)
+        return TopicList.from_json(_body(reply))
+
+    async def topic_route(self, topic: str) -> TopicRouteData:
+        reply = await self.call_namesrv(RequestCode.GET_ROUTEINFO_BY_TOPIC, {"topic": topic})
+        return TopicRouteData.from_json(_body(reply))
+
+    async def topic_route_raw(self, topic: str) -> Any:
+        """The route as the NameServer encoded it (kept as parsed fastjson, for printing)."""
+        reply = await self.call_namesrv(RequestCode.GET_ROUTEINFO_BY_TOPIC, {"topic": topic})
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def namesrv_config(self, addr: str) -> dict[str, str]:
+        return _properties(_body(await self.call(addr, RequestCode.GET_NAMESRV_CONFIG)))
+
+    async def update_namesrv_config(self, addr: str, properties: Mapping[str, str]) -> None:
+        await self.call(addr, RequestCode.UPDATE_NAMESRV_CONFIG, body=java_properties.dumps(properties).encode())
+
+    async def put_kv_config(self, namespace: str, key: str, value: str) -> None:
+        """createAndUpdateKvConfig: every NameServer, as MQClientAPIImpl.putKVConfigValue."""
+        for addr in self.namesrv_addrs:
+            await self.call(addr, RequestCode.PUT_KV_CONFIG, {"namespace": namespace, "key": key, "value": value})
+
+    async def get_kv_config(self, namespace: str, key: str) -> str | None:
+        reply = await self.call_namesrv(RequestCode.GET_KV_CONFIG, {"namespace": namespace, "key": key})
+        return (reply.ext_fields or {}).get("value")
+
+    async def delete_kv_config(self, namespace: str, key: str) -> None:
+        for addr in self.namesrv_addrs:
+            await self.call(addr, RequestCode.DELETE_KV_CONFIG, {"namespace": namespace, "key": key})
+
+    async def wipe_write_perm(self, addr: str, broker_name: str) -> int:
+        reply = await self.call(addr, RequestCode.WIPE_WRITE_PERM_OF_BROKER, {"brokerName": broker_name})
+        return int((reply.ext_fields or {}).get("wipeTopicCount", "0"))
+
+    async def add_write_perm(self, addr: str, broker_name: str) -> int:
+        reply = await self.call(addr, RequestCode.ADD_WRITE_PERM_OF_BROKER, {"brokerName": broker_name})
+        return int((reply.ext_fields or {}).get("addTopicCount", "0"))
+
+    async def delete_topic_in_namesrv(self, topic: str, cluster: str | None = None) -> None:
+        ext = {"topic": topic} if cluster is None else {"topic": topic, "clusterName": cluster}
+        for addr in self.namesrv_addrs:
+            await self.call(addr, RequestCode.DELETE_TOPIC_IN_NAMESRV, ext)
+
+    # -- brokers -------------------------------------------------------------------------------------------------
+
+    async def create_topic(self, broker_addr: str, config: TopicConfig) -> None:
+        ext = {
+            "topic": config.topic_name or "",
+            "defaultTopic": "TBW102",
+            "readQueueNums": str(config.read_queue_nums),
+            "writeQueueNums": str(config.write_queue_nums),
+            "perm": str(config.perm),
+            "topicFilterType": config.topic_filter_type.name,
+            "topicSysFlag": str(config.topic_sys_flag),
+            "order": "true" if config.order else "false",
+        }
+        await self.call(broker_addr, RequestCode.UPDATE_AND_CREATE_TOPIC, ext)
+
+    async def delete_topic_in_broker(self, broker_addr: str, topic: str) -> None:
+        await self.call(broker_addr, RequestCode.DELETE_TOPIC_IN_BROKER, {"topic": topic})
+
+    async def create_subscription_group(self, broker_addr: str, config: SubscriptionGroupConfig) -> None:
+        await self.call(broker_addr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, body=config.to_json())
+
+    async def delete_subscription_group(self, broker_addr: str, group: str, remove_offset: bool) -> None:
+        ext = {"groupName": group, "removeOffset": "true" if remove_offset else "false"}
+        await self.call(broker_addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, ext)
+
+    async def broker_config(self, broker_addr: str) -> dict[str, str]:
+        return _properties(_body(await self.call(broker_addr, RequestCode.GET_BROKER_CONFIG, broker_error=True)))
+
+    async def update_broker_config(self, broker_addr: str, properties: Mapping[str, str]) -> None:
+        await self.call(
+            broker_addr,
+            RequestCode.UPDATE_BROKER_CONFIG,
+            body=java_properties.dumps(properties).encode(),
+            broker_error=True,
+        )
+
+    async def broker_runtime_info(self, broker_addr: str) -> dict[str, str]:
+        return KVTable.from_json(
+            _body(await self.call(broker_addr, RequestCode.GET_BROKER_RUNTIME_INFO, broker_error=True))
+        ).table
+
+    async def topic_stats(self, broker_addr: str, topic: str) -> Any:
+        """GET_TOPIC_STATS_INFO: the TopicStatsTable as parsed fastjson (MessageQueue object keys)."""
+        reply = await self.call(broker_addr, RequestCode.GET_TOPIC_STATS_INFO, {"topic": topic}, broker_error=True)
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def topic_consumed_by(self, broker_addr: str, topic: str) -> list[str]:
+        """QUERY_TOPIC_CONSUME_BY_WHO: the groups of a GroupList body."""
+        reply = await self.call(
+            broker_addr, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, {"topic": topic}, broker_error=True
+        )
+        return java_hash_order(GroupList.from_json(_body(reply)).group_list)
+
+    async def consumer_connection(self, broker_addr: str, group: str) -> ConsumerConnection:
+        reply = await self.call(
+            broker_addr, RequestCode.GET_CONSUMER_CONNECTION_LIST, {"consumerGroup": group}, broker_error=True
+        )
+        return ConsumerConnection.from_json(_body(reply))
+
+    async def producer_connection(self, broker_addr: str, group: str) -> ProducerConnection:
+        reply = await self.call(
+            broker_addr, RequestCode.GET_PRODUCER_CONNECTION_LIST, {"producerGroup": group}, broker_error=True
+        )
+        return ProducerConnection.from_json(_body(reply))
+
+    async def consume_stats(self, broker_addr: str, group: str, topic: str | None = None) -> Any:
+        """GET_CONSUME_STATS: the ConsumeStats as parsed fastjson (MessageQueue object keys)."""
+        ext = {"consumerGroup": group} if topic is None else {"consumerGroup": group, "topic": topic}
+        reply = await self.call(broker_addr, RequestCode.GET_CONSUME_STATS, ext, broker_error=True)
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def subscription_groups(self, broker_addr: str) -> SubscriptionGroupWrapper:
+        reply = await self.call(broker_addr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, broker_error=True)
+        return SubscriptionGroupWrapper.from_json(_body(reply))
+
+    async def send_message(
+        self, broker_addr: str, header: SendMessageRequestHeaderV2, body: bytes
+    ) -> tuple[int, SendMessageResponseHeader]:
+        """SEND_MESSAGE_V2 (MQClientAPIImpl.sendMessage, sync): the response code (SUCCESS or one of the
+        FLUSH_*_TIMEOUT / SLAVE_NOT_AVAILABLE codes Java maps to a send status) and the response header."""
+        request = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, header.to_ext(), body)
+        try:
+            response = await self._remoting.invoke(broker_addr, request, self.timeout)
+        except trio.TooSlowError:
+            raise RocketMQError(
+                ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{broker_addr}> timeout"
+            ) from None
+        except OSError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{broker_addr}> failed: {exc}") from None
+        if response.code not in SEND_OK_CODES:
+            raise RocketMQError(response.code, f"{response.remark} BROKER: {broker_addr}")
+        return response.code, SendMessageResponseHeader.from_ext_lenient(response.ext_fields)
+
+    async def query_message(self, broker_addr: str, topic: str, key: str, max_num: int) -> list[MessageExt]:
+        """QUERY_MESSAGE over the whole time range (MQAdminImpl.queryMessage); a broker's refusal is skipped, as
+        Java only logs it."""
+        ext = {
+            "topic": topic,
+            "key": key,
+            "maxNum": str(max_num),
+            "beginTimestamp": "0",
+            "endTimestamp": str(2**63 - 1),
+            "_UNIQUE_KEY_QUERY": "false",
+        }
+        try:
+            reply = await self.call(broker_addr, RequestCode.QUERY_MESSAGE, ext)
+        except RocketMQError:
+            return []
+        return decode_all(_body(reply))
+
+    # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------
+
+    async def master_addrs_of_cluster(self, cluster: str) -> list[str] | None:
+        """CommandUtil.fetchMasterAddrByClusterName: the broker id 0 address of each broker of the cluster (None
+        for an unknown cluster), in the order of Java's HashSet."""
+        return await self._cluster_addrs(cluster, masters_only=True)
+
+    async def addrs_of_cluster(self, cluster: str) -> list[str] | None:
+        """CommandUtil.fetchMasterAndSlaveAddrByClusterName."""
+        return await self._cluster_addrs(cluster, masters_only=False)
+
+    async def _cluster_addrs(self, cluster: str, *, masters_only: bool) -> list[str] | None:
+        info = await self.cluster_info()
+        names = info.cluster_addr_table.get(cluster)
+        if names is None:
+            return None
+        addrs: set[str] = set()
+        for name in names:
+            data = info.broker_addr_table.get(name)
+            if data is None:
+                continue
+            if masters_only:
+                if 0 in data.broker_addrs:
+                    addrs.add(data.broker_addrs[0])
+            else:
+                addrs.update(data.broker_addrs.values())
+        return java_hash_order(addrs)
+
+
+def _body(reply: RemotingCommand) -> bytes | None:
+    return None if reply.body is None else bytes(reply.body)
+
+
+def _properties(body: bytes | None) -> dict[str, str]:
+    """A properties2String body (GET_NAMESRV_CONFIG, GET_BROKER_CONFIG) as MixAll.string2Properties reads it."""
+    return java_properties.loads((body or b"").decode("utf-8", "replace"))

@@ -1,0 +1,81 @@
+"""⇄ `rocketpy admin` prints what `mqadmin` prints, against the Java 4.9.7 NameServer + Broker and against rocketpy's
+(issue 9). One server boot per target for the whole module."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interop.harness.environment import TARGETS, InteropEnv, environment
+from interop.harness.normalise import diff_paths
+from tests.interop import admin_cli_scenarios as scenarios
+
+pytestmark = pytest.mark.interop
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def admin_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, interop_build: Any
+) -> Iterator[InteropEnv]:
+    target: str = request.param
+    workdir: Path = tmp_path_factory.mktemp(f"admin-cli-{target}")
+    with environment(interop_build, target, workdir, with_broker=False, broker_kind=target) as env:
+        env.start_broker(conf_extra=scenarios.BROKER_CONF)
+        consumed = scenarios.consume_some(env)
+        assert consumed["consumed"]["complete"], consumed
+        yield env
+
+
+def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> None:
+    java_cli = scenarios.observe(admin_env, "mqadmin", scenarios.run_mqadmin(admin_env))
+    raw, times = scenarios.run_rocketpy_admin(admin_env)
+    py_cli = scenarios.observe(admin_env, "rocketpy", raw)
+
+    differences = diff_paths(java_cli, py_cli)
+    assert not differences, (
+        f"rocketpy admin differs from mqadmin against the {admin_env.kind} server "
+        "(left = mqadmin, right = rocketpy admin):\n" + "\n".join(differences)
+    )
+    # What a script sees besides stdout: rocketpy admin exits non-zero exactly where mqadmin's command failed.
+    failing = {label for (label, _, _), result in zip(scenarios.STEPS, raw, strict=True) if result["exit"] != 0}
+    assert failing == {
+        "updateTopicIllegal",
+        "topicRouteMissing",
+        "topicStatusMissing",
+        "updateOrderConfGetMissing",
+        "consumerProgressUnknown",
+        "consumerConnectionOffline",
+        "consumerConnectionOfflineBroker",
+        "producerConnectionOffline",
+        "sendMessageUnknownBroker",
+        "queryMsgByKeyMissing",
+    } | (set(scenarios.PENDING_ON_ROCKETPY) if admin_env.kind == "rocketpy" else set())
+    for label, code in scenarios.PENDING_ON_ROCKETPY.items():
+        if admin_env.kind == "java":
+            assert java_cli[label]["stdout"] == "success"
+        else:
+            assert java_cli[label]["errors"] == [f"CODE: 3  DESC: request type {code} not supported"]
+    for label in failing:
+        assert py_cli[label]["stdout"] in ("", []), label
+    assert java_cli["topicRouteMissing"]["errors"] == [
+        "CODE: 17  DESC: No topic route info in name server for the topic: NoSuchAdminCliTopic"
+    ]
+    assert "AdmCli<cli>Topic1" in java_cli["topicList"]["stdout"]
+    allocation = json.loads(java_cli["allocateMQ"]["stdout"])["result"]
+    assert list(allocation) == ["10.0.0.3", "10.0.0.2", "10.0.0.1"]  # Java's HashMap order, reproduced
+    assert sorted(q["queueId"] for queues in allocation.values() for q in queues) == [0, 1, 2, 3]
+    assert java_cli["sendMessage"]["stdout"][1] == ["broker-a", "1", "SEND_OK", "<msgid>"]
+    assert java_cli["queryMsgByKey"]["stdout"][1] == ["<msgid>", "1", "0"]
+    assert [row[1:4] for row in java_cli["topicStatus"]["stdout"][1:]] == [
+        ["0", "0", "0"],
+        ["1", "0", "1"],
+        ["2", "0", "0"],
+    ]
+    assert not any("AdmCli" in t for t in java_cli["topicListAfter"]["stdout"])
+    # Start-up: mqadmin pays 1-3 s of JVM per command; rocketpy admin's median is far below that.
+    median = sorted(times)[len(times) // 2]
+    assert median < 1.5, f"median rocketpy admin time {median:.2f} s"

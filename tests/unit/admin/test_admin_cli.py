@@ -1,0 +1,122 @@
+"""`rocketpy admin` end to end against a `rocketpy serve` started by the rocketpy.testing plugin fixture.
+
+The layouts are compared with the Java tools in tests/interop/test_admin_cli.py; here: exit codes, errors with
+code and remark, not-implemented subcommands, start-up time, and the plugin itself (free ports, fresh store).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+from rocketpy.admin.main import CATALOG, IMPLEMENTED
+from rocketpy.testing import RocketpyServer
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def admin(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rocketpy", "admin", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_catalog_is_mqadmin_4_9_8() -> None:
+    names = [name for name, _ in CATALOG]
+    assert len(names) == len(set(names)) == 56
+    assert set(IMPLEMENTED) <= set(names)
+
+
+def test_help_lists_every_subcommand_and_marks_missing_ones() -> None:
+    result = admin()
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "The most commonly used mqadmin commands are:"
+    assert sum(1 for line in lines if line.startswith("   ")) == 56
+    assert sum("[not yet in rocketpy admin]" in line for line in lines) == 56 - len(IMPLEMENTED)
+
+
+def test_unknown_and_unimplemented_subcommands_fail() -> None:
+    unknown = admin("noSuchCommand")
+    assert unknown.returncode == 2 and unknown.stdout == "The sub command noSuchCommand not exist.\n"
+    missing = next(name for name, _ in CATALOG if name not in IMPLEMENTED)
+    refused = admin(missing, "-n", "127.0.0.1:9876")
+    assert refused.returncode == 3 and "not implemented in rocketpy admin yet" in refused.stderr
+    assert refused.stdout == ""
+
+
+def test_missing_namesrv_and_bad_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rocketpy", "admin", "topicList"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in __import__("os").environ.items() if k != "NAMESRV_ADDR"},
+    )
+    assert result.returncode == 1 and "no NameServer address" in result.stderr
+    assert admin("topicRoute", "-n", "127.0.0.1:9876").returncode == 2  # -t is required
+
+
+def test_plugin_fixture_starts_a_fresh_server_on_free_ports(rocketpy_server: RocketpyServer, tmp_path: Path) -> None:
+    assert rocketpy_server.store_dir == tmp_path / "rocketpy" / "store"
+    assert rocketpy_server.namesrv_addr.startswith("127.0.0.1:")
+    assert rocketpy_server.namesrv_addr != "127.0.0.1:9876" and rocketpy_server.broker_addr != "127.0.0.1:10911"
+    cluster = admin("clusterList", "-n", rocketpy_server.namesrv_addr)
+    assert cluster.returncode == 0, cluster.stderr
+    row = cluster.stdout.splitlines()[1].split()
+    assert row[0] == "DefaultCluster" and row[2] == "0" and row[3] == rocketpy_server.broker_addr
+
+
+def test_admin_commands_against_rocketpy(rocketpy_namesrv: str) -> None:
+    ns = rocketpy_namesrv
+    started = time.monotonic()
+    created = admin("updateTopic", "-n", ns, "-c", "DefaultCluster", "-t", "UnitAdminTopic", "-r", "2", "-w", "2")
+    elapsed = time.monotonic() - started
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.endswith("perm=RW-, topicFilterType=SINGLE_TAG, topicSysFlag=0, order=false]")
+    assert elapsed < 3.0, f"rocketpy admin took {elapsed:.2f} s"  # well under a second when the machine is idle
+    status = admin("topicStatus", "-n", ns, "-t", "UnitAdminTopic")
+    assert [line.split()[1:4] for line in status.stdout.splitlines()[1:3]] == [["0", "0", "0"], ["1", "0", "0"]]
+    assert "UnitAdminTopic" in admin("topicList", "-n", ns).stdout.splitlines()
+    broker = admin("clusterList", "-n", ns).stdout.splitlines()[1].split()[1]
+    sent = admin("sendMessage", "-n", ns, "-t", "UnitAdminTopic", "-p", "hi", "-k", "unit-key", "-b", broker, "-i", "1")
+    assert sent.returncode == 0, sent.stderr
+    name, qid, status, msg_id = sent.stdout.splitlines()[1].split()
+    assert (name, qid, status) == (broker, "1", "SEND_OK")
+    found = admin("queryMsgByKey", "-n", ns, "-t", "UnitAdminTopic", "-k", "unit-key")
+    assert found.stdout.splitlines()[1].split() == [msg_id, "1", "0"]
+    route = admin("topicRoute", "-n", ns, "-t", "NoSuchTopic")
+    assert route.returncode == 1 and route.stdout == ""
+    assert "CODE: 17  DESC: No topic route info in name server for the topic: NoSuchTopic" in route.stderr
+    bad = admin("updateTopic", "-n", ns, "-c", "DefaultCluster", "-t", "bad topic!")
+    assert bad.returncode == 1 and "CODE: 1  DESC: The specified topic contains illegal characters" in bad.stderr
+    deleted = admin("deleteTopic", "-n", ns, "-c", "DefaultCluster", "-t", "UnitAdminTopic")
+    assert deleted.stdout == (
+        "delete topic [UnitAdminTopic] from cluster [DefaultCluster] success.\n"
+        "delete topic [UnitAdminTopic] from NameServer success.\n"
+    )
+    assert "UnitAdminTopic" not in admin("topicList", "-n", ns).stdout.splitlines()
+
+
+def test_entry_point_registers_the_plugin() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["entry-points"]["pytest11"] == {"rocketpy": "rocketpy.testing"}
+
+
+def test_cluster_list_interval_prints_again_until_interrupted(rocketpy_namesrv: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rocketpy", "admin", "clusterList", "-n", rocketpy_namesrv, "-i", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert out.count("#Cluster Name") >= 2
