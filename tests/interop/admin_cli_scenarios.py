@@ -101,12 +101,11 @@ STEPS: list[tuple[str, str, str]] = [
     ("getConsumerConfigConsumed", "text", f"getConsumerConfig -n {{ns}} -g {CONSUMED_GROUP}"),
     ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
     ("topicListAfter", "lines", "topicList -n {ns}"),
-    # Broker maintenance codes rocketpy's broker does not serve yet (REQUEST_CODE_NOT_SUPPORTED there): both CLIs
-    # fail alike against rocketpy and succeed alike against Java (see PENDING_ON_ROCKETPY).
+    # Broker maintenance codes (CLEAN_UNUSED_TOPIC 316, DELETE_EXPIRED_COMMITLOG 329): "success" from both servers.
     ("cleanUnusedTopic", "text", "cleanUnusedTopic -n {ns} -b {br}"),
     ("deleteExpiredCommitLog", "text", "deleteExpiredCommitLog -n {ns} -c DefaultCluster"),
 ]
-PENDING_ON_ROCKETPY = {"cleanUnusedTopic": 316, "deleteExpiredCommitLog": 329}  # label: request code
+MAINTENANCE = ("cleanUnusedTopic", "deleteExpiredCommitLog")
 assert DEFAULT_CLUSTER == "DefaultCluster"
 
 PREFIX = {"mqadmin": "AdmCliMq", "rocketpy": "AdmCliPy"}
