@@ -1,0 +1,176 @@
+"""One connection's backlog never delays another connection's answers (rocketpy.remoting.connection's fairness
+rules): inline work of one read is time-sliced, the reply high-water mark holds within one read, the handler tasks of
+one connection are bounded (SYSTEM_BUSY beyond, as Java's rejected executor), and a peer that never reads is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+
+import pytest
+import trio
+
+from rocketpy.protocol.codes import ResponseCode
+from rocketpy.remoting import connection as connection_mod
+from rocketpy.remoting.codec import FrameDecoder, encode
+from rocketpy.remoting.command import ONEWAY_FLAG, RemotingCommand
+from rocketpy.remoting.connection import OVERLOAD_REMARK, RequestContext, inline
+from rocketpy.remoting.server import RemotingServer
+
+BURN, ECHO, BIG, HOLD = 9101, 9102, 9103, 9104
+
+
+BURNED: list[int] = []
+
+
+@inline
+async def burn(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+    BURNED.append(cmd.opaque)
+    end = time.perf_counter() + 0.001  # 1 ms of CPU, never yielding: an expensive inline handler
+    while time.perf_counter() < end:
+        pass
+    return RemotingCommand.response(ResponseCode.SUCCESS)
+
+
+@inline
+async def echo(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+    return RemotingCommand.response(ResponseCode.SUCCESS, cmd.remark)
+
+
+@inline
+async def big(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+    return RemotingCommand.response(ResponseCode.SUCCESS, body=b"x" * (256 * 1024))
+
+
+def _echo(remark: str) -> RemotingCommand:
+    cmd = RemotingCommand.request(ECHO)
+    cmd.remark = remark
+    return cmd
+
+
+async def _start(nursery: trio.Nursery, hold: trio.Event, idle: float = 120.0) -> tuple[RemotingServer, int]:
+    async def held(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+        await hold.wait()  # a handler task that waits (a held pull, a flush)
+        return RemotingCommand.response(ResponseCode.SUCCESS)
+
+    server = RemotingServer({BURN: burn, ECHO: echo, BIG: big, HOLD: held}, idle_timeout=idle)
+    port = await nursery.start(server.serve, 0, "127.0.0.1")
+    return server, port
+
+
+class Flooder:
+    """A peer in a thread of its own that pipelines requests with blocking sends and never reads the replies (in
+    the test's event loop it would only send while the server is not busy)."""
+
+    def __init__(self, port: int, code: int, count: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.settimeout(3)  # a peer that is pushed back cannot send everything
+        cmd = RemotingCommand.request(code)
+        frames = []
+        for i in range(count):
+            cmd.opaque = i
+            frames.append(encode(cmd))
+        self.data = b"".join(frames)
+        self.thread = threading.Thread(target=self._send, daemon=True)
+        self.thread.start()
+
+    def _send(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.sendall(self.data)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join()
+        self.sock.close()
+
+
+async def _echo_latencies(port: int, rounds: int) -> list[float]:
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    decoder = FrameDecoder()
+    latencies = []
+    async with stream:
+        for i in range(rounds):
+            start = time.perf_counter()
+            await stream.send_all(encode(_echo(str(i))))
+            got: list[RemotingCommand] = []
+            while not got:
+                got = decoder.feed(await stream.receive_some(65536))
+            assert got[0].remark == str(i)
+            latencies.append(time.perf_counter() - start)
+            await trio.sleep(0.005)
+    return latencies
+
+
+async def test_expensive_inline_backlog_does_not_stall_the_event_loop(nursery: trio.Nursery) -> None:
+    """3000 requests of 1 ms inline work each, pipelined: one 64 KiB read holds ~700 of them, which without the
+    time slice would keep every other connection waiting 0.7 s; the loop must come round every few ms."""
+    _, port = await _start(nursery, trio.Event())
+    burned = len(BURNED)
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    frames = []
+    for i in range(3000):
+        cmd = RemotingCommand.request(BURN)
+        cmd.opaque = i
+        frames.append(encode(cmd))
+    await stream.send_all(b"".join(frames))
+    gaps = []
+    with trio.fail_after(30):
+        while len(BURNED) < burned + 3000:
+            start = time.perf_counter()
+            await trio.sleep(0)
+            gaps.append(time.perf_counter() - start)
+    assert max(gaps) < 0.1, max(gaps)
+    await stream.aclose()
+
+
+async def test_handler_tasks_per_connection_are_bounded(nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(connection_mod, "MAX_TASKS", 8)
+    hold = trio.Event()
+    server, port = await _start(nursery, hold)
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        oneway = RemotingCommand.request(HOLD)
+        oneway.flag |= ONEWAY_FLAG
+        frames = [encode(RemotingCommand.request(HOLD)) for _ in range(10)] + [encode(oneway)]
+        frames.append(encode(_echo("inline still served")))
+        await stream.send_all(b"".join(frames))
+        decoder = FrameDecoder()
+        got: list[RemotingCommand] = []
+        with trio.fail_after(5):
+            while len(got) < 3:
+                got += decoder.feed(await stream.receive_some(65536))
+        busy = [c for c in got if c.code == ResponseCode.SYSTEM_BUSY]
+        assert [c.remark for c in busy] == [OVERLOAD_REMARK] * 2  # the oneway over the bound is dropped silently
+        assert got[-1].remark == "inline still served"
+        hold.set()  # the 8 held handlers answer; the connection takes new tasks again
+        with trio.fail_after(5):
+            while len(got) < 11:
+                got += decoder.feed(await stream.receive_some(65536))
+        assert sum(c.code == ResponseCode.SUCCESS for c in got) == 9
+        (conn,) = server.connections
+        assert conn._tasks == 0
+
+
+async def test_reply_high_water_holds_within_one_read(nursery: trio.Nursery) -> None:
+    server, port = await _start(nursery, trio.Event())
+    flooder = Flooder(port, BIG, 400)  # 100 MiB of replies asked in one 9 KiB write
+    await trio.sleep(1)
+    (conn,) = server.connections
+    assert conn._outbox_bytes <= connection_mod._HIGH_WATER + 300 * 1024
+    with trio.fail_after(10):
+        latencies = await _echo_latencies(port, 20)
+    assert max(latencies) < 0.5
+    flooder.close()
+
+
+async def test_peer_that_never_reads_is_dropped_after_the_idle_time(nursery: trio.Nursery) -> None:
+    server, port = await _start(nursery, trio.Event(), idle=1.0)
+    flooder = Flooder(port, BIG, 200)
+    with trio.fail_after(10):
+        while server.connections:
+            await trio.sleep(0.1)
+    flooder.close()
