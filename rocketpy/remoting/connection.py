@@ -260,7 +260,15 @@ class Connection:
         self.send_oneway_nowait(cmd)
 
     def send_oneway_nowait(self, cmd: RemotingCommand) -> None:
-        """Queue a oneway request without a checkpoint, for code that must not yield (an inline handler)."""
+        """Queue a oneway request without a checkpoint, for code that must not yield (an inline handler).
+
+        Dropped while the peer has `_HIGH_WATER` bytes unread: Java's invokeOnewayImpl gives up likewise when its
+        oneway semaphore finds too many writes unflushed (RemotingTooMuchRequestException), and a peer that never
+        reads must not make the server queue notifications for it without bound."""
+        if self._outbox_bytes > _HIGH_WATER:
+            log.warning("oneway request %d to %s dropped: %d bytes unread", cmd.code, self.remote_addr,
+                        self._outbox_bytes)  # fmt: skip
+            return
         cmd.opaque = next_opaque()
         cmd.flag = (cmd.flag | ONEWAY_FLAG) & ~RESPONSE_FLAG
         self._enqueue(encode(cmd))

@@ -117,13 +117,13 @@ async def test_expensive_inline_backlog_does_not_stall_the_event_loop(nursery: t
         cmd.opaque = i
         frames.append(encode(cmd))
     await stream.send_all(b"".join(frames))
-    gaps = []
-    with trio.fail_after(30):
+    most = 0  # burns between two turns of this task: counted, not timed, so a loaded machine does not matter
+    with trio.fail_after(60):
         while len(BURNED) < burned + 3000:
-            start = time.perf_counter()
+            before = len(BURNED)
             await trio.sleep(0)
-            gaps.append(time.perf_counter() - start)
-    assert max(gaps) < 0.1, max(gaps)
+            most = max(most, len(BURNED) - before)
+    assert most < 60, most  # a 5 ms slice is ~5 burns; a whole read ~700
     await stream.aclose()
 
 
@@ -174,3 +174,24 @@ async def test_peer_that_never_reads_is_dropped_after_the_idle_time(nursery: tri
         while server.connections:
             await trio.sleep(0.1)
     flooder.close()
+
+
+async def test_oneway_requests_to_a_peer_that_does_not_read_are_dropped(
+    nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connection_mod, "_HIGH_WATER", 64 * 1024)
+    server, port = await _start(nursery, trio.Event())
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(encode(_echo("hello")))
+        with trio.fail_after(5):
+            while not server.connections:
+                await trio.sleep(0.01)
+        (conn,) = server.connections
+        notice = b"n" * 4096
+        for _ in range(20_000):  # 80 MB of notifications the peer never reads
+            conn.send_oneway_nowait(RemotingCommand.request(40, body=notice))
+            if _ % 100 == 0:
+                await trio.sleep(0)
+        assert conn._outbox_bytes <= 64 * 1024 + 4200
+        assert not conn.closed
