@@ -75,6 +75,8 @@ def inline(handler: H) -> H:
 
 
 _HIGH_WATER = 8 * 1024 * 1024  # replies queued but not yet written before the reader stops reading
+_READ_SIZE = 65536
+_MAX_READ_SIZE = 4 * 1024 * 1024  # the read size while the rest of a large frame is awaited
 _SLICE_S = 0.005  # inline work of one read after which the reader yields to other connections
 MAX_TASKS = 4096  # handler tasks (held pulls, flush waits, ...) one connection may have running at once
 OVERLOAD_REMARK = "[OVERLOAD]system busy, start flow control for a while"
@@ -119,8 +121,11 @@ class Connection:
         decoder = FrameDecoder(self.max_frame_length)
         idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
         while True:
+            # A large frame is read in large pieces: one read per turn of the event loop would make a busy
+            # server take hundreds of turns per 16 MiB frame.
+            size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE)
             with trio.move_on_after(idle) as idle_scope:
-                data = await self.stream.receive_some(65536)
+                data = await self.stream.receive_some(size)
             if idle_scope.cancelled_caught:
                 log.info("closing idle connection %s", self.remote_addr)
                 return

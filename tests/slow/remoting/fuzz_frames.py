@@ -365,6 +365,15 @@ class FrameFuzzer:
     def frame(self) -> bytes:
         return encode(self.command())
 
+    def huge(self) -> bytes:
+        """Three frames near the 16 MiB limit: a 12 MiB body, extFields value and remark."""
+        big = 12 * 1024 * 1024
+        body, ext, remark = self.command(), self.command(), self.command()
+        body.body = self.r.randbytes(big)
+        ext.ext_fields = {name: "v" * big for name in list(ext.ext_fields or {"topic": ""})[:1]}
+        remark.remark = "r" * big
+        return b"".join(encode(c) for c in (body, ext, remark))
+
     def fatal(self) -> bytes:
         """A frame that is not one: the server must close the connection (or wait for more bytes)."""
         r = self.r

@@ -195,3 +195,36 @@ async def test_oneway_requests_to_a_peer_that_does_not_read_are_dropped(
                 await trio.sleep(0)
         assert conn._outbox_bytes <= 64 * 1024 + 4200
         assert not conn.closed
+
+
+def test_decoder_tells_how_much_of_a_large_frame_is_missing() -> None:
+    frame = encode(RemotingCommand.request(ECHO, body=b"b" * 1_000_000))
+    decoder = FrameDecoder()
+    assert decoder.missing == 0
+    assert decoder.feed(frame[:2]) == [] and decoder.missing == 0  # length not known yet
+    assert decoder.feed(frame[2:70_000]) == [] and decoder.missing == len(frame) - 70_000
+    assert len(decoder.feed(frame[70_000:])) == 1 and decoder.missing == 0
+
+
+async def test_large_frames_arrive_while_other_connections_are_busy(nursery: trio.Nursery) -> None:
+    """A 12 MiB frame is read in large pieces: a connection is served one read per turn of the event loop, and 64
+    KiB reads would make a busy server take ~200 turns for it (the busy connections' work is counted)."""
+    _, port = await _start(nursery, trio.Event())
+    flooders = [Flooder(port, BURN, 20_000) for _ in range(2)]  # busy connections: 5 ms of work per turn each
+    await trio.sleep(0.2)
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        big_request = _echo("big")
+        big_request.body = b"x" * (12 * 1024 * 1024)
+        decoder = FrameDecoder()
+        turns_before = len(BURNED)
+        with trio.fail_after(30):
+            await stream.send_all(encode(big_request))
+            got: list[RemotingCommand] = []
+            while not got:
+                got = decoder.feed(await stream.receive_some(65536))
+        assert got[0].remark == "big"
+        turns = len(BURNED) - turns_before  # measured: ~650 with large reads, ~1750 with 64 KiB reads
+        assert turns < 1200, turns
+    for flooder in flooders:
+        flooder.close()
