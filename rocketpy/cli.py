@@ -4,6 +4,8 @@
     rocketpy broker  [-n NAMESRV_ADDRS] [-c broker.conf] [--KEY=VALUE ...]
     rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
 
+`broker` and `serve` take `--metricsPort=N` (off by default): a Prometheus text endpoint, see docs/metrics.md.
+
 `--KEY=VALUE` options use the Java config keys (NamesrvConfig, NettyServerConfig, BrokerConfig,
 MessageStoreConfig), so that existing scripts and broker.conf files work unchanged. The TLS settings, which Java
 reads from JVM system properties only (TlsSystemConfig), are given as `-Dtls.server.mode=enforcing` style
@@ -142,9 +144,11 @@ def _broker_boot_line(broker: Any) -> str:
 
 
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
+    from rocketpy.broker.acl_service import check_acl
     from rocketpy.broker.config import load_settings
 
     settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
+    check_acl(settings)  # aclEnable with an ACL that cannot be loaded: refuse to start, never run open
     if settings.client.use_tls:
         from rocketpy.remoting.tls import client_context
 
@@ -153,9 +157,34 @@ def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tl
     return settings
 
 
+def _metrics_port(overrides: dict[str, str]) -> tuple[int | None, dict[str, str]]:
+    """`--metricsPort=N` is rocketpy's own option (no Java key): taken out of the config overrides."""
+    if "metricsPort" not in overrides:
+        return None, overrides
+    rest = {k: v for k, v in overrides.items() if k != "metricsPort"}
+    try:
+        port = int(overrides["metricsPort"])
+    except ValueError:
+        raise UsageError(f"--metricsPort takes a port number, not {overrides['metricsPort']!r}") from None
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--metricsPort {port} is not a port number")
+    return port, rest
+
+
+async def _start_metrics(nursery: trio.Nursery, broker: Any, port: int | None) -> None:
+    if port is None:
+        return
+    from rocketpy.broker.metrics import BrokerMetrics, serve_metrics
+
+    metrics = BrokerMetrics(broker.settings, broker.store, broker.controller, broker.stats, broker.controller.clock_ms)
+    bound = await nursery.start(serve_metrics, metrics, port)
+    _boot_line(f"Prometheus metrics on http://0.0.0.0:{bound}/metrics")
+
+
 def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     from rocketpy.broker.startup import run_broker
 
+    metrics_port, overrides = _metrics_port(overrides)
     if args.namesrv_addr:
         overrides = {**overrides, "namesrvAddr": args.namesrv_addr}
     settings = _load_broker_settings(args.config_file, overrides, tls)
@@ -164,6 +193,7 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCon
         async with trio.open_nursery() as nursery:
             broker = await nursery.start(partial(run_broker, settings, tls=tls))
             _boot_line(_broker_boot_line(broker))
+            await _start_metrics(nursery, broker, metrics_port)
             await stop.wait()
             nursery.cancel_scope.cancel()
 
@@ -179,6 +209,7 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
     from rocketpy.broker.startup import run_broker
     from rocketpy.namesrv.config import load_settings
 
+    metrics_port, overrides = _metrics_port(overrides)
     namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
     overrides = {"namesrvAddr": f"127.0.0.1:{args.namesrv_port}", "brokerIP1": "127.0.0.1", **overrides}
     broker_settings = _load_broker_settings(args.config_file, overrides, tls)
@@ -190,6 +221,7 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
             async with trio.open_nursery() as inner:
                 broker = await inner.start(partial(run_broker, broker_settings, tls=tls))
                 _boot_line(_broker_boot_line(broker))
+                await _start_metrics(inner, broker, metrics_port)
                 await stop.wait()
                 inner.cancel_scope.cancel()  # the broker unregisters while its NameServer is still up
             outer.cancel_scope.cancel()

@@ -44,10 +44,19 @@ from interop.harness.processes import (  # noqa: E402
     broker_conf,
 )
 from tools.bench import report  # noqa: E402
-from tools.bench.procs import BenchSetupError, RssSampler, bench_classpath, port_accepts, require_tool, wait_until  # noqa: E402
+from tools.bench.procs import (  # noqa: E402
+    BenchSetupError,
+    RssSampler,
+    bench_classpath,
+    cpu_seconds,
+    port_accepts,
+    require_tool,
+    wait_until,
+)
 from tools.bench.results import (  # noqa: E402
     TargetResult,
     combine_rounds,
+    cpu_per_message_us,
     parse_consumer_output,
     parse_producer_output,
     render_text,
@@ -106,6 +115,9 @@ class Servers:
     broker_addr: str
     processes: list[ServerProcess] = field(default_factory=list)
     ready_times: list[str] = field(default_factory=list)
+
+    def pids(self) -> list[int]:
+        return [s.proc.pid for s in self.processes]
 
     def stop(self) -> None:
         for server in reversed(self.processes):
@@ -296,29 +308,37 @@ def _producer_args(ctx: Context, servers: Servers, topic: str) -> list[str]:
     return [PRODUCER, "-n", servers.namesrv_addr, "-t", topic, "-w", str(s.threads), "-s", str(s.size)]
 
 
-def _wait_windows(ctx: Context, clients: list[tuple[Client, bool]]) -> None:
-    """Until every client printed the phase's number of statistics lines (or one died, or time ran out)."""
+def _wait_windows(ctx: Context, clients: list[tuple[Client, bool]], pids: list[int]) -> list[tuple[int, float]]:
+    """Until every client printed the phase's number of statistics lines (or one died, or time ran out). Returns
+    (lines seen, server CPU seconds) for each new line of the first client, for the CPU cost per message."""
     want = ctx.settings.windows
+    marks: list[tuple[int, float]] = []
 
     def count(client: Client, is_consumer: bool) -> int:
         parse = parse_consumer_output if is_consumer else parse_producer_output
         return len(parse(client.text()))
 
-    wait_until(
-        lambda: all(count(c, k) >= want for c, k in clients),
-        timeout=10.0 * want + 45.0,
-        alive=lambda: all(c.alive() for c, _ in clients),
-        interval=0.5,
-    )
+    def done() -> bool:
+        seen = count(*clients[0])
+        if seen and (not marks or marks[-1][0] != seen):
+            cpu = cpu_seconds(pids)
+            if cpu is not None:
+                marks.append((seen, cpu))
+        return all(count(c, k) >= want for c, k in clients)
+
+    wait_until(done, timeout=10.0 * want + 45.0, alive=lambda: all(c.alive() for c, _ in clients), interval=0.2)
+    return marks
 
 
 def phase_send(ctx: Context, servers: Servers, workdir: Path, result: TargetResult) -> None:
     producer = start_client(ctx, "producer-send", _producer_args(ctx, servers, TOPIC_SEND), workdir)
     try:
-        _wait_windows(ctx, [(producer, False)])
+        marks = _wait_windows(ctx, [(producer, False)], servers.pids())
     finally:
         producer.stop()
-    result.send = summarise_send(parse_producer_output(producer.text()))
+    windows = parse_producer_output(producer.text())
+    result.send = summarise_send(windows)
+    result.send_cpu_us = cpu_per_message_us(marks, [w.tps for w in windows])
     if result.send is None:
         raise TargetError(f"the benchmark Producer printed no statistics line; its output:\n{producer.text()[-3000:]}")
     if result.send.failed:
@@ -332,18 +352,22 @@ def phase_mixed(ctx: Context, servers: Servers, workdir: Path, result: TargetRes
     consumer_args = [CONSUMER, "-n", servers.namesrv_addr, "-t", TOPIC_MIXED, "-g", "benchmark_consumer"]
     consumer = start_client(ctx, "consumer-mixed", consumer_args, workdir)
     producer: Client | None = None
+    marks: list[tuple[int, float]] = []
     try:
         if not wait_until(lambda: "Consumer Started." in consumer.text(), 60.0, consumer.alive):
             raise TargetError(f"the benchmark Consumer did not start; its output:\n{consumer.text()[-3000:]}")
         producer = start_client(ctx, "producer-mixed", _producer_args(ctx, servers, TOPIC_MIXED), workdir)
-        _wait_windows(ctx, [(producer, False), (consumer, True)])
+        marks = _wait_windows(ctx, [(consumer, True), (producer, False)], servers.pids())
     finally:
         for client in (producer, consumer):
             if client is not None:
                 client.stop()
     assert producer is not None
     result.mixed_send = summarise_send(parse_producer_output(producer.text()))
-    result.consume = summarise_consume(parse_consumer_output(consumer.text()))
+    consumed = parse_consumer_output(consumer.text())
+    result.consume = summarise_consume(consumed)
+    # every consumed message was also sent in this phase: the server's cost of carrying one message through
+    result.mixed_cpu_us = cpu_per_message_us(marks, [w.tps for w in consumed])
     if result.consume is None:
         raise TargetError(f"the benchmark Consumer printed no statistics line; its output:\n{consumer.text()[-3000:]}")
 

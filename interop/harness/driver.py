@@ -38,15 +38,17 @@ def run_driver(
     serialize_type: str | None = None,
     timeout: float = 180.0,
     jvm_props: list[str] | None = None,
+    rocketmq_home: Path | None = None,
 ) -> DriverRun:
     """`java -cp <driver cp> rocketpy.interop.Driver <scenario> --k v ...` with user.home=`home`.
 
     serialize_type "ROCKETMQ" makes the 4.9.8 client encode headers in the binary format
     (-Drocketmq.serialize.type=ROCKETMQ); the default is the client's default, JSON. `jvm_props` adds system
-    properties (e.g. -Dtls.enable=true).
+    properties (e.g. -Dtls.enable=true). `rocketmq_home` replaces interop/reference as rocketmq.home.dir (mqadmin
+    reads its ACL credentials from <home>/conf/tools.yml).
     """
     home.mkdir(parents=True, exist_ok=True)
-    props = [f"-Duser.home={home}", f"-Drocketmq.home.dir={REFERENCE_DIR}"]
+    props = [f"-Duser.home={home}", f"-Drocketmq.home.dir={rocketmq_home or REFERENCE_DIR}"]
     if serialize_type is not None:
         props.append(f"-Drocketmq.serialize.type={serialize_type}")
     props += jvm_props or []

@@ -83,13 +83,15 @@ class InteropEnv:
         jvm_props: list[str] | None = None,
         store_root: str | None = None,
         port: int | None = None,
+        rocketmq_home: Path | None = None,
     ) -> Server:
         """A broker of kind `self.broker_kind` (default the Java 4.9.7 reference) registered with this environment's
         NameServer; `role` names it in observations.
 
         `conf_extra` adds broker.conf settings; `jvm_props` JVM options (e.g. -Drocketmq.serialize.type=ROCKETMQ);
         `store_root` opens an existing store directory instead of a new one under the role's work directory;
-        `port` is the listenPort (default: a free one).
+        `port` is the listenPort (default: a free one); `rocketmq_home` replaces interop/reference as the broker's
+        ROCKETMQ_HOME (-Drocketmq.home.dir), e.g. a copy with its own conf/plain_acl.yml.
         """
         workdir = self.workdir / role
         broker: Server
@@ -104,9 +106,10 @@ class InteropEnv:
                 conf_extra=conf_extra,
                 store_root=store_root,
                 port=port,
+                rocketmq_home=rocketmq_home,
             )
         elif reference_mode() == "docker":
-            if broker_id or conf_extra or jvm_props:
+            if broker_id or conf_extra or jvm_props or rocketmq_home:
                 raise NotImplementedError("docker reference mode starts default master brokers only")
             broker = docker_reference.start_broker(workdir, self.namesrv.addr, cluster, broker_name)
         else:
@@ -121,6 +124,7 @@ class InteropEnv:
                 conf_extra=conf_extra,
                 store_root=store_root,
                 port=port,
+                rocketmq_home=rocketmq_home,
             )
         self.brokers[role] = broker
         self.servers.append(broker)

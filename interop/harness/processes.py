@@ -199,6 +199,7 @@ def start_java_broker(
     conf_extra: Mapping[str, str | None] | None = None,
     store_root: str | None = None,
     port: int | None = None,
+    rocketmq_home: Path | None = None,
 ) -> ServerProcess:
     """Official 4.9.7 BrokerStartup registered with `namesrv_addr`; ready once it printed its boot line.
 
@@ -213,7 +214,7 @@ def start_java_broker(
         *SERVER_JVM_OPTS,
         *(jvm_props or []),
         f"-Duser.home={workdir}",
-        f"-Drocketmq.home.dir={REFERENCE_DIR}",
+        f"-Drocketmq.home.dir={rocketmq_home or REFERENCE_DIR}",
         "-cp",
         build.reference_classpath,
         "org.apache.rocketmq.broker.BrokerStartup",
@@ -264,23 +265,27 @@ def start_rocketpy_broker(
     store_root: str | None = None,
     port: int | None = None,
     args: list[str] | None = None,
+    rocketmq_home: Path | None = None,
 ) -> ServerProcess:
     """`python -m rocketpy broker -n NAMESRV -c broker.conf`: the very broker.conf the Java broker gets; `args`
     are extra arguments (e.g. -Dtls.* ones)."""
     port = port or free_broker_port()
     conf = broker_conf(workdir, port, cluster, broker_name, store_root, extra=conf_extra)
     cmd = [sys.executable, "-m", "rocketpy", "broker", "-n", namesrv_addr, "-c", str(conf), *(args or [])]
-    server = _spawn("rocketpy-broker", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
+    env = _rocketpy_env(workdir)
+    if rocketmq_home is not None:  # e.g. a copy holding conf/plain_acl.yml
+        env["ROCKETMQ_HOME"] = str(rocketmq_home)
+    server = _spawn("rocketpy-broker", cmd, workdir, f"127.0.0.1:{port}", env=env)
     server.extra.update(cluster=cluster, broker_name=broker_name, conf=str(conf))
     _wait_or_stop(server, BROKER_BOOT)
     return server
 
 
-def start_rocketpy_serve(workdir: Path) -> tuple[ServerProcess, str]:
+def start_rocketpy_serve(workdir: Path, args: list[str] | None = None) -> tuple[ServerProcess, str]:
     """`python -m rocketpy serve --namesrv-port=P --listenPort=Q --storePathRootDir=D --brokerIP1=127.0.0.1`.
 
     One process runs both; returns it (its addr is the broker's) and the NameServer address. Ready once both
-    boot lines are printed.
+    boot lines are printed. `args` are extra arguments (e.g. --brokerName=broker-a, --metricsPort=0).
     """
     ns_port, port = free_port(), free_broker_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +298,7 @@ def start_rocketpy_serve(workdir: Path) -> tuple[ServerProcess, str]:
         f"--listenPort={port}",
         f"--storePathRootDir={workdir / 'store'}",
         "--brokerIP1=127.0.0.1",
+        *(args or []),
     ]
     server = _spawn("rocketpy-serve", cmd, workdir, f"127.0.0.1:{port}", env=_rocketpy_env(workdir))
     _wait_or_stop(server, ROCKETPY_BOOT)

@@ -13,6 +13,7 @@ candidate record is matched on its properties, as Java does whenever the bit map
 from __future__ import annotations
 
 import logging
+import math
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -151,3 +152,13 @@ def record_filter(
         evaluate = compiled.matches
         return lambda rec: evaluate(record_properties(rec))
     return lambda rec: matches(compiled, record_properties(rec))
+
+
+def bloom_filter_bits(error_rate_percent: int, expected: int) -> int:
+    """BloomFilter.createByFn(f, n).getM(): the bit count for n members at f% false positives, a multiple of 8.
+    ConsumerFilterManager's constructor stores it as the store's bitMapLengthConsumeQueueExt (112 by default)."""
+    if not 1 <= error_rate_percent < 100:
+        raise ValueError("f must be greater or equal than 1 and less than 100")
+    rate = error_rate_percent / 100
+    bits = math.ceil(expected * math.log2(1 / rate) * math.log2(math.e))
+    return 8 * math.ceil(bits / 8)

@@ -25,7 +25,7 @@ import trio
 
 from rocketpy.broker.client_manager import Channel, Notification, ProducerManager
 from rocketpy.broker.config import BrokerSettings, format_properties_for_file
-from rocketpy.broker.consumer_filter import ConsumerFilterManager, ExpressionCompilers
+from rocketpy.broker.consumer_filter import ConsumerFilterManager, ExpressionCompilers, bloom_filter_bits
 from rocketpy.broker.consumer_manager import ConsumerManager
 from rocketpy.broker.namesrv_registration import NamesrvRegistration
 from rocketpy.broker.offsets import ConsumerOffsetManager
@@ -82,6 +82,10 @@ class BrokerController:
         self.offsets = ConsumerOffsetManager()
         self.producers = ProducerManager()
         self.consumers = ConsumerManager(ConsumerFilterManager(expression_compilers))
+        # ConsumerFilterManager(BrokerController): the bloom filter's width becomes the store's bit map length
+        self.settings.store.bit_map_length_consume_queue_ext = bloom_filter_bits(
+            b.max_error_rate_of_bloom_filter, b.expect_consumer_num_use_filter
+        )
         self.locks = RebalanceLockManager(self.clock_ms)
         self.registration = NamesrvRegistration(
             self.settings,

@@ -17,10 +17,13 @@ from typing import Any
 
 import trio
 
+from rocketpy.broker.acl_service import AclService
 from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
+from rocketpy.broker.processors.admin_acl import AdminAclProcessor
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.schedule_loop import ScheduleLoop
+from rocketpy.broker.stats import BrokerStats
 from rocketpy.broker.store_view import StoreView
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.server import RemotingServer
@@ -77,6 +80,7 @@ class Broker:
     controller: BrokerController
     port: int
     vip_port: int
+    stats: BrokerStats | None = None  # the data plane's counters (the metrics endpoint reads them)
 
 
 async def run_broker(
@@ -88,6 +92,8 @@ async def run_broker(
     """Open the store, serve both ports, register with the NameServers; on cancellation shut down cleanly.
 
     `tls` (TlsSystemConfig) secures both ports and, when useTLS, the NameServer connections; None: plain only."""
+    # initialAcl: with aclEnable every request passes the ACL hook; an ACL that cannot be loaded stops the start
+    acl = await trio.to_thread.run_sync(AclService.load, settings) if settings.broker.acl_enable else None
     store = MessageStore(store_config_from(settings))
     report = await trio.to_thread.run_sync(store.open)
     log.info("store opened: %s", report)
@@ -97,13 +103,16 @@ async def run_broker(
         plane = build_data_plane(controller, store, schedule_delayed=True)
         await trio.to_thread.run_sync(plane.schedule.load)  # delayOffset.json, after the queues are recovered
         handlers = {**controller.handlers(), **plane.handlers()}
+        if acl is not None:
+            handlers.update(AdminAclProcessor(acl, settings).handlers())
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)
         server_tls = None if tls is None else await trio.to_thread.run_sync(ServerTls.build, tls)
         if settings.client.use_tls:
             controller.registration.ssl_context = await trio.to_thread.run_sync(client_context, tls or TlsConfig())
-        main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls)
-        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls)
+        hook = acl.hook if acl is not None else None
+        main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls, before_hook=hook)
+        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls, before_hook=hook)
         for server in (main, vip):
             server.on_close(controller.on_connection_closed)
         store.start()
@@ -114,7 +123,9 @@ async def run_broker(
             if settings.store.broker_role is not BrokerRole.SLAVE:  # handleScheduleMessageService: masters only
                 await nursery.start(ScheduleLoop(plane.schedule, settings.store.flush_delay_offset_interval).run)
                 await nursery.start(plane.transaction_check.run)  # startProcessorByHa
-            task_status.started(Broker(settings, store, controller, port, vip_port))
+            if acl is not None:
+                await nursery.start(acl.watch)
+            task_status.started(Broker(settings, store, controller, port, vip_port, plane.stats))
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(store.close)

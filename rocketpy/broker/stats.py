@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rocketpy.broker.stats_manager import BrokerStatsManager
 from rocketpy.common.fastjson import java_double
 from rocketpy.protocol.codes import CURRENT_VERSION, VERSION_DESC
 
@@ -182,7 +183,7 @@ class BrokerStats:
         self.get_found = RateCounter(clock_ms)
         self.get_miss = RateCounter(clock_ms)
         self.get_transferred = RateCounter(clock_ms)
-        self.group_get: dict[str, RateCounter] = {}
+        self.manager = BrokerStatsManager(clock_ms)  # per topic / group figures (VIEW_BROKER_STATS_DATA)
         self.in_flight = {"send": 0, "pull": 0, "query": 0, "endTransaction": 0}
         self.put_total_yesterday_morning = self.put_total_today_morning = 0
         self.get_total_yesterday_morning = self.get_total_today_morning = 0
@@ -199,25 +200,20 @@ class BrokerStats:
     def note_put_failed(self) -> None:
         self.put_failed_times += 1
 
-    def note_get(self, group: str, topic: str, found: int, elapsed_ms: int) -> None:
-        """One getMessage call: FOUND with `found` records, or a miss when `found` is 0."""
+    def note_get(self, group: str, topic: str, found: int, elapsed_ms: int, size: int = 0) -> None:
+        """One getMessage call: FOUND with `found` records (`size` bytes), or a miss when `found` is 0."""
         self._roll_day()
         self.get_entire_time_max = max(self.get_entire_time_max, elapsed_ms)
         if found:
             self.get_found.add()
             self.get_transferred.add(found)
-            key = f"{topic}@{group}"  # BrokerStatsManager GROUP_GET_NUMS key
-            counter = self.group_get.get(key)
-            if counter is None:
-                counter = self.group_get[key] = RateCounter(self.clock_ms, 10_000, 8)
-            counter.add(found)
+            self.manager.on_get(group, topic, found, size)
         else:
             self.get_miss.add()
 
     def tps_group_get_nums(self, group: str, topic: str) -> float:
-        """BrokerStatsManager.tpsGroupGetNums: messages per second over the last minute."""
-        counter = self.group_get.get(f"{topic}@{group}")
-        return 0.0 if counter is None else counter.tps(60)
+        """BrokerStatsManager.tpsGroupGetNums: the minute window's messages per second."""
+        return self.manager.tps_group_get_nums(group, topic)
 
     def _roll_day(self) -> None:
         """BrokerStats.record, run by Java at every local midnight."""

@@ -47,6 +47,7 @@ def _java_string_hash(s: str) -> int:
 
 # Property names, topics and group names repeat endlessly on the hot path; unique keys pass through the cache.
 java_string_hash = functools.lru_cache(maxsize=16384)(_java_string_hash)
+java_string_hash_uncached = _java_string_hash  # for keys that never repeat (message index keys)
 
 
 def _java_hash(key: Any) -> int:

@@ -77,6 +77,9 @@ def _body(request: RemotingCommand) -> bytes | None:
     return bytes(request.body) if request.body else None
 
 
+ROUTE_CACHE_MAX = 100_000  # encoded routes kept; past it the cache starts afresh
+
+
 class NamesrvProcessor:
     """The handler table of a NameServer; state lives in RouteInfo, KVConfigManager and NamesrvSettings."""
 
@@ -95,6 +98,8 @@ class NamesrvProcessor:
         # The path is fixed at start-up; no request can move it (CVE-2023-37582).
         self.config_store_path = Path(config_store_path or settings.namesrv.config_store_path)
         self._write_lock = trio.Lock()
+        # GET_ROUTEINFO_BY_TOPIC answers, encoded: (topic, standard JSON) -> (route generation, order conf, body).
+        self._routes: dict[tuple[str, bool], tuple[int, str | None, bytes]] = {}
 
     def handlers(self) -> dict[int, Handler]:
         return {
@@ -244,16 +249,30 @@ class NamesrvProcessor:
     @inline
     async def get_route_info_by_topic(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
         header = decode_request(GetRouteInfoRequestHeader, request.ext_fields)
+        cluster_test = self.settings.namesrv.cluster_test
+        order_conf = None
+        if header.topic is not None and (cluster_test or self.settings.namesrv.order_message_enable):
+            order_conf = self.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, header.topic)
+        # ClusterTestRequestProcessor always encodes plain fastjson; the default one quotes keys for new clients.
+        standard = not cluster_test and (request.version >= Version.V4_9_4 or bool(header.accept_standard_json_only))
+        # Clients ask every 30 s for each topic: answer from the encoded route while no route changed (the route
+        # info's generation) and the order conf is the same, as the same bytes a fresh pickup would give.
+        generation = self.route_info.generation
+        key = (header.topic or "", standard)
+        cached = self._routes.get(key) if header.topic is not None else None
+        if cached is not None and cached[0] == generation and cached[1] == order_conf:
+            return _ok(body=cached[2])
         route = self.route_info.pickup_topic_route_data(header.topic)
         if route is None:
             remark = f"No topic route info in name server for the topic: {_j(header.topic)}{APPLY_TOPIC_TIP}"
             return RemotingCommand.response(ResponseCode.TOPIC_NOT_EXIST, remark)
-        cluster_test = self.settings.namesrv.cluster_test
-        if cluster_test or self.settings.namesrv.order_message_enable:
-            route.order_topic_conf = self.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, header.topic)
-        # ClusterTestRequestProcessor always encodes plain fastjson; the default one quotes keys for new clients.
-        standard = not cluster_test and (request.version >= Version.V4_9_4 or bool(header.accept_standard_json_only))
-        return _ok(body=route.to_json(standard_json=standard))
+        route.order_topic_conf = order_conf
+        body = route.to_json(standard_json=standard)
+        if header.topic is not None:
+            if len(self._routes) >= ROUTE_CACHE_MAX:
+                self._routes.clear()
+            self._routes[key] = (generation, order_conf, body)
+        return _ok(body=body)
 
     @inline
     async def get_broker_cluster_info(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:

@@ -60,6 +60,8 @@ class RouteInfo:
     cluster_addr_table: dict[str, set[str]] = field(default_factory=dict)
     broker_live_table: dict[str, BrokerLiveInfo] = field(default_factory=dict)
     filter_server_table: dict[str, list[str]] = field(default_factory=dict)
+    # Bumped by every method that may change a route: the processor keeps encoded route answers per generation.
+    generation: int = 0
 
     # -- registration ---------------------------------------------------------------------------------------------
 
@@ -76,6 +78,7 @@ class RouteInfo:
         now: float,
     ) -> RegisterBrokerResult:
         """RouteInfoManager.registerBroker."""
+        self.generation += 1
         self.cluster_addr_table.setdefault(cluster_name, set()).add(broker_name)
         broker_data = self.broker_addr_table.get(broker_name)
         register_first = broker_data is None
@@ -154,6 +157,7 @@ class RouteInfo:
         self, cluster_name: str | None, broker_addr: str | None, broker_name: str | None, broker_id: int
     ) -> None:
         """RouteInfoManager.unregisterBroker; null names (a sloppy request) match nothing, as in Java."""
+        self.generation += 1
         if broker_addr is not None:
             self.broker_live_table.pop(broker_addr, None)
             self.filter_server_table.pop(broker_addr, None)
@@ -197,6 +201,7 @@ class RouteInfo:
 
     def on_channel_destroy(self, remote_addr: str, channel: Any) -> None:
         """RouteInfoManager.onChannelDestroy: find the broker by its channel, else by the remote address."""
+        self.generation += 1
         broker_addr = remote_addr
         if channel is not None:
             for addr, live in self.broker_live_table.items():
@@ -313,6 +318,7 @@ class RouteInfo:
         return self._update_perm(broker_name, lambda _perm: PERM_READ | PERM_WRITE)
 
     def _update_perm(self, broker_name: str | None, change: Callable[[int], int]) -> int:
+        self.generation += 1
         count = 0
         if broker_name is None:
             return count
@@ -325,6 +331,7 @@ class RouteInfo:
 
     def delete_topic(self, topic: str | None, cluster_name: str | None = None) -> None:
         """deleteTopic(topic) or deleteTopic(topic, clusterName): the latter drops only that cluster's brokers."""
+        self.generation += 1
         if topic is None:
             return
         if cluster_name is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -58,6 +58,9 @@ class RemotingCommand:
     ext_fields: dict[str, str] | None = None
     body: bytes | bytearray | memoryview | None = None
     serialize_type: int = SerializeType.JSON
+    # Keys that arrived with a null value (JSON null, or an empty ROCKETMQ string): Java's decoders keep them with
+    # null, which only the ACL signature sees (it appends "null"); here they are left out of ext_fields, named here.
+    null_ext_keys: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def request(cls, code: int, ext_fields: dict[str, str] | None = None, body: bytes | None = None) -> RemotingCommand:
@@ -118,11 +121,14 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
         lang = _language(doc.get("language", "JAVA"))
         ext = doc.get("extFields")
         ext_fields = None
+        null_keys: tuple[str, ...] = ()
         if ext is not None:
             if not isinstance(ext, dict):
                 raise HeaderError("extFields is not an object")
             # fastjson coerces scalar values to String for HashMap<String, String>; nulls read as absent.
             ext_fields = {k: v if isinstance(v, str) else _scalar_text(v) for k, v in ext.items() if v is not None}
+            if len(ext_fields) != len(ext):
+                null_keys = tuple(k for k, v in ext.items() if v is None)
         remark = doc.get("remark")
         return RemotingCommand(
             code=_int(doc.get("code", 0)),
@@ -133,6 +139,7 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
             remark=remark if remark is None or isinstance(remark, str) else _scalar_text(remark),
             ext_fields=ext_fields,
             serialize_type=SerializeType.JSON,
+            null_ext_keys=null_keys,
         )
     except HeaderError:
         raise
@@ -155,6 +162,8 @@ def _bounded_text(value: Any) -> str:
 
 
 def _int(value: Any) -> int:
+    if type(value) is int and -(2**31) <= value < 2**31:  # what every client sends
+        return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise HeaderError(f"expected an integer, got {type(value).__name__}")
     if isinstance(value, str) and not _DECIMAL.fullmatch(value):
@@ -206,7 +215,8 @@ def decode_rocketmq_header(data: bytes | memoryview) -> RemotingCommand:
     pos += 4
     if ext_len < 0 or pos + ext_len > end:
         raise HeaderError(f"extFields length {ext_len} exceeds header length {end}")
-    ext_fields = _decode_ext(data, pos, pos + ext_len) if ext_len > 0 else None
+    null_keys: list[str] = []
+    ext_fields = _decode_ext(data, pos, pos + ext_len, null_keys) if ext_len > 0 else None
     return RemotingCommand(
         code=code,
         language=lang,
@@ -216,10 +226,11 @@ def decode_rocketmq_header(data: bytes | memoryview) -> RemotingCommand:
         remark=remark,
         ext_fields=ext_fields,
         serialize_type=SerializeType.ROCKETMQ,
+        null_ext_keys=tuple(null_keys),
     )
 
 
-def _decode_ext(data: bytes | memoryview, pos: int, end: int) -> dict[str, str]:
+def _decode_ext(data: bytes | memoryview, pos: int, end: int, null_keys: list[str]) -> dict[str, str]:
     ext: dict[str, str] = {}
     while pos < end:
         if pos + 2 > end:
@@ -238,6 +249,8 @@ def _decode_ext(data: bytes | memoryview, pos: int, end: int) -> dict[str, str]:
         pos += vlen
         if klen and vlen:  # zero-length strings read as null in Java: the entry is absent
             ext[key] = value
+        elif klen:
+            null_keys.append(key)
     return ext
 
 

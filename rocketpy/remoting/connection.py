@@ -36,6 +36,8 @@ log = logging.getLogger("RocketmqRemoting")
 
 H = TypeVar("H")
 Handler = Callable[["RequestContext", RemotingCommand], Awaitable[RemotingCommand | None]]
+# RPCHook.doBeforeRequest(remoteAddr, request): runs before any handler; a RocketMQError it raises is the answer.
+BeforeHook = Callable[[str, RemotingCommand], None]
 
 # One counter per process, like RemotingCommand.requestId: opaques are only ever compared per connection.
 _opaques = itertools.count(1)
@@ -92,6 +94,7 @@ class Connection:
     max_frame_length: int = 16 * 1024 * 1024
     idle_timeout: float = 120.0
     attributes: dict[str, Any] = field(default_factory=dict)
+    before_hook: BeforeHook | None = None
     closed: bool = False
     _pending: dict[int, trio.MemorySendChannel[RemotingCommand]] = field(default_factory=dict)
     _outbox: list[bytes] = field(default_factory=list)
@@ -197,6 +200,14 @@ class Connection:
     async def _dispatch(
         self, handler: Handler | None, cmd: RemotingCommand, nursery: trio.Nursery
     ) -> RemotingCommand | None:
+        if self.before_hook is not None:  # Java's broker hooks every code (its default processor takes the rest)
+            try:
+                self.before_hook(self.remote_addr, cmd)
+            except RocketMQError as exc:
+                return RemotingCommand.response(exc.code, exc.remark)
+            except Exception as exc:
+                log.exception("before hook failed on request %d from %s", cmd.code, self.remote_addr)
+                return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, _exception_desc(exc))
         if handler is None:
             log.warning("request type %d not supported, from %s", cmd.code, self.remote_addr)
             return RemotingCommand.response(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 import trio
 
 from rocketpy.remoting.codec import DEFAULT_FRAME_MAX_LENGTH
-from rocketpy.remoting.connection import Connection, Handler
+from rocketpy.remoting.connection import BeforeHook, Connection, Handler
 from rocketpy.remoting.tls import ServerTls
 
 log = logging.getLogger("RocketmqRemoting")
@@ -41,12 +41,14 @@ class RemotingServer:
         max_frame_length: int = DEFAULT_FRAME_MAX_LENGTH,
         idle_timeout: float = 120.0,
         tls: ServerTls | None = None,
+        before_hook: BeforeHook | None = None,
     ) -> None:
         self.handlers = handlers
         self.default_handler = default_handler
         self.max_frame_length = max_frame_length
         self.idle_timeout = idle_timeout
         self.tls = tls  # None: plain only, and no first-byte check (a TLS hello then fails as an oversize frame)
+        self.before_hook = before_hook  # registerRPCHook: e.g. the broker's ACL check
         self.connections: set[Connection] = set()
         self._close_hooks: list[CloseHook] = []
 
@@ -101,6 +103,7 @@ class RemotingServer:
             self.default_handler,
             self.max_frame_length,
             self.idle_timeout,
+            before_hook=self.before_hook,
         )
         self.connections.add(conn)
         try:

@@ -7,6 +7,7 @@ thread while appends continue (``GroupCommit`` in ``flush.py`` shares one flush 
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 import threading
@@ -73,6 +74,9 @@ class AppendResult:
     queue_offset: int
     store_timestamp: int
     sys_flag: int
+
+
+_topic_bytes = functools.lru_cache(maxsize=4096)(str.encode)  # a handful of topics take nearly every append
 
 
 def effective_sys_flag(msg: MessageInner) -> int:
@@ -178,14 +182,14 @@ class CommitLog:
 
     def append(self, msg: MessageInner, now_ms: int | None = None) -> AppendResult:
         """Encode ``msg`` into the log; raises ``AppendError`` for an unstorable message."""
-        topic_b = msg.topic.encode()
+        topic_b = _topic_bytes(msg.topic)
         props_b = msg.properties.encode()
         if len(topic_b) > 127:
             raise AppendError(f"topic is {len(topic_b)} bytes, more than 127")
         if len(props_b) > 32767:
             raise AppendError(f"properties are {len(props_b)} bytes, more than 32767", properties=True)
         sys_flag = effective_sys_flag(msg)
-        total = HEADERS[header_index(sys_flag)].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
+        total = HEADERS[(sys_flag >> 4) & 3].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
         if total > self.max_message_size or total + END_FILE_MIN_BLANK_LENGTH > self.file_size:
             raise AppendError(f"message is {total} bytes, more than maxMessageSize {self.max_message_size}")
         crc = java_crc32(msg.body)  # outside the lock

@@ -112,6 +112,16 @@ class ConsumeQueue:
     def put(self, queue_offset: int, phys: int, size: int, tags_code: int) -> bool:
         """Write the entry for ``queue_offset``; an identical existing entry is left alone (returns False)."""
         pos = queue_offset * UNIT_SIZE
+        files = self.files.files
+        if files:  # the common case first: the next entry of the last file, which has room for it
+            tail = files[-1]
+            rel = pos - tail.file_from
+            if rel == tail.wrote and rel + UNIT_SIZE <= tail.size:
+                UNIT.pack_into(tail.view, rel, phys, size, tags_code)
+                tail.wrote = rel + UNIT_SIZE
+                if phys + size > self.max_physic_offset:
+                    self.max_physic_offset = phys + size
+                return True
         if pos < self.files.max_offset and self.files.files:
             if pos < self.files.min_offset:
                 return False

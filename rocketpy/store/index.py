@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rocketpy.common.java import java_string_hash
+from rocketpy.common.java import java_string_hash_uncached
 from rocketpy.store.format import TRANSACTION_MASK, TRANSACTION_ROLLBACK_TYPE, DispatchInfo
 from rocketpy.store.mapped_file import MappedFile, fsync_dir, make_dirs_durable
 
@@ -42,8 +42,10 @@ SLOT = struct.Struct(">i")
 
 
 def index_key_hash(key: str) -> int:
-    """``IndexFile.indexKeyHashMethod``: Math.abs of the Java hash, 0 when abs overflows."""
-    h = java_string_hash(key)
+    """``IndexFile.indexKeyHashMethod``: Math.abs of the Java hash, 0 when abs overflows.
+
+    Uncached: index keys (topic#UNIQ_KEY, topic#KEYS) rarely repeat, so a cache would only churn."""
+    h = java_string_hash_uncached(key)
     return 0 if h == -(2**31) else abs(h)
 
 

@@ -10,6 +10,7 @@ background thread (``start``) does the periodic flushes, the checkpoint and rete
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -59,6 +60,8 @@ _MAGIC = (MESSAGE_MAGIC & 0xFFFFFFFF).to_bytes(4, "big")
 ArrivalListener = Callable[[str, int, int], None]
 
 
+_valid_topic = functools.lru_cache(maxsize=4096)(lambda topic: _VALID_TOPIC.fullmatch(topic) is not None)
+
 DISK_SPACE_WARNING_RATIO = 0.90  # -Drocketmq.broker.diskSpaceWarningLevelRatio
 
 
@@ -89,6 +92,7 @@ class MessageStore:
         self.last_dispatch_timestamp = 0
         self.writeable = True
         self.disk_full = False  # set by check_disk_space, cleared when space comes back
+        self.manual_delete_rounds = 0  # forced retention rounds left (maintenance.request_manual_delete)
         self.reput_from = 0  # replication: the next commit-log offset to dispatch (see replication.py)
         self.recovery: RecoveryReport | None = None
         self._lock_file: StoreLock | None = None
@@ -226,7 +230,7 @@ class MessageStore:
         """Append and dispatch; does not wait for the disk (see ``wait_flushed``)."""
         if self.closed:
             return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is closed")
-        if not _VALID_TOPIC.fullmatch(msg.topic) or not 0 <= msg.queue_id <= INT_MAX:
+        if not _valid_topic(msg.topic) or not 0 <= msg.queue_id <= INT_MAX:
             # The topic names a directory under consumequeue/: never let one escape the store root.
             return PutMessageResult(PutMessageStatus.MESSAGE_ILLEGAL, remark=f"illegal topic or queue id {msg.topic!r}")
         text = msg.properties
@@ -381,7 +385,10 @@ class MessageStore:
                 self.check_disk_space()
                 if now - last_clean >= cfg.clean_resource_interval / 1000:
                     last_clean = now
-                    self.retention.run(time.time())
+                    manual = self.manual_delete_rounds > 0
+                    if manual:
+                        self.manual_delete_rounds -= 1
+                    self.retention.run(time.time(), force=manual)
             except Exception:  # the flusher must survive anything; the failure is logged
                 log.exception("store background flush failed")
 

@@ -111,14 +111,22 @@ TPS_TRIPLES = ("putTps", "getFoundTps", "getMissTps", "getTransferedTps")
 _TPS_SHAPE = re.compile(r"(N|)( (N|)){2}|N?( N){0,2}")  # the API's "N N " or mqadmin's stripped "N N"
 
 
+_BYTES_SHAPE = re.compile(r"N (B|[KMGTPE]iB)")
+
+
 def _tps_windows(status: dict[str, Any]) -> None:
-    """StoreStatsService leaves a TPS window empty until it holds more samples than its length (10, 60, 600 s),
-    so how many of the three are filled depends only on the broker's age when brokerStatus runs (a Java broker
-    boots slower, so the scenario reaches it later): keep that they are windows of numbers, not how many."""
+    """Shapes that depend on time alone. StoreStatsService leaves a TPS window empty until it holds more samples
+    than its length (10, 60, 600 s), so how many of the three are filled depends only on the broker's age when
+    brokerStatus runs (a Java broker boots slower, so the scenario reaches it later): keep that they are windows of
+    numbers, not how many. remainHowManyDataToFlush is what the flush thread has not reached yet, printed by
+    humanReadableByteCount ("N B" below 1 KiB, "N KiB" above): keep that it is a byte count, not its unit."""
     for key in TPS_TRIPLES:
         value = status.get(key)
         if isinstance(value, str) and _TPS_SHAPE.fullmatch(value):
             status[key] = "<tps windows>"
+    value = status.get("remainHowManyDataToFlush")
+    if isinstance(value, str) and _BYTES_SHAPE.fullmatch(value):
+        status["remainHowManyDataToFlush"] = "<bytes>"
 
 
 # The reference servers are 4.9.7, the pinned behaviour 4.9.8 (interop/README.md): a broker reports its version

@@ -56,6 +56,18 @@ def bench_classpath() -> str:
     return cp_file.read_text().strip()
 
 
+def cpu_seconds(pids: list[int]) -> float | None:
+    """utime + stime of the processes (all their threads), from /proc/<pid>/stat; None if one is gone."""
+    total = 0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):

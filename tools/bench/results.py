@@ -176,6 +176,8 @@ class TargetResult:
     consume: ConsumeSummary | None = None
     peak_rss_kb: int | None = None
     peak_hwm_kb: int | None = None
+    send_cpu_us: float | None = None  # server CPU (utime + stime) per sent message, producer alone
+    mixed_cpu_us: float | None = None  # server CPU per message sent and consumed, producer and consumer together
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -190,6 +192,8 @@ class TargetResult:
             "send TPS (with consumer)": mixed.tps if mixed else None,
             "consume TPS (with producer)": consume.tps if consume else None,
             "consume avg born-to-consume RT (ms)": consume.avg_b2c_ms if consume else None,
+            "server CPU us per message (producer alone)": self.send_cpu_us,
+            "server CPU us per message (with consumer)": self.mixed_cpu_us,
             "peak RSS, sampled sum (MB)": self.peak_rss_kb / 1024 if self.peak_rss_kb is not None else None,
             "peak RSS, sum of VmHWM (MB)": self.peak_hwm_kb / 1024 if self.peak_hwm_kb is not None else None,
         }
@@ -244,9 +248,27 @@ def combine_rounds(rounds: list[TargetResult]) -> TargetResult:
         consume=_combine_consume([r.consume for r in rounds]),
         peak_rss_kb=_max_or_none([r.peak_rss_kb for r in rounds]),
         peak_hwm_kb=_max_or_none([r.peak_hwm_kb for r in rounds]),
+        send_cpu_us=_median([r.send_cpu_us for r in rounds if r.send_cpu_us is not None]),
+        mixed_cpu_us=_median([r.mixed_cpu_us for r in rounds if r.mixed_cpu_us is not None]),
         error="\n".join(errors) or None,
         notes=[f"round {i}: {n}" for i, r in enumerate(rounds, 1) for n in r.notes],
     )
+
+
+def cpu_per_message_us(marks: list[tuple[int, float]], per_window: list[int], window_s: float = 10.0) -> float | None:
+    """Server CPU microseconds per message over the steady windows.
+
+    `marks` are (statistics lines seen, server CPU seconds) taken as each new line of the reference client appeared;
+    `per_window` the messages per second the client printed for each window. The CPU between the first and the last
+    mark, over the messages of the windows between them (the first window, start-up and JIT warm-up, is left out).
+    """
+    if len(marks) < 2:
+        return None
+    (first_n, first_cpu), (last_n, last_cpu) = marks[0], marks[-1]
+    messages = sum(per_window[first_n:last_n]) * window_s
+    if messages <= 0:
+        return None
+    return (last_cpu - first_cpu) * 1e6 / messages
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

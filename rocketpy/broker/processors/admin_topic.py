@@ -65,7 +65,8 @@ class AdminTopicProcessor:
         config = self._config_from(header)
         self.broker.topics.update_topic_config(config)
         await self.broker.registration.register_increment(config)
-        return success()
+        # updateAndCreateTopic sets SUCCESS but keeps createResponseCommand(null)'s default remark
+        return RemotingCommand.response(ResponseCode.SUCCESS, "not set any response code")
 
     @inline
     async def delete_topic(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:

@@ -5,10 +5,11 @@
     plane = build_data_plane(controller, store)          # also sets store.arrival_listener
     server = RemotingServer({**controller.handlers(), **plane.handlers()})
 
-Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32,
-202, 208, 28 (offsets and statistics), 45 (delay offsets), 37, 323 (transactions; `plane.transaction_check.run`
-is the check service, which the broker runs on a master). `schedule_delayed=True` (what `rocketpy broker` and
-`serve` use) moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
+Codes served: 10, 310, 320 (send), 36 (send back), 11 (pull, long polling), 12, 33 (query), 29, 30, 31, 32, 202, 208,
+28 (offsets and statistics), 45 (delay offsets), 222, 223, 303, 307, 308, 309, 314, 317 (admin_consumer.py), 306,
+316, 321, 329 (admin_store.py), 315 (admin_stats.py), 37, 323 (transactions; `plane.transaction_check.run` is the
+check service, which the broker runs on a master). `schedule_delayed=True` (what `rocketpy broker` and `serve` use)
+moves DELAY messages to SCHEDULE_TOPIC_XXXX; `plane.schedule` must then be loaded and driven by a
 rocketpy.broker.schedule_loop.ScheduleLoop. Store configuration to match Java: StoreConfig.max_message_size is the
 store's limit on a whole *record*; Java refuses a body over maxMessageSize and a record over maxMessageSize + 64 KiB,
 so give the store `max_message_size = settings.store.max_message_size + 64 * 1024` (the send processor checks the
@@ -22,6 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequestHoldService
+from rocketpy.broker.processors.admin_consumer import AdminConsumerProcessor
+from rocketpy.broker.processors.admin_stats import AdminStatsProcessor
+from rocketpy.broker.processors.admin_store import AdminStoreProcessor
 from rocketpy.broker.processors.delay_offset import DelayOffsetProcessor
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
 from rocketpy.broker.processors.pull import PullMessageProcessor
@@ -54,11 +58,14 @@ class DataPlane:
     transaction: TransactionProcessor
     transaction_check: TransactionalMessageCheckService
     schedule: ScheduleMessageService  # delayed delivery; rocketpy.broker.schedule_loop drives it
+    admin_consumer: AdminConsumerProcessor  # 222, 223, 303, 307, 308, 309, 314, 317
+    admin_store: AdminStoreProcessor  # 306, 316, 321, 329
 
     def handlers(self) -> dict[int, Handler]:
         table: dict[int, Handler] = {}
         delay = DelayOffsetProcessor(self.schedule)
-        processors = (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay, self.transaction)
+        processors = (self.send, self.send_back, self.pull, self.query, self.admin, self.reply, delay, self.transaction,
+                      self.admin_consumer, self.admin_store, AdminStatsProcessor(self.stats))  # fmt: skip
         for processor in processors:
             table.update(processor.handlers())
         return table
@@ -76,6 +83,7 @@ def build_data_plane(
     c = controller
     settings, clock = c.settings, c.clock_ms
     stats = BrokerStats(clock)
+    stats.manager.cluster_name = settings.broker.broker_cluster_name  # BROKER_PUT_NUMS / BROKER_GET_NUMS key
     holds = PullRequestHoldService(store, check_interval=check_interval)
     store.arrival_listener = holds.on_message_arrival
     send = SendMessageProcessor(
@@ -100,4 +108,8 @@ def build_data_plane(
         schedule=schedule,
         transaction=TransactionProcessor(settings, bridge),
         transaction_check=TransactionalMessageCheckService(settings, bridge, c.producers, clock),
+        admin_consumer=AdminConsumerProcessor(
+            settings, store, c.topics, c.groups, c.consumers, c.offsets, stats, clock
+        ),
+        admin_store=AdminStoreProcessor(store, c.topics, c.consumers),
     )

@@ -78,10 +78,10 @@ from rocketpy.protocol.codes import RequestCode, ResponseCode, Version
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.protocol.message_headers import (
     SendMessageRequestHeader,
-    SendMessageRequestHeaderV2,
     SendMessageResponseHeader,
+    send_header_v2,
 )
-from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.remoting.connection import Handler, RequestContext, inline
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import FlushDiskType, PutMessageResult, PutMessageStatus
@@ -90,6 +90,7 @@ from rocketpy.store.format import (
     TRANSACTION_COMMIT_TYPE,
     TRANSACTION_MASK,
     TRANSACTION_NOT_TYPE,
+    create_message_id,
     record_length,
 )
 from rocketpy.store.message_store import MessageStore
@@ -146,6 +147,8 @@ class SendMessageProcessor:
         self.rng = rng or random.Random()
         self.store_host = resolve_host(settings.broker.broker_ip1, settings.netty.listen_port)
         self.sync_flush = store.config.flush_disk_type is FlushDiskType.SYNC_FLUSH
+        self._msg_id_prefix = create_message_id(self.store_host.ip, self.store_host.port, 0)[:-16]
+        self._sendable_topics: set[str] = set()  # names that passed validate_topic and refuse_not_allowed_send
 
     def handlers(self) -> dict[int, Handler]:
         handler: Handler = self.send_message if self.sync_flush else self.send_message_inline
@@ -166,10 +169,9 @@ class SendMessageProcessor:
     @staticmethod
     def parse_header(cmd: RemotingCommand) -> SendMessageRequestHeader:
         """AbstractSendMessageProcessor.parseRequestHeader: V2 for 310/320, the long names for 10."""
-        if cmd.code == RequestCode.SEND_MESSAGE:
-            header = SendMessageRequestHeader.from_ext(cmd.ext_fields)
-        else:
-            header = SendMessageRequestHeaderV2.from_ext(cmd.ext_fields).to_v1()
+        if cmd.code != RequestCode.SEND_MESSAGE:
+            return send_header_v2(cmd.ext_fields)
+        header = SendMessageRequestHeader.from_ext(cmd.ext_fields)
         header.check_ranges()
         return header
 
@@ -206,8 +208,12 @@ class SendMessageProcessor:
         b = self.settings.broker
         if not b.broker_permission & PERM_WRITE and self.topics.is_order_topic(h.topic):
             raise RocketMQError(ResponseCode.NO_PERMISSION, f"the broker[{b.broker_ip1}] sending message is forbidden")
-        validate_topic(h.topic)
-        refuse_not_allowed_send(h.topic)
+        if h.topic not in self._sendable_topics:
+            validate_topic(h.topic)
+            refuse_not_allowed_send(h.topic)
+            if len(self._sendable_topics) >= 65536:
+                self._sendable_topics.clear()
+            self._sendable_topics.add(h.topic)  # both checks depend on the name alone
         config = self.topics.select(h.topic) or self._create_topic(ctx, h)
         valid = max(config.write_queue_nums, config.read_queue_nums)
         if h.queue_id >= valid:
@@ -302,7 +308,7 @@ class SendMessageProcessor:
         )
         if tran_msg:  # TransactionalMessageBridge.parseHalfMessageInner
             insertion = prepare_half(msg, props, insertion)
-        if self.schedule_delayed:  # the map held WAIT again by then: SendMessageProcessor re-puts it
+        if self.schedule_delayed and PROPERTY_DELAY in props:  # the map held WAIT again by then: Java re-puts it
             order = [k for k in insertion if k != PROPERTY_WAIT] + ([PROPERTY_WAIT] if PROPERTY_WAIT in props else [])
             self.to_schedule_topic(msg, props, order)
         outcome = await self.put([msg], wait)
@@ -382,20 +388,22 @@ class SendMessageProcessor:
     def _oversize(self, msg: MessageInner) -> bool:
         """MessageExtEncoder.encode's limits, checked for every message before any is appended (a batch is
         all or nothing): body over maxMessageSize, properties over 32767 bytes, a record the store refuses."""
-        props_len = len(msg.properties.encode())
+        text = msg.properties
+        props_len = len(text) if text.isascii() else len(text.encode())
         if len(msg.body) > self.settings.store.max_message_size or props_len > PROPERTIES_MAX:
             return True
         size = record_length(msg.sys_flag, len(msg.body), len(msg.topic.encode()), props_len)
         return size > self.store.config.max_message_size
 
-    async def put(self, msgs: list[MessageInner], wait: bool) -> PutOutcome:
+    async def put(self, msgs: list[MessageInner], wait: bool, count_topic: bool = True) -> PutOutcome:
         """Append `msgs` contiguously (one lock hold), then, under SYNC_FLUSH with WAIT, wait for the disk in a
         worker thread."""
         if self.settings.store.broker_role is BrokerRole.SLAVE or self.store.closed:
             return PutOutcome(PutMessageStatus.SERVICE_NOT_AVAILABLE, [])
-        if any(self._oversize(m) for m in msgs):
-            self.stats.note_put_failed()
-            return PutOutcome(PutMessageStatus.MESSAGE_ILLEGAL, [])
+        for m in msgs:
+            if self._oversize(m):
+                self.stats.note_put_failed()
+                return PutOutcome(PutMessageStatus.MESSAGE_ILLEGAL, [])
         began = time.monotonic()
         results: list[PutMessageResult] = []
         with self.store.lock:
@@ -409,14 +417,34 @@ class SendMessageProcessor:
         if self.sync_flush and wait:
             status = await trio.to_thread.run_sync(self.store.wait_flushed, results[-1])
         elapsed = int((time.monotonic() - began) * 1000)
-        self.stats.note_put(len(results), sum(r.wrote_bytes for r in results), elapsed)
+        wrote = sum(r.wrote_bytes for r in results)
+        self.stats.note_put(len(results), wrote, elapsed)
+        if count_topic:  # handlePutMessageResult's sendOK branch (every status put() returns here is one)
+            self.stats.manager.on_put(msgs[0].topic, len(results), wrote)
         return PutOutcome(status, results)
+
+    def _msg_id(self, result: PutMessageResult) -> str:
+        """result.msg_id (MessageDecoder.createMessageId) from a prefix computed once for our store host."""
+        if result.store_host is not self.store_host:
+            return result.msg_id
+        return self._msg_id_prefix + f"{result.phys_offset:016X}"
 
     def _failed_reply(self, status: PutMessageStatus) -> RemotingCommand:
         code, remark, _ = put_status_reply(status, self.settings.store.max_message_size, self._disk_util)
         return self._reply(code, remark)
 
     def _put_reply(self, outcome: PutOutcome, queue_id: int) -> RemotingCommand:
+        if outcome.status is PutMessageStatus.PUT_OK:  # the hot path: _reply + SendMessageResponseHeader inlined
+            b = self.settings.broker
+            results = outcome.results
+            ext = {
+                PROPERTY_MSG_REGION: b.region_id,
+                PROPERTY_TRACE_SWITCH: "true" if b.trace_on else "false",
+                "msgId": ",".join([self._msg_id(r) for r in results]),
+                "queueId": str(queue_id),
+                "queueOffset": str(results[0].queue_offset),
+            }
+            return RemotingCommand(ResponseCode.SUCCESS, flag=RESPONSE_FLAG, ext_fields=ext)
         code, remark, stored = put_status_reply(outcome.status, self.settings.store.max_message_size, self._disk_util)
         if not stored:
             return self._reply(code, remark)

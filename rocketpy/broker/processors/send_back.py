@@ -99,9 +99,11 @@ class ConsumerSendMsgBackProcessor:
         )
         if s.schedule_delayed:
             s.to_schedule_topic(inner, props, list(props))
-        outcome = await s.put([inner], wait=False)
+        outcome = await s.put([inner], wait=False, count_topic=False)
         if outcome.status is not PutMessageStatus.PUT_OK:
             return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, outcome.status.name)
+        s.stats.manager.on_send_back_put(h.group, props.get(PROPERTY_RETRY_TOPIC) or msg.topic, inner.topic,
+                                         outcome.results[0].wrote_bytes)  # fmt: skip
         return RemotingCommand.response(ResponseCode.SUCCESS)
 
     @staticmethod

@@ -46,16 +46,12 @@ _NO_HOST = HostAddr(b"\0\0\0\0", 0)
 
 def parse_properties(text: str | None) -> dict[str, str]:
     """MessageDecoder.string2messageProperties (4.9.8): segments of >= 3 chars with a non-empty name and value."""
-    props: dict[str, str] = {}
     if not text:
-        return props
-    for item in text.split(PROPERTY_SEPARATOR):
-        if len(item) < 3:
-            continue
-        sep = item.find(NAME_VALUE_SEPARATOR)
-        if 0 < sep < len(item) - 1:
-            props[item[:sep]] = item[sep + 1 :]
-    return props
+        return {}
+    # A segment counts when both the name before its first 0x01 and the value after it are non-empty, which also
+    # makes it at least 3 chars long; a later duplicate name overwrites the value but keeps the first position.
+    pairs = (item.partition(NAME_VALUE_SEPARATOR) for item in text.split(PROPERTY_SEPARATOR))
+    return {name: value for name, _, value in pairs if name and value}
 
 
 def properties_string(props: Mapping[str, str], insertion: Iterable[str] | None = None, skip: str = "") -> str:
@@ -64,8 +60,15 @@ def properties_string(props: Mapping[str, str], insertion: Iterable[str] | None 
     `skip` leaves one key out of the string while it still counts for the table size, as SendMessageProcessor
     removes WAIT just before rendering (the map held it, so the table was sized with it).
     """
-    keys = java_hash_order(list(props) if insertion is None else list(insertion))
-    return PROPERTY_SEPARATOR.join(f"{k}{NAME_VALUE_SEPARATOR}{props[k]}" for k in keys if k != skip and k in props)
+    keys = hash_order(tuple(props) if insertion is None else tuple(insertion))
+    return PROPERTY_SEPARATOR.join([f"{k}{NAME_VALUE_SEPARATOR}{props[k]}" for k in keys if k != skip and k in props])
+
+
+@functools.lru_cache(maxsize=1024)
+def hash_order(keys: tuple[str, ...]) -> list[str]:
+    """java_hash_order of a key sequence, cached: producers send the same few property names over and over.
+    Callers must not mutate the list."""
+    return java_hash_order(keys)
 
 
 def java_bool(text: str | None) -> bool:

@@ -340,3 +340,39 @@ async def test_multi_broker_replies_are_byte_identical_to_java(controller: Names
     assert (await call(controller, RequestCode.GET_BROKER_CLUSTER_INFO)).body == JAVA_CLUSTER_INFO
     assert (await route(controller, "T"))[1] == JAVA_ROUTE_T
     assert (await call(controller, RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS)).body == JAVA_SYSTEM_TOPICS
+
+
+async def test_cached_route_answers_equal_a_fresh_pickup_after_every_change(controller: NamesrvController) -> None:
+    """Route answers are kept encoded per route generation: after each kind of change the answer must be what a
+    fresh pickupTopicRouteData would encode (and a second ask, served from the cache, the same bytes)."""
+
+    async def check() -> None:
+        for name in ("T", "U"):
+            for version in (409, 399):
+                code, body, _ = await route(controller, name, version=version)
+                fresh = controller.route_info.pickup_topic_route_data(name)
+                if fresh is None:
+                    assert code == ResponseCode.TOPIC_NOT_EXIST
+                    continue
+                assert body == fresh.to_json(standard_json=version >= 403)
+                assert (await route(controller, name, version=version))[1] == body
+
+    slave = FakeConnection("10.0.0.2:40000")
+    await register(controller, topics=(topic("T"), topic("U")))
+    await check()
+    await register(controller, "broker-a", "10.0.0.2:10911", 1, topics=(topic("T"),), conn=slave)  # a slave
+    await check()
+    new_version = DataVersion(2, 2)
+    await register(controller, topics=(topic("T", queues=8),), version=new_version)  # queue numbers change
+    await check()
+    await call(controller, RequestCode.WIPE_WRITE_PERM_OF_BROKER, {"brokerName": "broker-a"})
+    await check()
+    await call(controller, RequestCode.ADD_WRITE_PERM_OF_BROKER, {"brokerName": "broker-a"})
+    await check()
+    controller.on_connection_closed(slave)  # the slave's channel closes
+    await check()
+    await call(controller, RequestCode.DELETE_TOPIC_IN_NAMESRV, {"topic": "U"})
+    await check()
+    unregister = {"brokerName": "broker-a", "brokerAddr": "10.0.0.1:10911", "clusterName": "DefaultCluster"}
+    await call(controller, RequestCode.UNREGISTER_BROKER, {**unregister, "brokerId": "0"})
+    await check()

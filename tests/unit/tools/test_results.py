@@ -225,3 +225,14 @@ org.apache.rocketmq.remoting.exception.RemotingTooMuchRequestException
         "RemotingTooMuchRequestException": 1,
     }
     assert send_failure_reasons("no failures here\n") == {}
+
+
+def test_cpu_per_message_over_the_steady_windows() -> None:
+    from tools.bench.results import cpu_per_message_us
+
+    # marks at the 1st, 2nd and 3rd statistics lines; windows of 1000, 2000 and 4000 msg/s (10 s each)
+    marks = [(1, 5.0), (2, 6.0), (3, 9.0)]
+    # windows 2 and 3 lie between the first and last mark: 60,000 messages for 4 s of server CPU
+    assert cpu_per_message_us(marks, [1000, 2000, 4000]) == 4.0 * 1e6 / 60_000
+    assert cpu_per_message_us(marks[:1], [1000]) is None  # one mark: no interval
+    assert cpu_per_message_us([(1, 1.0), (2, 2.0)], [5, 0]) is None  # nothing sent between them

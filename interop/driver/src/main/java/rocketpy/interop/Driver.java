@@ -69,6 +69,8 @@ public final class Driver {
                 return new LitePull(args).run();
             case "broker-admin":
                 return new BrokerAdmin(args).run();
+            case "admin-codes":
+                return new AdminCodes(args).run();
             case "offsets-before":
                 return new Restarts(args).before();
             case "offsets-after":
@@ -101,6 +103,8 @@ public final class Driver {
                 return new Transactions(args).storeWrite();
             case "tx-store-read":
                 return new Transactions(args).storeRead();
+            case "acl":
+                return new Acl(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }

@@ -1,0 +1,149 @@
+"""BrokerStatsManager (store.stats) over StatsItemSet / StatsItem (common.stats), 4.9.8: the per-topic and
+per-group figures VIEW_BROKER_STATS_DATA (315) serves to mqadmin statsAll and the dashboard's collector.
+
+Each item counts a value and a number of calls. Java samples every item of a set every 10 s (the minute list,
+7 samples), every 10 min (the hour list, 7) and every hour (the day list, 25), the ticks counted from the set's
+creation at broker start; an item's first sample also inserts a zero sample one period earlier. A window's
+figures are last - first of its list: sum, tps = sum * 1000 / elapsed ms, avgpt = sum / calls. Here the samples
+are taken lazily: before every add and every read the ticks passed since the last one are filled in with the
+current totals, which are exactly the totals Java's sampler would have seen (nothing was added in between).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ClockMs = Callable[[], int]
+
+TOPIC_PUT_NUMS = "TOPIC_PUT_NUMS"
+TOPIC_PUT_SIZE = "TOPIC_PUT_SIZE"
+GROUP_GET_NUMS = "GROUP_GET_NUMS"
+GROUP_GET_SIZE = "GROUP_GET_SIZE"
+GROUP_GET_LATENCY = "GROUP_GET_LATENCY"
+SNDBCK_PUT_NUMS = "SNDBCK_PUT_NUMS"
+BROKER_PUT_NUMS = "BROKER_PUT_NUMS"
+BROKER_GET_NUMS = "BROKER_GET_NUMS"
+GROUP_GET_FROM_DISK_NUMS = "GROUP_GET_FROM_DISK_NUMS"
+GROUP_GET_FROM_DISK_SIZE = "GROUP_GET_FROM_DISK_SIZE"
+BROKER_GET_FROM_DISK_NUMS = "BROKER_GET_FROM_DISK_NUMS"
+BROKER_GET_FROM_DISK_SIZE = "BROKER_GET_FROM_DISK_SIZE"
+COMMERCIAL = ("COMMERCIAL_SEND_TIMES", "COMMERCIAL_RCV_TIMES", "COMMERCIAL_SEND_SIZE", "COMMERCIAL_RCV_SIZE",
+              "COMMERCIAL_RCV_EPOLLS", "COMMERCIAL_SNDBCK_TIMES", "COMMERCIAL_PERM_FAILURES")  # fmt: skip
+SET_NAMES = (TOPIC_PUT_NUMS, TOPIC_PUT_SIZE, GROUP_GET_NUMS, GROUP_GET_SIZE, GROUP_GET_LATENCY, SNDBCK_PUT_NUMS,
+             BROKER_PUT_NUMS, BROKER_GET_NUMS, GROUP_GET_FROM_DISK_NUMS, GROUP_GET_FROM_DISK_SIZE,
+             BROKER_GET_FROM_DISK_NUMS, BROKER_GET_FROM_DISK_SIZE, *COMMERCIAL)  # fmt: skip
+
+SCHEDULE_TOPIC = "SCHEDULE_TOPIC_XXXX"
+MINUTE, HOUR, DAY = 0, 1, 2
+# (tick period ms, samples kept) of csListMinute, csListHour, csListDay
+WINDOWS = ((10_000, 7), (600_000, 7), (3_600_000, 25))
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    sum: int = 0
+    tps: float = 0.0
+    avgpt: float = 0.0
+    times: int = 0
+
+
+class StatsItem:
+    def __init__(self, origin_ms: int, now_ms: int) -> None:
+        self.origin_ms = origin_ms
+        self.value = 0
+        self.times = 0
+        # (timestamp, times, value) samples per window, and the index of the last tick taken
+        self.lists: tuple[deque[tuple[int, int, int]], ...] = tuple(deque() for _ in WINDOWS)
+        self.ticks = [(now_ms - origin_ms) // period for period, _ in WINDOWS]
+
+    def catch_up(self, now_ms: int) -> None:
+        for window, (period, keep) in enumerate(WINDOWS):
+            current = (now_ms - self.origin_ms) // period
+            last = self.ticks[window]
+            if current <= last:
+                continue
+            samples = self.lists[window]
+            for tick in range(max(last + 1, current - keep), current + 1):
+                at = self.origin_ms + tick * period
+                if not samples:
+                    samples.append((at - period, 0, 0))
+                samples.append((at, self.times, self.value))
+                if len(samples) > keep:
+                    samples.popleft()
+            self.ticks[window] = current
+
+    def add(self, now_ms: int, value: int, times: int) -> None:
+        self.catch_up(now_ms)
+        self.value += value
+        self.times += times
+
+    def snapshot(self, now_ms: int, window: int) -> StatsSnapshot:
+        """computeStatsData over one window's samples."""
+        self.catch_up(now_ms)
+        samples = self.lists[window]
+        if not samples:
+            return StatsSnapshot()
+        (t0, times0, v0), (t1, times1, v1) = samples[0], samples[-1]
+        total = v1 - v0
+        tps = total * 1000.0 / (t1 - t0)
+        calls = times1 - times0
+        return StatsSnapshot(total, tps, total / calls if calls > 0 else 0.0, calls)
+
+
+class BrokerStatsManager:
+    """The sets Java creates (queue-level ones only with enableQueueStat, which rocketpy does not offer)."""
+
+    def __init__(self, clock_ms: ClockMs, cluster_name: str = "DefaultCluster") -> None:
+        self.clock_ms = clock_ms
+        self.cluster_name = cluster_name
+        self.origin_ms = clock_ms()
+        self.sets: dict[str, dict[str, StatsItem]] = {name: {} for name in SET_NAMES}
+
+    def _add(self, name: str, key: str, value: int, times: int) -> None:
+        now = self.clock_ms()
+        items = self.sets[name]
+        item = items.get(key)
+        if item is None:
+            item = items[key] = StatsItem(self.origin_ms, now)
+        item.add(now, value, times)
+
+    def get_stats_item(self, name: str, key: str) -> StatsItem | None:
+        items = self.sets.get(name)
+        return None if items is None else items.get(key)
+
+    def snapshot(self, name: str, key: str, window: int) -> StatsSnapshot:
+        item = self.get_stats_item(name, key)
+        return StatsSnapshot() if item is None else item.snapshot(self.clock_ms(), window)
+
+    # -- what the processors count (SendMessageProcessor, PullMessageProcessor, consumerSendMsgBack) ------------
+
+    def on_put(self, topic: str, messages: int, wrote_bytes: int) -> None:
+        """handlePutMessageResult on success: incTopicPutNums(num, 1), incTopicPutSize, incBrokerPutNums."""
+        self._add(TOPIC_PUT_NUMS, topic, messages, 1)
+        self._add(TOPIC_PUT_SIZE, topic, wrote_bytes, 1)
+        self._add(BROKER_PUT_NUMS, self.cluster_name, messages, 0)
+
+    def on_get(self, group: str, topic: str, messages: int, size: int) -> None:
+        """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums."""
+        key = f"{topic}@{group}"
+        self._add(GROUP_GET_NUMS, key, messages, 1)
+        self._add(GROUP_GET_SIZE, key, size, 1)
+        self._add(BROKER_GET_NUMS, self.cluster_name, messages, 0)
+
+    def on_get_latency(self, group: str, topic: str, queue_id: int, elapsed_ms: int) -> None:
+        """incGroupGetLatency (transferMsgByHeap) without enableQueueStat: key topic@group."""
+        self._add(GROUP_GET_LATENCY, f"{topic}@{group}", elapsed_ms, 1)
+
+    def on_send_back_put(self, group: str, back_topic: str, stored_topic: str, wrote_bytes: int) -> None:
+        """consumerSendMsgBack after PUT_OK: a copy delayed into SCHEDULE_TOPIC_XXXX counts as a put there, and
+        incSendBackNums counts under the message's (first) topic."""
+        if stored_topic == SCHEDULE_TOPIC:
+            self._add(TOPIC_PUT_NUMS, stored_topic, 1, 1)
+            self._add(TOPIC_PUT_SIZE, stored_topic, wrote_bytes, 1)
+        self._add(SNDBCK_PUT_NUMS, f"{back_topic}@{group}", 1, 1)
+
+    def tps_group_get_nums(self, group: str, topic: str) -> float:
+        """tpsGroupGetNums: the minute window's TPS of GROUP_GET_NUMS topic@group."""
+        return self.snapshot(GROUP_GET_NUMS, f"{topic}@{group}", MINUTE).tps

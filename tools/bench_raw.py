@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Raw pipelined sender: pre-encoded SEND_MESSAGE_V2 frames against rocketpy and the Java reference (issue 12).
+
+    python tools/bench_raw.py [--seconds 20] [--connections 4] [--depth 256] [--size 128] [--targets java,rocketpy]
+
+No client library in the way: each connection keeps `--depth` requests in flight, written as pre-encoded frames
+(the JSON header a 4.9.8 DefaultMQProducer sends, distinct opaques), and counts reply frames by their length
+prefix alone. What it measures is the server's own cost of the send hot path: "server CPU us per message" is the
+utime + stime of the server process(es) over the measured window divided by the replies received, which stays
+meaningful on a shared machine; TPS is replies per second. The senders are one thread per connection in this
+process, on the same machine: the figures compare the two servers under identical load, not absolute capacities.
+This is a tool, not a test: nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from interop.harness.build import InteropSetupError, reference_classpath  # noqa: E402
+from rocketpy.broker.processors.send_support import properties_string  # noqa: E402
+from rocketpy.protocol.codes import RequestCode  # noqa: E402
+from rocketpy.remoting.codec import encode  # noqa: E402
+from rocketpy.remoting.command import RemotingCommand  # noqa: E402
+from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, require_tool  # noqa: E402
+from tools.bench_broker import (  # noqa: E402
+    QUEUES,
+    TOPIC_SEND,
+    Context,
+    Settings,
+    TargetError,
+    create_topics,
+    start_java,
+    start_rocketpy,
+)
+
+WARMUP_S = 3.0
+_LEN = struct.Struct(">i")
+_CODE0 = b'"code":0,'
+
+
+def request_frame(topic: str, queue_id: int, opaque: int, size: int, n: int) -> bytes:
+    """A SEND_MESSAGE_V2 frame as DefaultMQProducerImpl.sendKernelImpl builds it (TAGS, KEYS-less, WAIT, UNIQ_KEY)."""
+    uniq = f"7F0000010B6418B4AAC2{n:012X}"
+    props = properties_string({"TAGS": "TagA", "WAIT": "true", "UNIQ_KEY": uniq})
+    ext = {
+        "a": "BenchRawGroup",
+        "b": topic,
+        "c": "TBW102",
+        "d": "4",
+        "e": str(queue_id),
+        "f": "0",
+        "g": str(int(time.time() * 1000)),
+        "h": "0",
+        "i": props,
+        "j": "0",
+        "k": "false",
+        "m": "false",
+        "n": "broker-a",
+    }
+    cmd = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, ext, bytes(size))
+    cmd.opaque = opaque
+    return encode(cmd)
+
+
+@dataclass
+class Sender:
+    """One connection keeping `depth` requests in flight; counts replies and non-SUCCESS codes."""
+
+    addr: tuple[str, int]
+    frames: list[bytes]
+    depth: int
+    replies: int = 0
+    failed: int = 0
+    error: str | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except OSError as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def _run(self) -> None:
+        with socket.create_connection(self.addr, timeout=30) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            frames, nframes, nxt = self.frames, len(self.frames), 0
+            sock.sendall(b"".join(frames[i % nframes] for i in range(self.depth)))
+            nxt = self.depth
+            buf = bytearray()
+            while not self.stop.is_set():
+                data = sock.recv(1 << 20)
+                if not data:
+                    raise ConnectionError("server closed the connection")
+                buf += data
+                pos, got, end = 0, 0, len(buf)
+                while end - pos >= 4:
+                    (total,) = _LEN.unpack_from(buf, pos)
+                    if end - pos - 4 < total:
+                        break
+                    if buf.find(_CODE0, pos + 8, pos + 4 + total) < 0:
+                        self.failed += 1
+                    got += 1
+                    pos += 4 + total
+                del buf[:pos]
+                self.replies += got
+                if got:
+                    sock.sendall(b"".join(frames[(nxt + i) % nframes] for i in range(got)))
+                    nxt += got
+
+
+@dataclass
+class RawResult:
+    target: str
+    tps: float = 0.0
+    cpu_us_per_msg: float = 0.0
+    replies: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
+    result = RawResult(target)
+    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchraw-{target}-"))
+    start = start_java if target == "java" else start_rocketpy
+    try:
+        servers = start(ctx, workdir)
+        try:
+            create_topics(ctx, servers, workdir)
+            host, port = servers.broker_addr.rsplit(":", 1)
+            frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(4096)]
+            senders = [Sender((host, int(port)), frames, args.depth) for _ in range(args.connections)]
+            threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
+            for t in threads:
+                t.start()
+            time.sleep(WARMUP_S)
+            pids = servers.pids()
+            c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+            time.sleep(args.seconds)
+            c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+            for s in senders:
+                s.stop.set()
+            for t in threads:
+                t.join(10)
+            errors = [s.error for s in senders if s.error]
+            if errors:
+                raise TargetError("; ".join(errors))
+            result.replies = n1 - n0
+            result.failed = sum(s.failed for s in senders)
+            result.tps = result.replies / (t1 - t0)
+            if c0 is not None and c1 is not None and result.replies:
+                result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
+        finally:
+            servers.stop()
+    except TargetError as exc:
+        result.error = str(exc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
+    p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
+    p.add_argument("--depth", type=int, default=256, help="requests in flight per connection (256)")
+    p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
+    p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
+    args = p.parse_args(argv)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    try:
+        java = require_tool("java")
+        client_cp = bench_classpath()
+        server_cp = reference_classpath() if "java" in targets else None
+    except (BenchSetupError, InteropSetupError) as exc:
+        print(f"bench_raw: cannot prepare the Java side: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings(args.seconds, args.size, 1, tuple(targets), "ASYNC_FLUSH", False, False)
+    ctx = Context(settings, java, client_cp, server_cp)
+    results = [measure(t, ctx, args) for t in targets]
+    print(f"raw pipelined SEND_MESSAGE_V2: {args.connections} connections x {args.depth} deep, {args.size}-byte bodies")
+    print(f"{'target':<10} {'TPS':>10} {'server CPU us/msg':>18} {'replies':>10} {'not SUCCESS':>12}")
+    for r in results:
+        if r.error:
+            print(f"{r.target:<10} ERROR: {r.error.splitlines()[0]}")
+        else:
+            print(f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} {r.failed:>12,}")
+    return 0 if all(r.error is None for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
