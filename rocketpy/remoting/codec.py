@@ -89,6 +89,14 @@ class FrameDecoder:
         """Bytes of an incomplete frame held back."""
         return len(self._buf)
 
+    @property
+    def missing(self) -> int:
+        """Bytes still to come for the frame held back (0 when its length is not known yet)."""
+        if len(self._buf) < 4:
+            return 0
+        (total,) = _LEN.unpack_from(self._buf, 0)
+        return max(0, int(total) + 4 - len(self._buf))
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[RemotingCommand]:
         if self._buf:
             self._buf += data

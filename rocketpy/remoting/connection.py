@@ -6,6 +6,12 @@ server's opaque counter and can never be confused with a client's request.
 
 Throughput rules: every complete frame of a read is parsed in one pass, and the replies to all requests of one
 read leave in one write.
+
+Fairness rules (one connection's backlog must not delay the others' answers): inline handlers of one read give the
+event loop a turn every `_SLICE_S` of work; the reader stops once `_HIGH_WATER` bytes of replies wait for a peer
+that does not read, checked after every reply and not only after each read; and a connection holds at most
+`MAX_TASKS` handler tasks, beyond which a request is refused with SYSTEM_BUSY as Java's NettyRemotingAbstract refuses
+what its full executor queue rejects.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import itertools
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -70,6 +77,11 @@ def inline(handler: H) -> H:
 
 
 _HIGH_WATER = 8 * 1024 * 1024  # replies queued but not yet written before the reader stops reading
+_READ_SIZE = 65536
+_MAX_READ_SIZE = 4 * 1024 * 1024  # the read size while the rest of a large frame is awaited
+_SLICE_S = 0.005  # inline work of one read after which the reader yields to other connections
+MAX_TASKS = 4096  # handler tasks (held pulls, flush waits, ...) one connection may have running at once
+OVERLOAD_REMARK = "[OVERLOAD]system busy, start flow control for a while"
 
 
 @dataclass(eq=False)
@@ -89,6 +101,8 @@ class Connection:
     _outbox_bytes: int = 0
     _wake_writer: trio.Event = field(default_factory=trio.Event)
     _drained: trio.Event = field(default_factory=trio.Event)
+    _tasks: int = 0
+    _overloads: int = 0
 
     def __hash__(self) -> int:
         return id(self)
@@ -110,8 +124,11 @@ class Connection:
         decoder = FrameDecoder(self.max_frame_length)
         idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
         while True:
+            # A large frame is read in large pieces: one read per turn of the event loop would make a busy
+            # server take hundreds of turns per 16 MiB frame.
+            size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE)
             with trio.move_on_after(idle) as idle_scope:
-                data = await self.stream.receive_some(65536)
+                data = await self.stream.receive_some(size)
             if idle_scope.cancelled_caught:
                 log.info("closing idle connection %s", self.remote_addr)
                 return
@@ -122,12 +139,14 @@ class Connection:
             except CodecError as exc:
                 log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
                 return
-            if commands:
-                await self._process(commands, nursery)
-            if self._outbox_bytes > _HIGH_WATER:
-                await self._drained.wait()
+            if commands and not await self._process(commands, nursery, idle):
+                return
+            if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
+                return
 
-    async def _process(self, commands: list[RemotingCommand], nursery: trio.Nursery) -> None:
+    async def _process(self, commands: list[RemotingCommand], nursery: trio.Nursery, idle: float) -> bool:
+        """Serve one read's commands; False when the peer neither read its replies nor sent for `idle` seconds."""
+        deadline = time.perf_counter() + _SLICE_S
         for cmd in commands:
             if cmd.flag & RESPONSE_FLAG:
                 self._resolve(cmd)
@@ -137,13 +156,46 @@ class Connection:
                 reply = await self._dispatch(handler, cmd, nursery)
                 if reply is not None and not cmd.flag & ONEWAY_FLAG:
                     self._enqueue(encode(_as_reply(cmd, reply)))
-            else:
+            elif self._tasks < MAX_TASKS:
+                self._tasks += 1
                 nursery.start_soon(self._run_handler, handler, cmd, nursery)
+            else:
+                self._refuse_overload(cmd)
+            if self._outbox_bytes > _HIGH_WATER:
+                if not await self._wait_drained(idle):
+                    return False
+                deadline = time.perf_counter() + _SLICE_S
+            elif time.perf_counter() > deadline:
+                await trio.lowlevel.checkpoint()  # let other connections' tasks run before the rest of this read
+                deadline = time.perf_counter() + _SLICE_S
+        return True
+
+    async def _wait_drained(self, idle: float) -> bool:
+        """Stop reading until the replies are written; a peer that reads none of them for `idle` s is dropped
+        (Netty's IdleStateHandler counts neither reads nor completed writes then)."""
+        with trio.move_on_after(idle):
+            await self._drained.wait()
+            return True
+        log.info("closing connection %s: it has read none of its replies for %.0f s", self.remote_addr, idle)
+        return False
+
+    def _refuse_overload(self, cmd: RemotingCommand) -> None:
+        self._overloads += 1
+        if self._overloads & (self._overloads - 1) == 0:  # 1st, 2nd, 4th, 8th, ...: bounded log volume
+            log.warning(
+                "%s, too many requests in process (%d), request code %d refused with SYSTEM_BUSY (%d so far)",
+                self.remote_addr, MAX_TASKS, cmd.code, self._overloads,
+            )  # fmt: skip
+        if not cmd.flag & ONEWAY_FLAG:
+            self._enqueue(encode(_as_reply(cmd, RemotingCommand.response(ResponseCode.SYSTEM_BUSY, OVERLOAD_REMARK))))
 
     async def _run_handler(self, handler: Handler, cmd: RemotingCommand, nursery: trio.Nursery) -> None:
-        reply = await self._dispatch(handler, cmd, nursery)
-        if reply is not None and not cmd.flag & ONEWAY_FLAG:
-            self._enqueue(encode(_as_reply(cmd, reply)))
+        try:
+            reply = await self._dispatch(handler, cmd, nursery)
+            if reply is not None and not cmd.flag & ONEWAY_FLAG:
+                self._enqueue(encode(_as_reply(cmd, reply)))
+        finally:
+            self._tasks -= 1
 
     async def _dispatch(
         self, handler: Handler | None, cmd: RemotingCommand, nursery: trio.Nursery
@@ -224,7 +276,15 @@ class Connection:
         self.send_oneway_nowait(cmd)
 
     def send_oneway_nowait(self, cmd: RemotingCommand) -> None:
-        """Queue a oneway request without a checkpoint, for code that must not yield (an inline handler)."""
+        """Queue a oneway request without a checkpoint, for code that must not yield (an inline handler).
+
+        Dropped while the peer has `_HIGH_WATER` bytes unread: Java's invokeOnewayImpl gives up likewise when its
+        oneway semaphore finds too many writes unflushed (RemotingTooMuchRequestException), and a peer that never
+        reads must not make the server queue notifications for it without bound."""
+        if self._outbox_bytes > _HIGH_WATER:
+            log.warning("oneway request %d to %s dropped: %d bytes unread", cmd.code, self.remote_addr,
+                        self._outbox_bytes)  # fmt: skip
+            return
         cmd.opaque = next_opaque()
         cmd.flag = (cmd.flag | ONEWAY_FLAG) & ~RESPONSE_FLAG
         self._enqueue(encode(cmd))
