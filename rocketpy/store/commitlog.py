@@ -155,7 +155,7 @@ class CommitLog:
     """Append-only log over a ``MappedFileQueue`` plus the per-queue next offsets (``topicQueueTable``)."""
 
     def __init__(self, directory: Path, file_size: int, max_message_size: int, preallocate: bool = False) -> None:
-        self.files = MappedFileQueue(directory, file_size, preallocate)
+        self.files = MappedFileQueue(directory, file_size, preallocate, prepare_ahead=True)
         self.file_size = file_size
         self.max_message_size = max_message_size
         self.queue_offsets: dict[tuple[str, int], int] = {}
@@ -207,6 +207,7 @@ class CommitLog:
         """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE)."""
         f = self.files.last()
         if f is not None and f.wrote + total + END_FILE_MIN_BLANK_LENGTH <= f.size:
+            self.files.prepare_next()  # after a restart; a no-op once the next file is under way
             return f
         if f is not None and f.wrote < f.size:  # == size: a file whose blank was written just before a crash
             pack_blank(f.view, f.wrote, f.size - f.wrote)
