@@ -1,5 +1,6 @@
-"""The commit log builds its next file ahead in a worker thread (``AllocateMappedFileService``): a store image
-holding that unwritten file, as a crash leaves it, recovers like Java's; a clean close removes it."""
+"""The commit log builds its next file ahead in a worker thread (``AllocateMappedFileService``) as
+``<offset>.next``: a store image holding that unwritten file, as a crash leaves it, recovers (the file is
+removed); a clean close removes it too."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _files(root: Path) -> list[str]:
 def _wait_next_built(store: MessageStore) -> None:
     nxt = store.commitlog.files._next
     assert nxt is not None
-    nxt.take()  # joins the worker
+    nxt.join()
 
 
 def test_next_file_is_built_ahead_and_removed_at_close(tmp_path: Path) -> None:
@@ -33,7 +34,7 @@ def test_next_file_is_built_ahead_and_removed_at_close(tmp_path: Path) -> None:
     _wait_next_built(s)
     last = s.commitlog.files.last()
     assert last is not None
-    assert _files(root)[-1] == f"{last.end_offset:020d}"  # the next one exists before it is needed
+    assert _files(root)[-1] == f"{last.end_offset:020d}.next"  # the next one exists before it is needed
     s.close()
     assert _files(root)[-1] == f"{last.file_from:020d}"
 
@@ -54,6 +55,7 @@ def test_crash_image_with_the_next_file_recovers_and_continues(tmp_path: Path) -
     r.open()
     try:
         assert assert_consistent(r) == 100
+        assert [n for n in _files(image) if n.isdigit()] == _files(root)  # the stale .next is not in the log
         for i in range(100, 300):
             assert r.put_message(make_msg(i)).ok
         assert assert_consistent(r) == 300
