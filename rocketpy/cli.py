@@ -2,7 +2,7 @@
 
     rocketpy namesrv [-c FILE] [--KEY=VALUE ...]
     rocketpy broker  [-n NAMESRV_ADDRS] [-c broker.conf] [--KEY=VALUE ...]
-    rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
+    rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--brokers N] [--KEY=VALUE ...]
 
 `--KEY=VALUE` options use the Java config keys (NamesrvConfig, NettyServerConfig, BrokerConfig,
 MessageStoreConfig), so that existing scripts and broker.conf files work unchanged. The TLS settings, which Java
@@ -18,6 +18,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
     serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     serve.add_argument("--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876)")
+    serve.add_argument(
+        "--brokers", type=int, help="run N broker processes (broker-a, broker-b, ...) in one cluster: N cores"
+    )
     return parser
 
 
@@ -178,6 +182,8 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCon
 
 def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     """NameServer and Broker in one process; the broker registers with the embedded NameServer."""
+    if args.brokers is not None:
+        return _cmd_serve_cluster(args, overrides, tls)
     from rocketpy.broker.startup import run_broker
     from rocketpy.namesrv.config import load_settings
 
@@ -203,10 +209,49 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
     return 0
 
 
+def _cmd_serve_cluster(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
+    """`serve --brokers N`: the NameServer here, N `rocketpy broker` children (rocketpy/serve_cluster.py)."""
+    from rocketpy.namesrv.config import load_settings
+    from rocketpy.serve_cluster import Supervisor, plan
+
+    namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
+    namesrv_addr = f"127.0.0.1:{args.namesrv_port}"
+    # The settings as one broker would have them: a bad config fails here, once, before any child starts.
+    settings = _load_broker_settings(args.config_file, {"namesrvAddr": namesrv_addr, **overrides}, tls)
+    if settings.store.broker_role.name == "SLAVE":
+        raise UsageError("--brokers starts masters; run slaves with `rocketpy broker`")
+    children = plan(
+        args.brokers,
+        base_port=settings.netty.listen_port,
+        store_root=Path(settings.store.store_path_root_dir),
+        namesrv_addr=namesrv_addr,
+        config_file=args.config_file,
+        overrides=overrides,
+        system_props=args.system_props,
+        log_level=args.log_level,
+    )
+    status = 0
+
+    async def service(stop: trio.Event) -> None:
+        nonlocal status
+        async with trio.open_nursery() as nursery:
+            await nursery.start(_namesrv_service, namesrv_settings, tls)
+            _boot_line("The Name Server boot success. serializeType=JSON")
+            status = await Supervisor(children).run(stop)  # the brokers unregister while the NameServer is up
+            nursery.cancel_scope.cancel()
+
+    async def main() -> None:
+        await _run_until_signal(service)
+
+    trio.run(main)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     system_props, argv = split_system_properties(list(sys.argv[1:] if argv is None else argv))
     args, extra = parser.parse_known_args(argv)
+    args.system_props = system_props
     _setup_logging(args.log_level)
     for key in system_props:
         if not key.startswith("tls."):
