@@ -126,6 +126,10 @@ class Servers:
         pids = [s.proc.pid for s in self.processes]
         return pids + [c for p in pids for c in _children(p)]
 
+    def stop(self) -> None:
+        for server in reversed(self.processes):
+            server.stop(grace=5.0)
+
 
 def _children(pid: int) -> list[int]:
     try:
@@ -133,10 +137,6 @@ def _children(pid: int) -> list[int]:
         return [int(c) for t in tasks for c in (t / "children").read_text().split()]
     except OSError:
         return []
-
-    def stop(self) -> None:
-        for server in reversed(self.processes):
-            server.stop(grace=5.0)
 
 
 @dataclass
