@@ -95,9 +95,11 @@ class Supervisor:
         self.stopping = False
         self.failed: list[str] = []
         self._failure = trio.Event()
+        self._stop = trio.Event()
 
     async def run(self, stop: trio.Event) -> int:
         """Until `stop` is set (exit status 0) or a child exits on its own (status 1)."""
+        self._stop = stop
         async with trio.open_nursery() as nursery:
             try:
                 for child in self.children:
@@ -135,7 +137,11 @@ class Supervisor:
 
     async def _watch(self, child: BrokerChild, proc: trio.Process) -> None:
         code = await proc.wait()
-        if self.stopping:
+        if code in (0, -signal.SIGINT, -signal.SIGTERM):
+            # Ctrl-C reaches the whole process group: the child may see it a moment before we do.
+            with trio.move_on_after(1.0):
+                await self._stop.wait()
+        if self.stopping or self._stop.is_set():
             return
         log.error("%s (pid %d) exited with status %d; stopping the other brokers", child.name, proc.pid, code)
         print(f"rocketpy serve: {child.name} exited with status {code}", file=sys.stderr, flush=True)

@@ -31,13 +31,14 @@ def _base_port() -> int:
             return port
 
 
-def _start(tmp: Path, ns_port: int, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+def _start(tmp: Path, ns_port: int, port: int, session: bool = False) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "rocketpy", "serve", "--brokers", "2", f"--namesrv-port={ns_port}",
             f"--listenPort={port}", f"--storePathRootDir={tmp / 'store'}", "--mappedFileSizeCommitLog=1048576",
         ],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, HOME=str(tmp)),
+        start_new_session=session,
     )  # fmt: skip
     assert proc.stdout is not None
     lines: list[str] = []
@@ -138,3 +139,21 @@ def test_a_broker_that_dies_stops_the_supervisor_with_status_1(tmp_path: Path) -
         assert proc.stdout is not None
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_ctrl_c_on_the_process_group_stops_everything_cleanly(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C sends SIGINT to the supervisor and to both brokers at once: still a clean stop, 0."""
+    proc, lines = _start(tmp_path, _free_port(), _base_port(), session=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        assert len(lines) == 3
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    for name in ("broker-a", "broker-b"):
+        assert not (tmp_path / "store" / name / "abort").exists()
