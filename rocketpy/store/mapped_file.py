@@ -9,8 +9,9 @@ full size (sparse, optionally ``posix_fallocate``d so a full disk fails at creat
 
 Nothing slow happens on the caller's thread (the broker appends on its event loop): a queue created with
 ``prepare_ahead`` (the commit log) builds its next file, preallocation and fsyncs included, in a worker thread
-while the current one fills (Java's ``AllocateMappedFileService``), as ``<offset>.next`` so that no reader ever
-sees an unwritten file; taking it is a rename.  The other queues (consume queues) create their
+while the current one fills (Java's ``AllocateMappedFileService``), under its final name as Java does (a crash
+leaves it as Java's would: an empty last file that recovery deletes, and that a Java broker can load too).  The
+other queues (consume queues) create their
 files sparse and leave the fsyncs that make a creation durable to their next ``flush``, which the flush thread runs
 before any checkpoint counts on them.
 """
@@ -131,9 +132,6 @@ def make_dirs(path: Path) -> list[Path]:
     return [d.parent for d in reversed(missing)]
 
 
-NEXT_SUFFIX = ".next"  # a file built ahead; renamed when taken, deleted at load if a crash left it
-
-
 class _NextFile:
     """The next file of a queue being built by a worker thread (one ``AllocateRequest``)."""
 
@@ -146,7 +144,7 @@ class _NextFile:
 
     def _run(self, queue: MappedFileQueue) -> None:
         try:
-            self.file = queue.build_file(self.file_from, NEXT_SUFFIX)
+            self.file = queue.build_file(self.file_from)
         except OSError as e:
             self.error = e
         except Exception as e:  # a StoreError (a stray file of the wrong size): reported when the file is taken
@@ -156,16 +154,11 @@ class _NextFile:
         self._thread.join()
 
     def take(self) -> MappedFile:
-        """The built file under its final name, waiting for the worker if it is not done yet (Java waits up to
-        5 s, then fails).  The rename is durable once the queue's next flush fsyncs the directory."""
+        """The built file, waiting for the worker if it is not done yet (Java waits up to 5 s, then fails)."""
         self._thread.join()
-        f = self.file
-        if f is None:
+        if self.file is None:
             raise self.error or OSError(f"cannot create the file at {self.file_from}")
-        final = f.path.with_name(offset_to_name(self.file_from))
-        os.rename(f.path, final)
-        f.path = final
-        return f
+        return self.file
 
     def discard(self) -> None:
         """Remove a built file nobody took (at close), so that the store holds no file past its end."""
@@ -204,9 +197,6 @@ class MappedFileQueue:
         """Map every existing file; names must be 20-digit offsets and sizes must match (Java refuses too)."""
         if not self.dir.is_dir():
             return
-        for p in self.dir.glob("*" + NEXT_SUFFIX):
-            log.info("%s: removing a file built ahead and never used", p)
-            p.unlink()
         names = sorted(p for p in self.dir.iterdir() if p.is_file() and p.name.isdigit() and len(p.name) == 20)
         for p in names:
             size = p.stat().st_size
@@ -225,16 +215,14 @@ class MappedFileQueue:
     def create_file(self, file_from: int) -> MappedFile:
         """The file starting at ``file_from``, appended to the queue.
 
-        With ``prepare_ahead`` it is the one a worker thread built (preallocated, size fsynced), renamed into
-        place, and the worker starts on the file after it.  Otherwise it is created sparse here and its
+        With ``prepare_ahead`` it is the one a worker thread built (durable: preallocated, size and directory
+        entry fsynced), and the worker starts on the file after it.  Otherwise it is created sparse here and its
         creation becomes durable at the next ``flush``, before any data written to it is counted as flushed.
         """
         if self.prepare_ahead:
             nxt, self._next = self._next, None
             if nxt is not None and nxt.file_from == file_from:
                 f = nxt.take()
-                with self.lock:
-                    self._unsynced_dirs.add(self.dir)
             else:
                 if nxt is not None:
                     nxt.discard()
@@ -251,11 +239,11 @@ class MappedFileQueue:
             self.files.append(f)
         return f
 
-    def build_file(self, file_from: int, suffix: str = "") -> MappedFile:
+    def build_file(self, file_from: int) -> MappedFile:
         """Create the file at ``file_from`` and make its creation durable (size, directory entries); slow."""
         if not self.dir.is_dir():
             make_dirs_durable(self.dir)
-        path = self.dir / (offset_to_name(file_from) + suffix)
+        path = self.dir / offset_to_name(file_from)
         f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
         fsync_dir(self.dir)
         return f

@@ -1,6 +1,6 @@
-"""The commit log builds its next file ahead in a worker thread (``AllocateMappedFileService``) as
-``<offset>.next``: a store image holding that unwritten file, as a crash leaves it, recovers (the file is
-removed); a clean close removes it too."""
+"""The commit log builds its next file ahead in a worker thread (``AllocateMappedFileService``), under its final
+name as Java does: a store image holding that unwritten file, as a crash leaves it, recovers (recovery deletes
+it, as Java's truncateDirtyFiles does); a clean close removes it."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_next_file_is_built_ahead_and_removed_at_close(tmp_path: Path) -> None:
     _wait_next_built(s)
     last = s.commitlog.files.last()
     assert last is not None
-    assert _files(root)[-1] == f"{last.end_offset:020d}.next"  # the next one exists before it is needed
+    assert _files(root)[-1] == f"{last.end_offset:020d}"  # the next one exists before it is needed
     s.close()
     assert _files(root)[-1] == f"{last.file_from:020d}"
 
@@ -55,7 +55,7 @@ def test_crash_image_with_the_next_file_recovers_and_continues(tmp_path: Path) -
     r.open()
     try:
         assert assert_consistent(r) == 100
-        assert [n for n in _files(image) if n.isdigit()] == _files(root)  # the stale .next is not in the log
+        assert len(r.commitlog.files.files) == len(_files(root))  # the empty file is not part of the log
         for i in range(100, 300):
             assert r.put_message(make_msg(i)).ok
         assert assert_consistent(r) == 300
