@@ -2,7 +2,7 @@
 
     rocketpy namesrv [-c FILE] [--KEY=VALUE ...]
     rocketpy broker  [-n NAMESRV_ADDRS] [-c broker.conf] [--KEY=VALUE ...]
-    rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--brokers N] [--KEY=VALUE ...]
+    rocketpy serve   [-c broker.conf] [--namesrv-port=9876] [--KEY=VALUE ...]
 
 `--KEY=VALUE` options use the Java config keys (NamesrvConfig, NettyServerConfig, BrokerConfig,
 MessageStoreConfig), so that existing scripts and broker.conf files work unchanged. The TLS settings, which Java
@@ -57,11 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     broker.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     broker.add_argument("-n", dest="namesrv_addr", help="NameServer addresses, e.g. 127.0.0.1:9876;10.0.0.2:9876")
     serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
+    serve.add_argument("--brokers", type=int, help="N broker processes in one cluster (serve_cluster.py): N cores")
     serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     serve.add_argument("--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876)")
-    serve.add_argument(
-        "--brokers", type=int, help="run N broker processes (broker-a, broker-b, ...) in one cluster: N cores"
-    )
     return parser
 
 
