@@ -135,6 +135,44 @@ def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCo
     return 0
 
 
+def _cmd_serve_cluster(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
+    """`serve --brokers N`: the NameServer here, N `rocketpy broker` children (rocketpy/serve_cluster.py)."""
+    from rocketpy.namesrv.config import load_settings
+    from rocketpy.serve_cluster import Supervisor, plan
+
+    namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
+    namesrv_addr = f"127.0.0.1:{args.namesrv_port}"
+    # The settings as one broker would have them: a bad config fails here, once, before any child starts.
+    settings = _load_broker_settings(args.config_file, {"namesrvAddr": namesrv_addr, **overrides}, tls)
+    if settings.store.broker_role.name == "SLAVE":
+        raise UsageError("--brokers starts masters; run slaves with `rocketpy broker`")
+    children = plan(
+        args.brokers,
+        base_port=settings.netty.listen_port,
+        store_root=Path(settings.store.store_path_root_dir),
+        namesrv_addr=namesrv_addr,
+        config_file=args.config_file,
+        overrides=overrides,
+        system_props=args.system_props,
+        log_level=args.log_level,
+    )
+    status = 0
+
+    async def service(stop: trio.Event) -> None:
+        nonlocal status
+        async with trio.open_nursery() as nursery:
+            await nursery.start(_namesrv_service, namesrv_settings, tls)
+            _boot_line("The Name Server boot success. serializeType=JSON")
+            status = await Supervisor(children).run(stop)  # the brokers unregister while the NameServer is up
+            nursery.cancel_scope.cancel()
+
+    async def main() -> None:
+        await _run_until_signal(service)
+
+    trio.run(main)
+    return status
+
+
 def _broker_boot_line(broker: Any) -> str:
     settings = broker.settings
     return (
@@ -205,44 +243,6 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
 
     trio.run(main)
     return 0
-
-
-def _cmd_serve_cluster(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
-    """`serve --brokers N`: the NameServer here, N `rocketpy broker` children (rocketpy/serve_cluster.py)."""
-    from rocketpy.namesrv.config import load_settings
-    from rocketpy.serve_cluster import Supervisor, plan
-
-    namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
-    namesrv_addr = f"127.0.0.1:{args.namesrv_port}"
-    # The settings as one broker would have them: a bad config fails here, once, before any child starts.
-    settings = _load_broker_settings(args.config_file, {"namesrvAddr": namesrv_addr, **overrides}, tls)
-    if settings.store.broker_role.name == "SLAVE":
-        raise UsageError("--brokers starts masters; run slaves with `rocketpy broker`")
-    children = plan(
-        args.brokers,
-        base_port=settings.netty.listen_port,
-        store_root=Path(settings.store.store_path_root_dir),
-        namesrv_addr=namesrv_addr,
-        config_file=args.config_file,
-        overrides=overrides,
-        system_props=args.system_props,
-        log_level=args.log_level,
-    )
-    status = 0
-
-    async def service(stop: trio.Event) -> None:
-        nonlocal status
-        async with trio.open_nursery() as nursery:
-            await nursery.start(_namesrv_service, namesrv_settings, tls)
-            _boot_line("The Name Server boot success. serializeType=JSON")
-            status = await Supervisor(children).run(stop)  # the brokers unregister while the NameServer is up
-            nursery.cancel_scope.cancel()
-
-    async def main() -> None:
-        await _run_until_signal(service)
-
-    trio.run(main)
-    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
