@@ -207,7 +207,8 @@ class CommitLog:
         """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE)."""
         f = self.files.last()
         if f is not None and f.wrote + total + END_FILE_MIN_BLANK_LENGTH <= f.size:
-            self.files.prepare_next()  # after a restart; a no-op once the next file is under way
+            if f.wrote >= f.size >> 2:  # a quarter full: the worker builds the next file (a no-op once it does)
+                self.files.prepare_next()
             return f
         if f is not None and f.wrote < f.size:  # == size: a file whose blank was written just before a crash
             pack_blank(f.view, f.wrote, f.size - f.wrote)

@@ -9,9 +9,9 @@ full size (sparse, optionally ``posix_fallocate``d so a full disk fails at creat
 
 Nothing slow happens on the caller's thread (the broker appends on its event loop): a queue created with
 ``prepare_ahead`` (the commit log) builds its next file, preallocation and fsyncs included, in a worker thread
-while the current one fills (Java's ``AllocateMappedFileService``), under its final name as Java does (a crash
-leaves it as Java's would: an empty last file that recovery deletes, and that a Java broker can load too).  The
-other queues (consume queues) create their
+while the current one fills (Java's ``AllocateMappedFileService``), in a staging directory beside the queue's
+(``commitlog.next``: no reader, listing or Java broker ever sees an unwritten file in ``commitlog``); taking it is
+a rename.  The other queues (consume queues) create their
 files sparse and leave the fsyncs that make a creation durable to their next ``flush``, which the flush thread runs
 before any checkpoint counts on them.
 """
@@ -144,7 +144,7 @@ class _NextFile:
 
     def _run(self, queue: MappedFileQueue) -> None:
         try:
-            self.file = queue.build_file(self.file_from)
+            self.file = queue.build_file(self.file_from, staged=True)
         except OSError as e:
             self.error = e
         except Exception as e:  # a StoreError (a stray file of the wrong size): reported when the file is taken
@@ -153,12 +153,17 @@ class _NextFile:
     def join(self) -> None:
         self._thread.join()
 
-    def take(self) -> MappedFile:
-        """The built file, waiting for the worker if it is not done yet (Java waits up to 5 s, then fails)."""
+    def take(self, directory: Path) -> MappedFile:
+        """The built file moved into ``directory``, waiting for the worker if it is not done yet (Java waits up
+        to 5 s, then fails).  The rename is durable once the queue's next flush fsyncs ``directory``."""
         self._thread.join()
-        if self.file is None:
+        f = self.file
+        if f is None:
             raise self.error or OSError(f"cannot create the file at {self.file_from}")
-        return self.file
+        final = directory / offset_to_name(self.file_from)
+        os.rename(f.path, final)
+        f.path = final
+        return f
 
     def discard(self) -> None:
         """Remove a built file nobody took (at close), so that the store holds no file past its end."""
@@ -191,10 +196,14 @@ class MappedFileQueue:
         self.files: list[MappedFile] = []
         self.lock = threading.Lock()  # guards self.files against the flush/retention thread
         self._next: _NextFile | None = None  # prepare_ahead: the next file, built in a worker thread
+        self.staging = directory.with_name(directory.name + ".next")  # where it is built
         self._unsynced_dirs: set[Path] = set()  # directories whose new entries are not yet fsynced
 
     def load(self) -> None:
         """Map every existing file; names must be 20-digit offsets and sizes must match (Java refuses too)."""
+        if self.prepare_ahead and self.staging.is_dir():  # a file built ahead when the process died
+            for p in self.staging.iterdir():
+                p.unlink()
         if not self.dir.is_dir():
             return
         names = sorted(p for p in self.dir.iterdir() if p.is_file() and p.name.isdigit() and len(p.name) == 20)
@@ -216,18 +225,22 @@ class MappedFileQueue:
         """The file starting at ``file_from``, appended to the queue.
 
         With ``prepare_ahead`` it is the one a worker thread built (durable: preallocated, size and directory
-        entry fsynced), and the worker starts on the file after it.  Otherwise it is created sparse here and its
-        creation becomes durable at the next ``flush``, before any data written to it is counted as flushed.
+        entry fsynced) if ``prepare_next`` asked for it, else it is built here.  Otherwise it is created sparse
+        here and its creation becomes durable at the next ``flush``, before any data written to it is counted as
+        flushed.
         """
         if self.prepare_ahead:
             nxt, self._next = self._next, None
             if nxt is not None and nxt.file_from == file_from:
-                f = nxt.take()
+                new_dirs = make_dirs(self.dir)
+                f = nxt.take(self.dir)
+                with self.lock:
+                    self._unsynced_dirs.update(new_dirs)
+                    self._unsynced_dirs.add(self.dir)
             else:
                 if nxt is not None:
                     nxt.discard()
                 f = self.build_file(file_from)
-            self._next = _NextFile(self, file_from + self.file_size)
         else:
             new_dirs = make_dirs(self.dir)
             path = self.dir / offset_to_name(file_from)
@@ -239,21 +252,24 @@ class MappedFileQueue:
             self.files.append(f)
         return f
 
-    def build_file(self, file_from: int) -> MappedFile:
-        """Create the file at ``file_from`` and make its creation durable (size, directory entries); slow."""
-        if not self.dir.is_dir():
-            make_dirs_durable(self.dir)
-        path = self.dir / offset_to_name(file_from)
+    def build_file(self, file_from: int, staged: bool = False) -> MappedFile:
+        """Create the file at ``file_from`` (in the staging directory if ``staged``) and make its creation durable
+        (size, directory entries); slow."""
+        directory = self.staging if staged else self.dir
+        if not directory.is_dir():
+            make_dirs_durable(directory)
+        path = directory / offset_to_name(file_from)
         f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
-        fsync_dir(self.dir)
+        fsync_dir(directory)
         return f
 
-    def prepare_next(self, first: int | None = None) -> None:
-        """Start building the file after the last one (or, in an empty queue, the one at ``first``) if nothing
-        is under way; cheap when it is."""
+    def prepare_next(self) -> None:
+        """Start building the file after the last one if nothing is under way; cheap when it is."""
         last = self.files[-1] if self.files else None
-        want = first if last is None else last.end_offset
-        if want is None or (self._next is not None and self._next.file_from == want):
+        if last is None:
+            return
+        want = last.end_offset
+        if self._next is not None and self._next.file_from == want:
             return
         if self._next is not None:
             self._next.discard()

@@ -113,7 +113,6 @@ class MessageStore:
             self.index.load()
             self.recovery = self._recover(last_exit_ok)
             self.reput_from = self.commitlog.max_offset
-            self.commitlog.files.prepare_next(first=0)  # the first put of a new store must not create it either
             self.check_disk_space()
             create_abort_file(root)
         except BaseException:

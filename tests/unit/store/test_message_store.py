@@ -136,9 +136,7 @@ def test_illegal_messages_refused(store: MessageStore, store_dir: Path) -> None:
         "consumequeue",
         "lock",
     ]
-    # nothing in the log: only the first file, built ahead (not yet part of the log)
-    assert {p.name for p in (store_dir / "commitlog").iterdir()} <= {f"{0:020d}"}
-    assert not any((store_dir / "consumequeue").iterdir())
+    assert not any((store_dir / "commitlog").iterdir()) and not any((store_dir / "consumequeue").iterdir())
     big = MessageInner("T", 0, b"", "A\x01" + "x" * 40000, store_host=HOST, born_host=HOST)
     assert store.put_message(big).status is PutMessageStatus.PROPERTIES_SIZE_EXCEEDED
     huge = MessageInner("T", 0, b"x" * 20000, store_host=HOST, born_host=HOST)
