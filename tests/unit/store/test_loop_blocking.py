@@ -9,8 +9,8 @@ every roll-over stalled the loop for 100-300 ms (p99 lateness over 100 ms).
 The exact check is that no slowed call runs on the event loop's thread.  The lateness bound is on the 99th
 percentile: on this shared 2-core machine the OS alone leaves the loop unscheduled for 100-150 ms now and then
 when the load average is 8-10, with or without a slow disk, so the maximum is printed, not asserted.  Measured:
-p99 5 ms, max 17 ms at load 7 (p99 55-65 ms at load 10); before the change p99 and max 209 ms, 37 slowed calls
-on the loop.
+p99 2-35 ms, max 8-156 ms at load averages 6-10; before the change p99 and max 209 ms, 37 slowed calls on the
+loop.
 """
 
 from __future__ import annotations
