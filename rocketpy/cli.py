@@ -21,6 +21,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     broker.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     broker.add_argument("-n", dest="namesrv_addr", help="NameServer addresses, e.g. 127.0.0.1:9876;10.0.0.2:9876")
     serve = sub.add_parser("serve", help="run a NameServer and a Broker in one process")
+    serve.add_argument("--brokers", type=int, help="N broker processes in one cluster (serve_cluster.py): N cores")
     serve.add_argument("-c", dest="config_file", help="a Java-format broker.conf")
     serve.add_argument(
         "--namesrv-port", type=int, default=9876, help="the embedded NameServer's port (9876; 0: any free port)"
@@ -137,6 +139,44 @@ def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCo
 
     trio.run(main)
     return 0
+
+
+def _cmd_serve_cluster(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
+    """`serve --brokers N`: the NameServer here, N `rocketpy broker` children (rocketpy/serve_cluster.py)."""
+    from rocketpy.namesrv.config import load_settings
+    from rocketpy.serve_cluster import Supervisor, plan
+
+    namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
+    namesrv_addr = f"127.0.0.1:{args.namesrv_port}"
+    # The settings as one broker would have them: a bad config fails here, once, before any child starts.
+    settings = _load_broker_settings(args.config_file, {"namesrvAddr": namesrv_addr, **overrides}, tls)
+    if settings.store.broker_role.name == "SLAVE":
+        raise UsageError("--brokers starts masters; run slaves with `rocketpy broker`")
+    children = plan(
+        args.brokers,
+        base_port=settings.netty.listen_port,
+        store_root=Path(settings.store.store_path_root_dir),
+        namesrv_addr=namesrv_addr,
+        config_file=args.config_file,
+        overrides=overrides,
+        system_props=args.system_props,
+        log_level=args.log_level,
+    )
+    status = 0
+
+    async def service(stop: trio.Event) -> None:
+        nonlocal status
+        async with trio.open_nursery() as nursery:
+            await nursery.start(_namesrv_service, namesrv_settings, tls)
+            _boot_line("The Name Server boot success. serializeType=JSON")
+            status = await Supervisor(children).run(stop)  # the brokers unregister while the NameServer is up
+            nursery.cancel_scope.cancel()
+
+    async def main() -> None:
+        await _run_until_signal(service)
+
+    trio.run(main)
+    return status
 
 
 def _broker_boot_line(broker: Any) -> str:
@@ -237,6 +277,8 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCon
 
 def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     """NameServer and Broker in one process; the broker registers with the embedded NameServer."""
+    if args.brokers is not None:
+        return _cmd_serve_cluster(args, overrides, tls)
     from rocketpy.broker.startup import run_broker
     from rocketpy.namesrv.config import load_settings
 
@@ -301,6 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     system_props, argv = split_system_properties(argv)
     args, extra = parser.parse_known_args(argv)
+    args.system_props = system_props
     _setup_logging(args.log_level)
     for key in system_props:
         if not key.startswith("tls."):

@@ -3,7 +3,10 @@
 Java reference (4.9.7 NameServer + Broker from Maven Central) on this machine, in one run.
 
     python tools/bench_broker.py [--seconds 20] [--size 128] [--threads 64] [--targets java,rocketpy]
-                                 [--flush ASYNC_FLUSH|SYNC_FLUSH] [--write-doc] [--keep]
+                                 [--flush ASYNC_FLUSH|SYNC_FLUSH] [--brokers N] [--write-doc] [--keep]
+
+--brokers N runs rocketpy as `rocketpy serve --brokers N` (N broker processes in one cluster, the topics created
+on the cluster with `mqadmin updateTopic -c`, 8 queues on each broker) and counts the CPU of every process.
 
 Per target, in a fresh temporary store: start the server(s) and time launch-to-ready (boot lines printed and ports
 accepting), create two topics with mqadmin, then
@@ -102,6 +105,7 @@ class Settings:
     write_doc: bool
     keep: bool
     rounds: int = 1
+    brokers: int | None = None  # rocketpy: `serve --brokers N` instead of the one-process `serve`
 
     @property
     def windows(self) -> int:
@@ -115,13 +119,24 @@ class Servers:
     broker_addr: str
     processes: list[ServerProcess] = field(default_factory=list)
     ready_times: list[str] = field(default_factory=list)
+    cluster: bool = False  # several brokers: topics are created with -c
 
     def pids(self) -> list[int]:
-        return [s.proc.pid for s in self.processes]
+        """The server processes and their children (the brokers of `serve --brokers N`)."""
+        pids = [s.proc.pid for s in self.processes]
+        return pids + [c for p in pids for c in _children(p)]
 
     def stop(self) -> None:
         for server in reversed(self.processes):
             server.stop(grace=5.0)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 @dataclass
@@ -206,10 +221,23 @@ def start_java(ctx: Context, workdir: Path) -> Servers:
     return servers
 
 
+def _cluster_base_port(n: int) -> int:
+    """A listenPort P whose ports P-2..P+1 + 10*i are free for broker i < n."""
+    while True:
+        port = free_broker_port()
+        if all(free_port_is(port + 10 * i + d) for i in range(1, n) for d in (-2, -1, 0, 1)):
+            return port
+
+
+def free_port_is(port: int) -> bool:
+    return not port_accepts(port)
+
+
 def start_rocketpy(ctx: Context, workdir: Path) -> Servers:
-    """`python -m rocketpy serve`: NameServer and Broker in one process; ready when both boot lines are printed
-    and both ports accept."""
-    ns_port, br_port = free_port(), free_broker_port()
+    """`python -m rocketpy serve` (or `serve --brokers N`): ready when every boot line is printed and every
+    port accepts."""
+    n = ctx.settings.brokers
+    ns_port, br_port = free_port(), (free_broker_port() if n is None else _cluster_base_port(n))
     conf = _conf(workdir, br_port, ctx.settings.flush)
     cmd = [
         sys.executable,
@@ -222,11 +250,17 @@ def start_rocketpy(ctx: Context, workdir: Path) -> Servers:
         f"--listenPort={br_port}",
         f"--storePathRootDir={workdir / 'store'}",
     ]
+    ports = [ns_port, br_port]
+    markers = [NAMESRV_BOOT, BROKER_BOOT]
+    if n is not None:
+        cmd.append(f"--brokers={n}")
+        ports = [ns_port, *(br_port + 10 * i for i in range(n))]
+        markers = [NAMESRV_BOOT, *(f"The broker[broker-{chr(ord('a') + i)}," for i in range(n))]
     env = {**os.environ, "HOME": str(workdir), "ROCKETMQ_HOME": str(REFERENCE_DIR), "PYTHONUNBUFFERED": "1"}
     server = _spawn("rocketpy-serve", cmd, workdir, f"127.0.0.1:{br_port}", env=env)
-    servers = Servers(f"127.0.0.1:{ns_port}", f"127.0.0.1:{br_port}", [server])
+    servers = Servers(f"127.0.0.1:{ns_port}", f"127.0.0.1:{br_port}", [server], cluster=n is not None)
     try:
-        _await_ready(server, [NAMESRV_BOOT, BROKER_BOOT], [ns_port, br_port])
+        _await_ready(server, markers, ports)
     except TargetError as exc:
         servers.stop()
         raise TargetError(f"`rocketpy serve` did not start a working NameServer + Broker: {exc}") from None
@@ -277,15 +311,15 @@ def start_client(ctx: Context, name: str, args: list[str], workdir: Path) -> Cli
 
 
 def create_topics(ctx: Context, servers: Servers, workdir: Path) -> None:
-    """mqadmin updateTopic (4.9.8 tools) for both topics, straight to the broker, 8 read and write queues."""
+    """mqadmin updateTopic (4.9.8 tools) for both topics, straight to the broker (or with -c to every broker of
+    the cluster), 8 read and write queues."""
     for topic in (TOPIC_SEND, TOPIC_MIXED):
         args = [
             MQADMIN,
             "updateTopic",
             "-n",
             servers.namesrv_addr,
-            "-b",
-            servers.broker_addr,
+            *(["-c", CLUSTER] if servers.cluster else ["-b", servers.broker_addr]),
             "-t",
             topic,
             "-r",
@@ -388,7 +422,7 @@ def run_target(ctx: Context, target: str) -> TargetResult:
         _log(
             f"[{target}] ready in {result.ready_s:.2f}s (namesrv {servers.namesrv_addr}, broker {servers.broker_addr})"
         )
-        sampler = RssSampler([s.proc.pid for s in servers.processes])
+        sampler = RssSampler(servers.pids())
         sampler.start()
         try:
             create_topics(ctx, servers, workdir)
@@ -444,6 +478,7 @@ def parse_args(argv: list[str]) -> Settings:
     p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
     p.add_argument("--flush", default="ASYNC_FLUSH", choices=["ASYNC_FLUSH", "SYNC_FLUSH"], help="flushDiskType")
     p.add_argument("--rounds", type=int, default=1, help="repeat java/rocketpy alternately, report medians (1)")
+    p.add_argument("--brokers", type=int, help="rocketpy: `serve --brokers N` (N broker processes, one cluster)")
     p.add_argument("--write-doc", action="store_true", help="write docs/benchmarks.md with the results")
     p.add_argument("--keep", action="store_true", help="keep the work directories (logs, stores)")
     a = p.parse_args(argv)
@@ -453,7 +488,9 @@ def parse_args(argv: list[str]) -> Settings:
         p.error(f"--targets takes java and/or rocketpy, not {a.targets!r}")
     if min(a.seconds, a.size, a.threads, a.rounds) < 1:
         p.error("--seconds, --size, --threads and --rounds must be positive")
-    return Settings(a.seconds, a.size, a.threads, targets, a.flush, a.write_doc, a.keep, a.rounds)
+    if a.brokers is not None and a.brokers < 1:
+        p.error("--brokers must be positive")
+    return Settings(a.seconds, a.size, a.threads, targets, a.flush, a.write_doc, a.keep, a.rounds, a.brokers)
 
 
 def main(argv: list[str]) -> int:

@@ -159,7 +159,7 @@ class CommitLog:
     """Append-only log over a ``MappedFileQueue`` plus the per-queue next offsets (``topicQueueTable``)."""
 
     def __init__(self, directory: Path, file_size: int, max_message_size: int, preallocate: bool = False) -> None:
-        self.files = MappedFileQueue(directory, file_size, preallocate)
+        self.files = MappedFileQueue(directory, file_size, preallocate, prepare_ahead=True)
         self.file_size = file_size
         self.max_message_size = max_message_size
         self.queue_offsets: dict[tuple[str, int], int] = {}
@@ -211,6 +211,8 @@ class CommitLog:
         """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE)."""
         f = self.files.last()
         if f is not None and f.wrote + total + END_FILE_MIN_BLANK_LENGTH <= f.size:
+            if f.wrote >= f.size >> 2:  # a quarter full: the worker builds the next file (a no-op once it does)
+                self.files.prepare_next()
             return f
         if f is not None and f.wrote < f.size:  # == size: a file whose blank was written just before a crash
             pack_blank(f.view, f.wrote, f.size - f.wrote)

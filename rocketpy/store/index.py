@@ -28,7 +28,7 @@ from pathlib import Path
 
 from rocketpy.common.java import java_string_hash_uncached
 from rocketpy.store.format import TRANSACTION_MASK, TRANSACTION_ROLLBACK_TYPE, DispatchInfo
-from rocketpy.store.mapped_file import MappedFile, fsync_dir, make_dirs_durable
+from rocketpy.store.mapped_file import MappedFile, fsync_dir, make_dirs
 
 log = logging.getLogger("rocketpy.store")
 
@@ -67,10 +67,10 @@ class IndexHeader:
 class IndexFile:
     """One index file; ``put_key`` returns False when it is full."""
 
-    def __init__(self, path: Path, slots: int, entries: int, create: bool) -> None:
+    def __init__(self, path: Path, slots: int, entries: int, create: bool, sync: bool = True) -> None:
         self.slots = slots
         self.entries = entries
-        self.mf = MappedFile(path, 0, HEADER_SIZE + slots * 4 + entries * ENTRY_SIZE, create)
+        self.mf = MappedFile(path, 0, HEADER_SIZE + slots * 4 + entries * ENTRY_SIZE, create, sync=sync)
         self.view = self.mf.view
         self.header = IndexHeader(*HEADER.unpack_from(self.view, 0))
         if create and self.header.index_count == 0:
@@ -223,6 +223,7 @@ class IndexService:
         self.entries = entries
         self.files: list[IndexFile] = []
         self.on_file_full: list[IndexFile] = []  # full files not yet flushed (checkpoint indexMsgTimestamp)
+        self.unsynced_dirs: list[Path] = []  # directories of new files, fsynced by the next flush
 
     def load(self) -> None:
         if not self.dir.is_dir():
@@ -254,10 +255,11 @@ class IndexService:
         while path.exists():
             now += 1
             path = self.dir / time_to_name(now)
-        if not self.dir.is_dir():
-            make_dirs_durable(self.dir)
-        f = IndexFile(path, self.slots, self.entries, create=True)
-        fsync_dir(self.dir)
+        # Sparse and not synced here (this runs on the broker's event loop): ``flush`` makes the creation durable
+        # before the checkpoint counts on the file.
+        self.unsynced_dirs.extend(make_dirs(self.dir))
+        self.unsynced_dirs.append(self.dir)
+        f = IndexFile(path, self.slots, self.entries, create=True, sync=False)
         if last is not None:  # a new file continues from the previous one (``getAndCreateLastIndexFile``)
             f.header.begin_phy_offset = f.header.end_phy_offset = last.header.end_phy_offset
             f.header.begin_timestamp = f.header.end_timestamp = last.header.end_timestamp
@@ -324,6 +326,12 @@ class IndexService:
     def flush(self) -> int:
         """Flush the newest file and any file that filled up; returns the newest full file's endTimestamp."""
         full_ts = 0
+        synced: set[Path] = set()
+        while self.unsynced_dirs:  # list.pop is atomic: the event loop may append meanwhile
+            d = self.unsynced_dirs.pop(0)
+            if d not in synced:
+                synced.add(d)
+                fsync_dir(d)
         for f in self.on_file_full:
             f.flush()
             full_ts = max(full_ts, f.header.end_timestamp)

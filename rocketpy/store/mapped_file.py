@@ -6,6 +6,14 @@ what ASYNC_FLUSH acknowledges), reads are zero-copy ``memoryview`` slices the br
 
 Java refuses to load a queue whose files are not exactly ``mappedFileSize`` long, so every file is created at
 full size (sparse, optionally ``posix_fallocate``d so a full disk fails at creation, not with SIGBUS later).
+
+Nothing slow happens on the caller's thread (the broker appends on its event loop): a queue created with
+``prepare_ahead`` (the commit log) builds its next file, preallocation and fsyncs included, in a worker thread
+while the current one fills (Java's ``AllocateMappedFileService``), in a staging directory beside the queue's
+(``commitlog.next``: no reader, listing or Java broker ever sees an unwritten file in ``commitlog``); taking it is
+a rename.  The other queues (consume queues) create their
+files sparse and leave the fsyncs that make a creation durable to their next ``flush``, which the flush thread runs
+before any checkpoint counts on them.
 """
 
 from __future__ import annotations
@@ -33,7 +41,9 @@ class StoreError(Exception):
 class MappedFile:
     """One file mapped whole; ``wrote`` is the write position, ``flushed`` how far it was msync'ed."""
 
-    def __init__(self, path: Path, file_from: int, size: int, create: bool, preallocate: bool = False) -> None:
+    def __init__(
+        self, path: Path, file_from: int, size: int, create: bool, preallocate: bool = False, sync: bool = True
+    ) -> None:
         self.path = path
         self.file_from = file_from
         self.size = size
@@ -46,7 +56,8 @@ class MappedFile:
                 if preallocate:
                     _try_fallocate(fd, size)
                 os.ftruncate(fd, size)
-                os.fdatasync(fd)  # the size is metadata a power failure could otherwise lose
+                if sync:  # else the first flush's fdatasync makes the size durable
+                    os.fdatasync(fd)  # the size is metadata a power failure could otherwise lose
             self.mm = mmap.mmap(fd, size)
         except BaseException:
             os.close(fd)
@@ -105,6 +116,12 @@ def fsync_dir(path: Path) -> None:
 
 def make_dirs_durable(path: Path) -> None:
     """mkdir -p, fsyncing the parent of every directory created (a new file's name lives in its parent)."""
+    for d in make_dirs(path):
+        fsync_dir(d)
+
+
+def make_dirs(path: Path) -> list[Path]:
+    """mkdir -p without fsyncs; returns the directories to fsync (parents first) to make the creation durable."""
     missing = []
     p = path
     while not p.is_dir():
@@ -112,7 +129,47 @@ def make_dirs_durable(path: Path) -> None:
         p = p.parent
     for d in reversed(missing):
         d.mkdir(exist_ok=True)
-        fsync_dir(d.parent)
+    return [d.parent for d in reversed(missing)]
+
+
+class _NextFile:
+    """The next file of a queue being built by a worker thread (one ``AllocateRequest``)."""
+
+    def __init__(self, queue: MappedFileQueue, file_from: int) -> None:
+        self.file_from = file_from
+        self.file: MappedFile | None = None
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, args=(queue,), name="rocketpy-allocate", daemon=True)
+        self._thread.start()
+
+    def _run(self, queue: MappedFileQueue) -> None:
+        try:
+            self.file = queue.build_file(self.file_from, staged=True)
+        except OSError as e:
+            self.error = e
+        except Exception as e:  # a StoreError (a stray file of the wrong size): reported when the file is taken
+            self.error = OSError(str(e))
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def take(self, directory: Path) -> MappedFile:
+        """The built file moved into ``directory``, waiting for the worker if it is not done yet (Java waits up
+        to 5 s, then fails).  The rename is durable once the queue's next flush fsyncs ``directory``."""
+        self._thread.join()
+        f = self.file
+        if f is None:
+            raise self.error or OSError(f"cannot create the file at {self.file_from}")
+        final = directory / offset_to_name(self.file_from)
+        os.rename(f.path, final)
+        f.path = final
+        return f
+
+    def discard(self) -> None:
+        """Remove a built file nobody took (at close), so that the store holds no file past its end."""
+        self._thread.join()
+        if self.file is not None:
+            self.file.destroy()
 
 
 _ZERO_CHUNK = bytes(1 << 20)
@@ -131,15 +188,22 @@ def zero_range(mm: mmap.mmap, start: int, end: int) -> None:
 class MappedFileQueue:
     """The ordered files of one directory (``MappedFileQueue``); only the last file is being written."""
 
-    def __init__(self, directory: Path, file_size: int, preallocate: bool = False) -> None:
+    def __init__(self, directory: Path, file_size: int, preallocate: bool = False, prepare_ahead: bool = False) -> None:
         self.dir = directory
         self.file_size = file_size
         self.preallocate = preallocate
+        self.prepare_ahead = prepare_ahead
         self.files: list[MappedFile] = []
         self.lock = threading.Lock()  # guards self.files against the flush/retention thread
+        self._next: _NextFile | None = None  # prepare_ahead: the next file, built in a worker thread
+        self.staging = directory.with_name(directory.name + ".next")  # where it is built
+        self._unsynced_dirs: set[Path] = set()  # directories whose new entries are not yet fsynced
 
     def load(self) -> None:
         """Map every existing file; names must be 20-digit offsets and sizes must match (Java refuses too)."""
+        if self.prepare_ahead and self.staging.is_dir():  # a file built ahead when the process died
+            for p in self.staging.iterdir():
+                p.unlink()
         if not self.dir.is_dir():
             return
         names = sorted(p for p in self.dir.iterdir() if p.is_file() and p.name.isdigit() and len(p.name) == 20)
@@ -158,15 +222,66 @@ class MappedFileQueue:
                 log.warning("%s: gap between %s and %s", self.dir, a.path.name, b.path.name)
 
     def create_file(self, file_from: int) -> MappedFile:
-        """Create (and make durable: size, directory entries) the file starting at ``file_from``."""
-        if not self.dir.is_dir():
-            make_dirs_durable(self.dir)
-        path = self.dir / offset_to_name(file_from)
-        f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
-        fsync_dir(self.dir)
+        """The file starting at ``file_from``, appended to the queue.
+
+        With ``prepare_ahead`` it is the one a worker thread built (durable: preallocated, size and directory
+        entry fsynced) if ``prepare_next`` asked for it, else it is built here.  Otherwise it is created sparse
+        here and its creation becomes durable at the next ``flush``, before any data written to it is counted as
+        flushed.
+        """
+        if self.prepare_ahead:
+            nxt, self._next = self._next, None
+            if nxt is not None and nxt.file_from == file_from:
+                new_dirs = make_dirs(self.dir)
+                f = nxt.take(self.dir)
+                with self.lock:
+                    self._unsynced_dirs.update(new_dirs)
+                    self._unsynced_dirs.add(self.dir)
+            else:
+                if nxt is not None:
+                    nxt.discard()
+                f = self.build_file(file_from)
+        else:
+            new_dirs = make_dirs(self.dir)
+            path = self.dir / offset_to_name(file_from)
+            f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate, sync=False)
+            with self.lock:
+                self._unsynced_dirs.update(new_dirs)
+                self._unsynced_dirs.add(self.dir)
         with self.lock:
             self.files.append(f)
         return f
+
+    def build_file(self, file_from: int, staged: bool = False) -> MappedFile:
+        """Create the file at ``file_from`` (in the staging directory if ``staged``) and make its creation durable
+        (size, directory entries); slow."""
+        directory = self.staging if staged else self.dir
+        if not directory.is_dir():
+            make_dirs_durable(directory)
+        path = directory / offset_to_name(file_from)
+        f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
+        fsync_dir(directory)
+        return f
+
+    def prepare_next(self) -> None:
+        """Start building the file after the last one if nothing is under way; cheap when it is."""
+        last = self.files[-1] if self.files else None
+        if last is None:
+            return
+        want = last.end_offset
+        if self._next is not None and self._next.file_from == want:
+            return
+        if self._next is not None:
+            self._next.discard()
+        self._next = _NextFile(self, want)
+
+    def sync_created(self) -> None:
+        """fsync the directories of files created since the last call (``create_file`` without prepare_ahead)."""
+        with self.lock:
+            dirs, self._unsynced_dirs = sorted(self._unsynced_dirs), set()
+        for d in dirs:
+            with contextlib.suppress(FileNotFoundError):  # a queue destroyed meanwhile
+                fsync_dir(d)
 
     def last(self) -> MappedFile | None:
         return self.files[-1] if self.files else None
@@ -202,7 +317,9 @@ class MappedFileQueue:
             return list(self.files)
 
     def flush(self, upto: int) -> None:
-        """msync every file's dirty range below ``upto``."""
+        """Make new files' creation durable, then fdatasync every file's dirty range below ``upto``."""
+        if self._unsynced_dirs:
+            self.sync_created()
         for f in self.snapshot():
             if f.flushed < f.wrote and f.file_from < upto:
                 f.flush(min(f.wrote, upto - f.file_from))
@@ -235,6 +352,9 @@ class MappedFileQueue:
         return iter(self.snapshot())
 
     def close(self) -> None:
+        nxt, self._next = self._next, None
+        if nxt is not None:
+            nxt.discard()
         for f in self.snapshot():
             f.close()
         with self.lock:

@@ -77,6 +77,8 @@ public final class Driver {
                 return new Restarts(args).after();
             case "quickstart":
                 return new Restarts(args).quickstart();
+            case "cluster-spread":
+                return new ClusterSpread(args).run();
             case "store-write":
                 return new StoreCompat(args).write();
             case "store-read":
