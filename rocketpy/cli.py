@@ -146,6 +146,15 @@ def _cmd_serve_cluster(args: argparse.Namespace, overrides: dict[str, str], tls:
     from rocketpy.namesrv.config import load_settings
     from rocketpy.serve_cluster import Supervisor, plan
 
+    # Options that mean one broker: refused rather than half-honoured by N children.
+    if args.namesrv_port == 0 or overrides.get("listenPort") == "0":
+        raise UsageError(
+            "--brokers needs fixed ports (--namesrv-port and --listenPort, the first broker's; the others +10)"
+        )
+    if "metricsPort" in overrides:
+        raise UsageError(
+            "--metricsPort serves one broker: with --brokers, run `rocketpy broker --metricsPort=...` per broker"
+        )
     namesrv_settings = load_settings(None, {"listenPort": str(args.namesrv_port)})
     namesrv_addr = f"127.0.0.1:{args.namesrv_port}"
     # The settings as one broker would have them: a bad config fails here, once, before any child starts.

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import trio
 
 from rocketpy.protocol.broker_headers import CreateTopicRequestHeader
@@ -157,3 +158,23 @@ def test_ctrl_c_on_the_process_group_stops_everything_cleanly(tmp_path: Path) ->
         proc.stderr.close()
     for name in ("broker-a", "broker-b"):
         assert not (tmp_path / "store" / name / "abort").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--namesrv-port=0"], "--brokers needs fixed ports"),
+        (["--listenPort=0"], "--brokers needs fixed ports"),
+        (["--metricsPort=9100"], "--metricsPort serves one broker"),
+    ],
+)
+def test_options_that_mean_one_broker_are_refused_with_brokers(options: list[str], said: str) -> None:
+    """N children cannot share one free port or one metrics port: a clear usage error, nothing started."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rocketpy", "serve", "--brokers", "2", *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and said in done.stderr, (done.returncode, done.stderr)
