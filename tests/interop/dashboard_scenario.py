@@ -144,6 +144,20 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
         ),
         40,
     )
+
+    # The test task's producer creates TestTopic as it sends, after its consumer started: the consumer takes the
+    # topic's queues only once its route poll (30 s) and rebalance (20 s) ran, and commits offsets after that. Both
+    # depend on time alone; every page that shows the queues' clients, the running info's mqTable and the skip /
+    # reset buttons (which need committed offsets) read the same state on both targets only after it.
+    def assigned_and_committed() -> bool:
+        answer = dashboard.call("/consumer/queryTopicByConsumer.query", {"consumerGroup": TEST_GROUP})[1]
+        for topic in (answer.get("data") if isinstance(answer, dict) else None) or []:
+            if topic.get("topic") == TEST_TOPIC:
+                queues = topic.get("queueStatInfoList") or []
+                return bool(queues) and all(q.get("clientInfo") and q.get("consumerOffset", 0) > 0 for q in queues)
+        return False
+
+    run.raw["testTopicAssigned"] = _wait(assigned_and_committed, 120)
     run.raw["consumerOnline"] = consumer_online
 
     # cluster page
