@@ -127,7 +127,6 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
     ]
     msg_id = (sent[0].get("data") or {}).get("msgId", "")
     step("runTask", "/test/runTask.do")
-    setup_done = time.time()
 
     def consumed() -> bool:
         _, answer = dashboard.call("/consumer/group.query", {"consumerGroup": TEST_GROUP})
@@ -158,6 +157,7 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
         return False
 
     run.raw["testTopicAssigned"] = _wait(assigned_and_committed, 120)
+    puts_flowing = time.time()  # TestTopic has had a put a second for a while: the charts' minute window holds them
     run.raw["consumerOnline"] = consumer_online
 
     # cluster page
@@ -235,7 +235,9 @@ def run_sequence(dashboard: Dashboard, broker_addr: str, replacements: dict[str,
     step("resetOffset", "/consumer/resetOffset.do", body=reset)
     step("skipAccumulate", "/consumer/skipAccumulate.do", body={**reset, "resetTime": -1})
     # dashboard page: the charts once collectBroker (second 0) and collectTopic (second 30) have run
-    _wait(lambda: _collector_ran_since(setup_done), 75)
+    # a collectTopic that ran before the test task's first sends would chart no puts for TestTopic on either side,
+    # one that ran after on both: wait for one that started once the puts were flowing
+    _wait(lambda: _collector_ran_since(puts_flowing), 75)
     step("chartBroker", "/dashboard/broker.query", {"date": today})
     chart = step("chartTopic", "/dashboard/topic.query", {"date": today})
     run.observations["chartTopicCounts"] = _chart_counts(chart, TEST_TOPIC)
