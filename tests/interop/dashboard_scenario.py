@@ -62,8 +62,22 @@ class Run:
     ) -> Any:
         http, answer = self.dashboard.call(path, params, body, method)
         self.raw[name] = answer
-        self.observations[name] = {**status_of(http, answer), "shape": shape(answer, KEEP, self.replacements)}
+        shown = _without_retry_topics(answer) if name in RETRY_TIMED else answer
+        self.observations[name] = {**status_of(http, answer), "shape": shape(shown, KEEP, self.replacements)}
         return answer
+
+
+# Pages listing a group's topics from GET_CONSUME_STATS: the group's %RETRY% topic gets an offset only when the
+# consumer's first long-polling pull of that empty queue returns (up to 15 s after start), on either broker: time
+# alone, left out as in the other scenarios (interop/README.md).
+RETRY_TIMED = frozenset({"consumerTopicByConsumer"})
+
+
+def _without_retry_topics(answer: Any) -> Any:
+    if not isinstance(answer, dict) or not isinstance(answer.get("data"), list):
+        return answer
+    kept = [t for t in answer["data"] if not (isinstance(t, dict) and str(t.get("topic", "")).startswith("%RETRY%"))]
+    return {**answer, "data": kept}
 
 
 def _wait(predicate: Any, timeout: float, interval: float = 1.0) -> bool:
