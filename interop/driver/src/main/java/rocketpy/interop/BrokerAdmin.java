@@ -99,6 +99,12 @@ final class BrokerAdmin {
                 "interop_admin_consumer"));
             out.put("consumerConnection", consumerConnection(admin.examineConsumerConnectionInfo(
                 "interop_admin_consumer")));
+            // The producer registers with a broker only by heartbeat: once at start (no broker known yet), then
+            // 1 s after start and every 30 s, to the brokers its routes know. A first route lookup slower than 1 s
+            // (a loaded machine) leaves the group unknown to either broker for 30 s: a client timing race. So the
+            // scenario sends the heartbeat now, as the periodic task would, and waits until the broker lists it.
+            producer.getDefaultMQProducerImpl().getmQClientFactory().sendHeartbeatToAllBrokerWithLock();
+            out.put("producerRegistered", Clients.waitUntil(() -> producerListed(admin), timeoutMs));
             out.put("producerConnectionText", mq("producerConnection", "-n", namesrv, "-g", "interop_admin_producer",
                 "-t", TOPIC_C));
             out.put("producerConnection", connections(admin.examineProducerConnectionInfo("interop_admin_producer",
@@ -123,6 +129,14 @@ final class BrokerAdmin {
             admin.shutdown();
         }
         return out;
+    }
+
+    private static boolean producerListed(DefaultMQAdminExt admin) {
+        try {
+            return !admin.examineProducerConnectionInfo("interop_admin_producer", TOPIC_C).getConnectionSet().isEmpty();
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     static Map<String, Object> topicStats(TopicStatsTable table) {
