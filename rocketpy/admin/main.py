@@ -13,7 +13,15 @@ from typing import TextIO
 
 import trio
 
-from rocketpy.admin import broker_commands, consumer_commands, message_commands, namesrv_commands, topic_commands
+from rocketpy.admin import (
+    broker_commands,
+    consumer_commands,
+    message_commands,
+    namesrv_commands,
+    offset_commands,
+    stats_commands,
+    topic_commands,
+)
 from rocketpy.admin.command import SubCommand
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
@@ -114,6 +122,13 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         consumer_commands.UpdateOrderConf,
         message_commands.SendMessage,
         message_commands.QueryMsgByKey,
+        offset_commands.CloneGroupOffset,
+        offset_commands.ResetOffsetByTime,
+        offset_commands.SkipAccumulatedMessage,
+        stats_commands.BrokerConsumeStats,
+        stats_commands.StatsAll,
+        stats_commands.Producer,
+        stats_commands.CleanExpiredCQ,
     )
 }
 

@@ -23,7 +23,7 @@ from rocketpy.protocol.bodies.route import TopicRouteData
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig, SubscriptionGroupWrapper
 from rocketpy.protocol.bodies.topic_config import TopicConfig
 from rocketpy.protocol.bodies.topic_list import TopicList
-from rocketpy.protocol.codes import RequestCode, ResponseCode
+from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.protocol.message_headers import SendMessageRequestHeaderV2, SendMessageResponseHeader
 from rocketpy.protocol.message_record import MessageExt, decode_all
@@ -258,6 +258,85 @@ class AdminClient:
         except RocketMQError:
             return []
         return decode_all(_body(reply))
+
+    async def _invoke_with_body(self, addr: str, request: RemotingCommand, timeout: float) -> RemotingCommand:
+        """The calls where MQClientAPIImpl needs a body: anything but a SUCCESS with a body is an
+        MQClientException(code, remark) (a bodiless SUCCESS too, with code 0)."""
+        try:
+            response = await self._remoting.invoke(addr, request, timeout)
+        except trio.TooSlowError:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{addr}> timeout") from None
+        except OSError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{addr}> failed: {exc}") from None
+        if response.code != ResponseCode.SUCCESS or response.body is None:
+            raise RocketMQError(response.code, response.remark)
+        return response
+
+    # -- offsets, consume and producer stats (resetOffsetByTime, brokerConsumeStats, statsAll, ...) ---------------
+
+    async def update_consumer_offset(self, broker_addr: str, group: str, mq: tuple[str, str, int], offset: int) -> None:
+        """UPDATE_CONSUMER_OFFSET (MQClientAPIImpl.updateConsumerOffset, sync; MQBrokerException on refusal)."""
+        topic, _, queue_id = mq
+        ext = {"consumerGroup": group, "topic": topic, "queueId": str(queue_id), "commitOffset": str(offset)}
+        await self.call(broker_addr, RequestCode.UPDATE_CONSUMER_OFFSET, ext, broker_error=True)
+
+    async def search_offset(self, broker_addr: str, mq: tuple[str, str, int], timestamp: int) -> int:
+        topic, _, queue_id = mq
+        ext = {"topic": topic, "queueId": str(queue_id), "timestamp": str(timestamp)}
+        reply = await self.call(broker_addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, ext, broker_error=True)
+        return int((reply.ext_fields or {}).get("offset", "0"))
+
+    async def max_offset(self, broker_addr: str, mq: tuple[str, str, int]) -> int:
+        topic, _, queue_id = mq
+        ext = {"topic": topic, "queueId": str(queue_id)}
+        reply = await self.call(broker_addr, RequestCode.GET_MAX_OFFSET, ext, broker_error=True)
+        return int((reply.ext_fields or {}).get("offset", "0"))
+
+    async def reset_offset_by_time(
+        self, broker_addr: str, topic: str, group: str, timestamp: int, force: bool, cplus: bool = False
+    ) -> Any:
+        """INVOKE_BROKER_TO_RESET_OFFSET: the ResetOffsetBody's offsetTable as parsed fastjson (MessageQueue
+        keys); `cplus` sends the request with language CPP, as mqadmin -c. A SUCCESS without a body is an error
+        with code 0, as in MQClientAPIImpl.invokeBrokerToResetOffset."""
+        ext = {"topic": topic, "group": group, "timestamp": str(timestamp), "isForce": "true" if force else "false"}
+        request = RemotingCommand.request(RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, ext)
+        if cplus:
+            request.language = LanguageCode.CPP
+        response = await self._invoke_with_body(broker_addr, request, self.timeout)
+        return (fastjson.loads(bytes(response.body or b"")) or {}).get("offsetTable") or {}
+
+    async def consume_stats_in_broker(self, broker_addr: str, is_order: bool, timeout: float) -> Any:
+        """GET_BROKER_CONSUME_STATS: the ConsumeStatsList as parsed fastjson."""
+        request = RemotingCommand.request(
+            RequestCode.GET_BROKER_CONSUME_STATS, {"isOrder": "true" if is_order else "false"}
+        )
+        response = await self._invoke_with_body(broker_addr, request, timeout)
+        return fastjson.loads(bytes(response.body or b"")) or {}
+
+    async def all_producer_info(self, broker_addr: str) -> Any:
+        """GET_ALL_PRODUCER_INFO: the ProducerTableInfo's data (group -> [ProducerInfo]) as parsed fastjson."""
+        reply = await self.call(broker_addr, RequestCode.GET_ALL_PRODUCER_INFO, broker_error=True)
+        return (fastjson.loads(_body(reply) or b"{}") or {}).get("data") or {}
+
+    async def clean_expired_consume_queue(self, broker_addr: str) -> bool:
+        await self.call(broker_addr, RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE)
+        return True
+
+    async def broker_stats_data(self, broker_addr: str, stats_name: str, stats_key: str) -> Any:
+        """VIEW_BROKER_STATS_DATA: the BrokerStatsData (statsMinute/Hour/Day of sum, tps, avgpt) as parsed fastjson."""
+        ext = {"statsName": stats_name, "statsKey": stats_key}
+        reply = await self.call(broker_addr, RequestCode.VIEW_BROKER_STATS_DATA, ext)
+        if reply.body is None:
+            raise RocketMQError(reply.code, reply.remark)
+        return fastjson.loads(bytes(reply.body)) or {}
+
+    async def consumer_running_info(self, broker_addr: str, group: str, client_id: str, jstack: bool) -> Any:
+        """GET_CONSUMER_RUNNING_INFO relayed by the broker to the client: the ConsumerRunningInfo as parsed
+        fastjson (the timeout is DefaultMQAdminExt's times 3, as getConsumerRunningInfo)."""
+        ext = {"consumerGroup": group, "clientId": client_id, "jstackEnable": "true" if jstack else "false"}
+        request = RemotingCommand.request(RequestCode.GET_CONSUMER_RUNNING_INFO, ext)
+        response = await self._invoke_with_body(broker_addr, request, self.timeout * 3)
+        return fastjson.loads(bytes(response.body or b"")) or {}
 
     # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------
 

@@ -99,6 +99,43 @@ STEPS: list[tuple[str, str, str]] = [
     ("allocateMQ", "text", f"allocateMQ -n {{ns}} -t {CONSUMED_TOPIC} -i 10.0.0.1,10.0.0.2,10.0.0.3"),
     ("allocateMQOne", "text", f"allocateMQ -n {{ns}} -t {CONSUMED_TOPIC} -i 10.0.0.9"),
     ("getConsumerConfigConsumed", "text", f"getConsumerConfig -n {{ns}} -g {CONSUMED_GROUP}"),
+    # Statistics and offsets (issue 9, operations). statsAll: rates and the day's counters masked ("stats").
+    ("statsAllTopic", "stats", f"statsAll -n {{ns}} -t {CONSUMED_TOPIC}"),
+    ("statsAllActiveIdle", "text", "statsAll -n {ns} -a -t {T}2"),
+    ("statsAll", "stats", "statsAll -n {ns}"),
+    ("brokerConsumeStats", "shape", "brokerConsumeStats -n {ns} -b {br}"),
+    ("brokerConsumeStatsLevel", "shape", "brokerConsumeStats -n {ns} -b {br} -l 1 -o false -t 10000"),
+    ("producer", "producers", "producer -n {ns} -b {br}"),
+    ("cleanExpiredCQ", "text", "cleanExpiredCQ -n {ns} -b {br}"),
+    ("cleanExpiredCQCluster", "text", "cleanExpiredCQ -n {ns} -c DefaultCluster"),
+    ("cleanExpiredCQNoCluster", "text", "cleanExpiredCQ -n {ns} -c NoSuchCluster"),
+    # A per-CLI copy of CONSUMED_GROUP's offsets, moved back and forth with no client online (the old-client
+    # fallback of resetOffsetByTime), then removed with its offsets, so that both phases leave the same state.
+    ("cloneGroupOffset", "text", f"cloneGroupOffset -n {{ns}} -s {CONSUMED_GROUP} -d {{G}}Clone -t {CONSUMED_TOPIC}"),
+    (
+        "cloneGroupOffsetUnknown",
+        "text",
+        f"cloneGroupOffset -n {{ns}} -s NoSuchAdminCliGroup -d {{G}}Clone -t {CONSUMED_TOPIC}",
+    ),
+    ("resetOffsetByTimeOld", "text", f"resetOffsetByTime -n {{ns}} -g {{G}}Clone -t {CONSUMED_TOPIC} -s 0"),
+    (
+        "resetOffsetByTimeNoForce",
+        "text",
+        f"resetOffsetByTime -n {{ns}} -g {{G}}Clone -t {CONSUMED_TOPIC} -s now -f false",
+    ),
+    ("skipAccumulatedMessageOld", "text", f"skipAccumulatedMessage -n {{ns}} -g {{G}}Clone -t {CONSUMED_TOPIC}"),
+    ("resetOffsetByTimeMissingTopic", "text", "resetOffsetByTime -n {ns} -g {G}Clone -t NoSuchAdminCliTopic -s now"),
+    (
+        "resetOffsetByTimeUnknownGroup",
+        "text",
+        f"resetOffsetByTime -n {{ns}} -g NoSuchAdminCliGroup -t {CONSUMED_TOPIC} -s now",
+    ),
+    (
+        "skipAccumulatedUnknownGroup",
+        "text",
+        f"skipAccumulatedMessage -n {{ns}} -g NoSuchAdminCliGroup -t {CONSUMED_TOPIC}",
+    ),
+    ("deleteCloneGroup", "text", "deleteSubGroup -n {ns} -b {br} -g {G}Clone -r true"),
     ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
     ("topicListAfter", "lines", "topicList -n {ns}"),
     # Broker maintenance codes (CLEAN_UNUSED_TOPIC 316, DELETE_EXPIRED_COMMITLOG 329): "success" from both servers.
@@ -114,6 +151,7 @@ SAMPLED = {"remainHowManyDataToFlush", "putMessageDistributeTime"}
 # The broker.conf of this module: no transaction check within the test (the first check creates
 # RMQ_SYS_TRANS_HALF_TOPIC on either broker, which would change the topic list between the two phases).
 BROKER_CONF = {"transactionCheckInterval": "3600000"}
+_INSTANCE = re.compile(r"instance : .*")
 _ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
 
 
@@ -142,6 +180,16 @@ def _compare_form(kind: str, stdout: str) -> Any:
     if kind == "totals":  # message counters of the day: they grow with the other phase's sends
         rows = [line.split() for line in stdout.splitlines() if line.strip()]
         return rows[:1] + [[t if not t.isdigit() else "<count>" for t in row] for row in rows[1:]]
+    if kind == "stats":  # statsAll: rates and the day's counters (the other phase's traffic is in them) masked
+        rows = [line.split() for line in stdout.splitlines() if line.strip()]
+        masked = [
+            [*row[:-4], "<stats>"] if row[-1] != "NO_CONSUMER" else [*row[:-3], "<stats>", "NO_CONSUMER"]
+            for row in rows[1:]
+        ]
+        return rows[:1] + sorted(masked)
+    if kind == "producers":  # the Java CLI's own CLIENT_INNER_PRODUCER heartbeats; instance details masked
+        lines = [line for line in stdout.splitlines() if line.strip() and "(CLIENT_INNER_PRODUCER)" not in line]
+        return sorted(_INSTANCE.sub("instance : <info>", line) for line in lines)
     if kind == "progress":  # the groups' table: #TPS (next to last column) is a rate
         rows = mqadmin_output.text_shape(stdout)
         return rows[:1] + [[*row[:-2], "<tps>", row[-1]] for row in rows[1:]]

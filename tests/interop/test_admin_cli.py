@@ -53,6 +53,10 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "producerConnectionOffline",
         "sendMessageUnknownBroker",
         "queryMsgByKeyMissing",
+        "cloneGroupOffsetUnknown",
+        "resetOffsetByTimeMissingTopic",
+        "resetOffsetByTimeUnknownGroup",
+        "skipAccumulatedUnknownGroup",
     }
     for label in scenarios.MAINTENANCE:
         assert java_cli[label]["stdout"] == "success", (label, java_cli[label])
