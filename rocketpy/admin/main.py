@@ -16,7 +16,9 @@ import trio
 from rocketpy.admin import (
     broker_commands,
     consumer_commands,
+    consumer_status,
     message_commands,
+    monitor,
     namesrv_commands,
     offset_commands,
     stats_commands,
@@ -129,6 +131,8 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         stats_commands.StatsAll,
         stats_commands.Producer,
         stats_commands.CleanExpiredCQ,
+        consumer_status.ConsumerStatus,
+        monitor.StartMonitoring,
     )
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -23,6 +24,11 @@ from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, Interop
 # (Restarts.java) leaves them behind before the two phases.
 CONSUMED_GROUP = "interop_restart_consumer"
 CONSUMED_TOPIC = "InteropRestartTopic"
+# A Java push consumer kept online on CONSUMED_TOPIC through both phases (HeldConsumer.java): consumerStatus asks
+# it for its running info, and the last step of each phase resets its offsets to the start (the client then
+# consumes the 40 messages again).
+HELD_GROUP = "interop_admin_held_consumer"
+REBALANCE_EVERY_SECOND = "-Drocketmq.client.rebalance.waitInterval=1000"
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
 # Comparisons: text = exact; lines = sorted lines (Java HashSet/HashMap order); shape = text with times, ids and
@@ -136,11 +142,18 @@ STEPS: list[tuple[str, str, str]] = [
         f"skipAccumulatedMessage -n {{ns}} -g NoSuchAdminCliGroup -t {CONSUMED_TOPIC}",
     ),
     ("deleteCloneGroup", "text", "deleteSubGroup -n {ns} -b {br} -g {G}Clone -r true"),
+    ("consumerStatus", "files", f"consumerStatus -n {{ns}} -g {HELD_GROUP}"),
+    ("consumerStatusBroker", "files", f"consumerStatus -n {{ns}} -g {HELD_GROUP} -b {{br}}"),
+    ("consumerStatusClient", "running", f"consumerStatus -n {{ns}} -g {HELD_GROUP} -i {{cid}}"),
+    ("consumerStatusOffline", "text", f"consumerStatus -n {{ns}} -g {CONSUMED_GROUP}"),
+    ("consumerStatusUnknownClient", "text", f"consumerStatus -n {{ns}} -g {HELD_GROUP} -i 10.0.0.9@nobody"),
     ("deleteTopic2", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}2"),
     ("topicListAfter", "lines", "topicList -n {ns}"),
     # Broker maintenance codes (CLEAN_UNUSED_TOPIC 316, DELETE_EXPIRED_COMMITLOG 329): "success" from both servers.
     ("cleanUnusedTopic", "text", "cleanUnusedTopic -n {ns} -b {br}"),
     ("deleteExpiredCommitLog", "text", "deleteExpiredCommitLog -n {ns} -c DefaultCluster"),
+    # Last: the client suspends itself for 10 s, then consumes the topic again (see test_admin_cli).
+    ("resetOffsetByTimeLive", "text", f"resetOffsetByTime -n {{ns}} -g {HELD_GROUP} -t {CONSUMED_TOPIC} -s 0"),
 ]
 MAINTENANCE = ("cleanUnusedTopic", "deleteExpiredCommitLog")
 assert DEFAULT_CLUSTER == "DefaultCluster"
@@ -151,6 +164,9 @@ SAMPLED = {"remainHowManyDataToFlush", "putMessageDistributeTime"}
 # The broker.conf of this module: no transaction check within the test (the first check creates
 # RMQ_SYS_TRANS_HALF_TOPIC on either broker, which would change the topic list between the two phases).
 BROKER_CONF = {"transactionCheckInterval": "3600000"}
+_DELAY = re.compile(r"undoneMsgsDelayTimeMills=-?\d+")
+_RUNNING_INFO_FILE = re.compile(r"\b\d{13}/")
+_PQ_TIME = re.compile(r"\b(last\w*Timestamp)=\d+")
 _INSTANCE = re.compile(r"instance : .*")
 _ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
 
@@ -158,8 +174,71 @@ _ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
 def _argv(template: str, env: InteropEnv, cli: str) -> list[str]:
     assert env.broker is not None
     prefix = PREFIX[cli]
-    text = template.format(ns=env.namesrv.addr, br=env.broker.addr, T=prefix + "Topic", G=prefix + "Group")
+    cid = HELD_CLIENT_IDS.get(env.namesrv.addr, "")
+    text = template.format(ns=env.namesrv.addr, br=env.broker.addr, T=prefix + "Topic", G=prefix + "Group", cid=cid)
     return text.split(" ")
+
+
+HELD_CLIENT_IDS: dict[str, str] = {}  # NameServer address -> the held consumer's client id
+HELD: dict[str, HeldConsumer] = {}
+
+
+class HeldConsumer:
+    """The "held-consumer" driver scenario in a thread: online from start() until stop()."""
+
+    def __init__(self, env: InteropEnv) -> None:
+        self.env = env
+        self.home = env.driver_home("held-consumer")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.ready, self.count, self.stop_file = (self.home / n for n in ("ready", "count", "stop"))
+        self.result: dict[str, Any] = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        args = {
+            "namesrv": self.env.namesrv.addr,
+            "group": HELD_GROUP,
+            "topic": CONSUMED_TOPIC,
+            "count": "40",
+            "ready-file": str(self.ready),
+            "count-file": str(self.count),
+            "stop-file": str(self.stop_file),
+        }
+        try:
+            self.result["observations"] = run_driver(
+                self.env.build, "held-consumer", args, self.home, timeout=900, jvm_props=[REBALANCE_EVERY_SECOND]
+            ).observations
+        except Exception as exc:  # reported by start() / stop()
+            self.result["error"] = exc
+
+    def start(self) -> None:
+        """Boots the JVM (in parallel with what the caller does next: sending the topic's messages)."""
+        self.thread.start()
+
+    def wait_ready(self, timeout: float = 90.0) -> str:
+        deadline = time.monotonic() + timeout
+        while not self.ready.exists():
+            if "error" in self.result or time.monotonic() > deadline:
+                raise AssertionError(f"held consumer not ready: {self.result}")
+            time.sleep(0.1)
+        client_id = self.ready.read_text().strip()
+        HELD_CLIENT_IDS[self.env.namesrv.addr] = client_id
+        HELD[self.env.namesrv.addr] = self
+        return client_id
+
+    def received(self) -> int:
+        return int(self.count.read_text()) if self.count.exists() else 0
+
+    def wait_received(self, at_least: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.received() < at_least and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.received()
+
+    def stop(self) -> dict[str, Any]:
+        self.stop_file.touch()
+        self.thread.join(timeout=120)
+        return self.result
 
 
 def _errors(lines: list[str]) -> list[str]:
@@ -190,6 +269,11 @@ def _compare_form(kind: str, stdout: str) -> Any:
     if kind == "producers":  # the Java CLI's own CLIENT_INNER_PRODUCER heartbeats; instance details masked
         lines = [line for line in stdout.splitlines() if line.strip() and "(CLIENT_INNER_PRODUCER)" not in line]
         return sorted(_INSTANCE.sub("instance : <info>", line) for line in lines)
+    if kind == "files":  # consumerStatus: the running-info files are named after the time of the command
+        return _RUNNING_INFO_FILE.sub("<millis>/", stdout)
+    if kind == "running":  # a client's running info: times, rates masked; Properties order is the JVM's
+        masked = _PQ_TIME.sub(r"\1=<time>", stdout)
+        return sorted(mqadmin_output.text_shape(masked))
     if kind == "progress":  # the groups' table: #TPS (next to last column) is a rate
         rows = mqadmin_output.text_shape(stdout)
         return rows[:1] + [[*row[:-2], "<tps>", row[-1]] for row in rows[1:]]
@@ -212,6 +296,8 @@ def run_mqadmin(env: InteropEnv) -> list[dict[str, Any]]:
 def run_rocketpy_admin(env: InteropEnv) -> tuple[list[dict[str, Any]], list[float]]:
     """Each step as its own `python -m rocketpy admin` process; also the wall time of each."""
     results, times = [], []
+    home = env.driver_home("rocketpy-admin")
+    home.mkdir(parents=True, exist_ok=True)
     for _, _, template in STEPS:
         started = time.monotonic()
         proc = subprocess.run(
@@ -220,10 +306,34 @@ def run_rocketpy_admin(env: InteropEnv) -> tuple[list[dict[str, Any]], list[floa
             text=True,
             timeout=60,
             check=False,
+            cwd=home,  # consumerStatus writes its running-info files under the working directory, as mqadmin
         )
         times.append(time.monotonic() - started)
         results.append({"stdout": proc.stdout, "errors": _errors(proc.stderr.splitlines()), "exit": proc.returncode})
     return results, times
+
+
+MONITOR_ONE_ROUND = ("--rounds", "1", "--delay", "0")
+
+
+def monitor_round(env: InteropEnv, timeout: float = 30.0) -> list[str]:
+    """`rocketpy admin startMonitoring --rounds 1 --delay 0` once the held group has committed all it consumed; the
+    report lines with the (time-dependent) delay masked."""
+    deadline = time.monotonic() + timeout
+    while True:
+        proc = subprocess.run(
+            [sys.executable, "-m", "rocketpy", "admin", "startMonitoring", "-n", env.namesrv.addr, *MONITOR_ONE_ROUND],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        lines = [_DELAY.sub("undoneMsgsDelayTimeMills=<ms>", line) for line in proc.stdout.splitlines()]
+        caught_up = any(f"topic={CONSUMED_TOPIC}, undoneMsgsTotal=0," in line for line in lines)
+        if caught_up or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.5)
 
 
 def observe(env: InteropEnv, cli: str, raw: list[dict[str, Any]]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from interop.harness.environment import TARGETS, InteropEnv, environment
 from interop.harness.normalise import diff_paths
+from rocketpy.admin.offset_commands import mq_hash_order
 from tests.interop import admin_cli_scenarios as scenarios
 
 pytestmark = pytest.mark.interop
@@ -25,9 +26,20 @@ def admin_env(
     workdir: Path = tmp_path_factory.mktemp(f"admin-cli-{target}")
     with environment(interop_build, target, workdir, with_broker=False, broker_kind=target) as env:
         env.start_broker(conf_extra=scenarios.BROKER_CONF)
-        consumed = scenarios.consume_some(env)
-        assert consumed["consumed"]["complete"], consumed
-        yield env
+        held = scenarios.HeldConsumer(env)
+        held.start()
+        try:
+            consumed = scenarios.consume_some(env)
+            assert consumed["consumed"]["complete"], consumed
+            held.wait_ready()
+            yield env
+        finally:
+            held.stop()
+
+
+def _reset_order() -> list[int]:
+    """The queue ids of CONSUMED_TOPIC in the HashMap order mqadmin prints them."""
+    return [qid for _, _, qid in mq_hash_order([(scenarios.CONSUMED_TOPIC, "broker-a", q) for q in range(4)])]
 
 
 def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> None:
@@ -57,6 +69,8 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "resetOffsetByTimeMissingTopic",
         "resetOffsetByTimeUnknownGroup",
         "skipAccumulatedUnknownGroup",
+        "consumerStatusOffline",
+        "consumerStatusUnknownClient",
     }
     for label in scenarios.MAINTENANCE:
         assert java_cli[label]["stdout"] == "success", (label, java_cli[label])
@@ -77,6 +91,25 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         ["2", "0", "0"],
     ]
     assert not any("AdmCli" in t for t in java_cli["topicListAfter"]["stdout"])
+    # consumerStatus found the held Java consumer (one running-info file, same subscription) through both CLIs.
+    status = java_cli["consumerStatus"]["stdout"].splitlines()
+    assert status[0].split() == ["#Index", "#ClientId", "#Version", "#ConsumerRunningInfoFile"], status
+    assert status[1].split()[0] == "1" and "Rebalance OK" in status, status
+    # resetOffsetByTime with the client online: the broker answers with the offsets of time 0 and has the client
+    # reset them; it then receives the topic's 40 messages again, once per CLI (40 before both phases).
+    assert [row.split() for row in java_cli["resetOffsetByTimeLive"]["stdout"].splitlines()[2:]] == [
+        ["broker-a", str(qid), "0"] for qid in _reset_order()
+    ]
+    # startMonitoring (mqadmin's runs until killed and logs to a file): one round, with the held consumer caught up.
+    monitor = scenarios.monitor_round(admin_env)
+    assert monitor[0].endswith("beginRound") and monitor[-1].endswith("endRound"), monitor
+    assert (
+        f"[MONITOR] reportUndoneMsgs: UndoneMsgs [consumerGroup={scenarios.HELD_GROUP}, "
+        f"topic={scenarios.CONSUMED_TOPIC}, undoneMsgsTotal=0, undoneMsgsSingleMQ=0, undoneMsgsDelayTimeMills=<ms>]"
+    ) in monitor, monitor
+    assert not any(scenarios.CONSUMED_GROUP in line for line in monitor), monitor  # offline: not reported
+    held = scenarios.HELD[admin_env.namesrv.addr]
+    assert held.wait_received(40 * 3, timeout=60) >= 40 * 3, held.received()
     # Start-up: mqadmin pays 1-3 s of JVM per command; rocketpy admin's median is far below that.
     median = sorted(times)[len(times) // 2]
     assert median < 1.5, f"median rocketpy admin time {median:.2f} s"
