@@ -20,11 +20,10 @@ import trio
 
 from rocketpy.admin.command import SubCommand, java_str, optional, printf, required
 from rocketpy.admin.consumer_commands import RETRY_PREFIX, consumer_connection
+from rocketpy.admin.offset_commands import MQ, mq_of
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.protocol.versions import version_desc
-
-MQ = tuple[str, str, int]
 
 
 def _fmt(fmt: str, *args: Any) -> str:
@@ -32,10 +31,6 @@ def _fmt(fmt: str, *args: Any) -> str:
     buf = io.StringIO()
     printf(buf, fmt, *args)
     return buf.getvalue()
-
-
-def _mq(key: Any) -> MQ:
-    return str(key.get("topic", "")), str(key.get("brokerName", "")), int(key.get("queueId", 0))
 
 
 def _mq_text(mq: MQ) -> str:
@@ -80,7 +75,7 @@ def _subscriptions(info: Any) -> list[Any]:
 
 def _mq_table(info: Any) -> list[tuple[MQ, Any]]:
     """The TreeMap<MessageQueue, ProcessQueueInfo>: MessageQueue.compareTo (topic, broker name, queue id)."""
-    table = {_mq(k): v for k, v in (info.get("mqTable") or {}).items()}
+    table = {mq_of(k): v for k, v in (info.get("mqTable") or {}).items()}
     return [(mq, table[mq]) for mq in sorted(table)]
 
 

@@ -26,6 +26,7 @@ import trio
 from rocketpy.admin.command import SubCommand
 from rocketpy.admin.consumer_commands import RETRY_PREFIX, consumer_connection
 from rocketpy.admin.consumer_status import analyze_process_queue, analyze_subscription, running_info
+from rocketpy.admin.offset_commands import mq_of
 from rocketpy.client.admin import AdminClient
 from rocketpy.common.java import java_hash_order
 from rocketpy.protocol.codes import RequestCode, Version
@@ -101,7 +102,7 @@ class MonitorRound:
                 continue
             stats = await self.admin.consume_stats(addr, group)
             for key, wrapper in (stats.get("offsetTable") or {}).items():
-                mq = (str(key.get("topic", "")), str(key.get("brokerName", "")), int(key.get("queueId", 0)))
+                mq = mq_of(key)
                 table[mq] = (addr, wrapper)
         if not table:
             return  # examineConsumeStats fails: CONSUMER_NOT_ONLINE

@@ -14,6 +14,7 @@ from rocketpy.admin.command import SubCommand, front_at_least, optional, printf,
 from rocketpy.admin.consumer_commands import consume_stats
 from rocketpy.admin.topic_commands import message_queue_hash
 from rocketpy.client.admin import AdminClient
+from rocketpy.common.fastjson import ObjectKey
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
 
@@ -33,7 +34,10 @@ def mq_hash_order(queues: list[MQ]) -> list[MQ]:
     return [mq for _, mq in sorted(enumerate(queues), key=slot)]
 
 
-def _mq(key: Any) -> MQ:
+def mq_of(key: Any) -> MQ:
+    """A MessageQueue map key as fastjson wrote it (a TypeError for anything else: an answer not understood)."""
+    if not isinstance(key, ObjectKey):
+        raise TypeError(f"not a MessageQueue key: {key!r}")
     return str(key.get("topic", "")), str(key.get("brokerName", "")), int(key.get("queueId", 0))
 
 
@@ -97,7 +101,7 @@ async def reset_offset_new(
             continue
         table = await admin.reset_offset_by_time(addr, topic, group, timestamp, force, cplus)
         for key, offset in table.items():
-            merged[_mq(key)] = int(offset)
+            merged[mq_of(key)] = int(offset)
     return [(mq, merged[mq]) for mq in mq_hash_order(list(merged))]
 
 
@@ -120,7 +124,7 @@ async def reset_offset_old(
             continue
         stats = await admin.consume_stats(addr, group)
         table = stats.get("offsetTable") or {}
-        wrappers = {_mq(key): wrapper for key, wrapper in table.items()}
+        wrappers = {mq_of(key): wrapper for key, wrapper in table.items()}
         rows = [
             (mq, int(wrappers[mq].get("brokerOffset", 0)), int(wrappers[mq].get("consumerOffset", 0)))
             for mq in mq_hash_order(list(wrappers))
@@ -128,7 +132,7 @@ async def reset_offset_old(
         ]
         if not rows:  # never consumed: from the topic's min offsets
             topic_stats = await admin.topic_stats(addr, topic)
-            offsets = {_mq(key): value for key, value in (topic_stats.get("offsetTable") or {}).items()}
+            offsets = {mq_of(key): value for key, value in (topic_stats.get("offsetTable") or {}).items()}
             for qid in range(read_nums.get(addr, 0)):
                 mq = (topic, broker.broker_name or "", qid)
                 if mq not in offsets:  # Java dereferences a missing entry

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from rocketpy.admin.broker_commands import _BrokerMaintenance
 from rocketpy.admin.command import SubCommand, front_at_least, optional, printf, required
 from rocketpy.admin.consumer_commands import RETRY_PREFIX, _format_date
-from rocketpy.admin.offset_commands import MQ
+from rocketpy.admin.offset_commands import mq_of
 from rocketpy.client.admin import AdminClient
 from rocketpy.common.java import java_hash_order
 from rocketpy.protocol.codes import RequestCode
@@ -48,7 +48,7 @@ class BrokerConsumeStats(SubCommand):
         for by_group in stats.get("consumeStatsList") or []:
             for group in java_hash_order(by_group):
                 for consume in by_group[group] or []:
-                    table = {_key(k): w for k, w in (consume.get("offsetTable") or {}).items()}
+                    table = {mq_of(k): w for k, w in (consume.get("offsetTable") or {}).items()}
                     for mq in sorted(table):  # Collections.sort: MessageQueue.compareTo (topic, broker, queue id)
                         w = table[mq]
                         broker_offset, consumer_offset = int(w.get("brokerOffset", 0)), int(w.get("consumerOffset", 0))
@@ -87,10 +87,6 @@ class BrokerConsumeStats(SubCommand):
                 _format_date(last),
             )
         printf(out, "%nDiff Total: %d%n", total)
-
-
-def _key(key: Any) -> MQ:
-    return str(key.get("topic", "")), str(key.get("brokerName", "")), int(key.get("queueId", 0))
 
 
 def compute_24hour_sum(data: Any) -> int:
