@@ -100,6 +100,8 @@ async def reset_offset_new(
         if addr is None:
             continue
         table = await admin.reset_offset_by_time(addr, topic, group, timestamp, force, cplus)
+        if not isinstance(table, dict):  # ResetOffsetBodyForC (a list), which ResetOffsetBody cannot decode either
+            raise TypeError(f"the offsets of {addr} are not a map: {type(table).__name__}")
         for key, offset in table.items():
             merged[mq_of(key)] = int(offset)
     return [(mq, merged[mq]) for mq in mq_hash_order(list(merged))]

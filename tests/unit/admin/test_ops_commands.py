@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -20,6 +22,7 @@ from rocketpy.protocol.errors import RocketMQError
 from rocketpy.testing import RocketpyServer
 
 NOW = 1_700_000_000_000
+FAST = ("--delay", "0", "--interval", "0.3")
 
 
 def admin(*args: str) -> subprocess.CompletedProcess[str]:
@@ -123,3 +126,19 @@ def test_start_monitoring_runs_bounded_rounds(rocketpy_server: RocketpyServer) -
     assert "reportDeleteMsgsEvent" in result.stderr
     refused = admin("startMonitoring", "-n", ns, "--rounds", "0")
     assert refused.returncode == 1 and refused.stdout == ""
+
+
+def test_start_monitoring_stops_on_sigint(rocketpy_server: RocketpyServer) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rocketpy", "admin", "startMonitoring", "-n", rocketpy_server.namesrv_addr, *FAST],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    rounds = out.count("beginRound")
+    assert rounds >= 1 and out.count("endRound") >= rounds - 1
+    assert "Traceback" not in err
