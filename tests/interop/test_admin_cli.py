@@ -91,6 +91,9 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         ["2", "0", "0"],
     ]
     assert not any("AdmCli" in t for t in java_cli["topicListAfter"]["stdout"])
+    # The held client's producer groups, as the broker lists them.
+    producers = [line.split(" instance : ")[0] for line in java_cli["producer"]["stdout"]]
+    assert producers == [f"producer group ({g})" for g in ("CLIENT_INNER_PRODUCER", scenarios.HELD_PRODUCER_GROUP)]
     # consumerStatus found the held Java consumer (one running-info file, same subscription) through both CLIs.
     status = java_cli["consumerStatus"]["stdout"].splitlines()
     assert status[0].split() == ["#Index", "#ClientId", "#Version", "#ConsumerRunningInfoFile"], status

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.admin.OffsetWrapper;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
@@ -18,11 +19,14 @@ import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
  * "held-consumer": a push consumer kept online while other processes (mqadmin, rocketpy admin) look at it or move
  * its offsets. It consumes {@code --topic} from the first offset (the topic may be created after it started: it
  * looks for the route every second, and rebalances every second with -Drocketmq.client.rebalance.waitInterval=1000)
- * until the broker has its offsets at {@code --count}, then writes {@code --ready-file} with its client id and keeps
+ * until the broker has its offsets at {@code --count} and lists it and its producer group (same client instance,
+ * heartbeats every second), then writes {@code --ready-file} with its client id and keeps
  * consuming, rewriting {@code --count-file} with the number of messages received so far, until
  * {@code --stop-file} exists (or {@code --timeout-ms} passed).
  */
 final class HeldConsumer {
+    static final String PRODUCER_GROUP = "interop_admin_held_producer";
+
     private final String namesrv;
     private final String group;
     private final String topic;
@@ -48,6 +52,7 @@ final class HeldConsumer {
         DefaultMQPushConsumer c = Clients.pushConsumer(namesrv, group, "held-consumer");
         c.setPersistConsumerOffsetInterval(500);
         c.setPollNameServerInterval(1000);
+        c.setHeartbeatBrokerInterval(1000);
         c.subscribe(topic, "*");
         c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
             received.addAndGet(msgs.size());
@@ -56,9 +61,14 @@ final class HeldConsumer {
         Map<String, Object> out = new LinkedHashMap<String, Object>();
         DefaultMQAdminExt admin = Clients.admin(namesrv);
         c.start();
+        // A producer group in the same client instance (so, in its heartbeats), for mqadmin producer.
+        DefaultMQProducer producer = new DefaultMQProducer(PRODUCER_GROUP);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName("held-consumer");
+        producer.start();
         try {
             // The topic may not exist yet (the harness starts this JVM while it sends): wait for the group's offsets.
-            boolean caughtUp = Clients.waitUntil(() -> committed(admin) == count, timeoutMs);
+            boolean caughtUp = Clients.waitUntil(() -> committed(admin) == count && registered(admin), timeoutMs);
             out.put("caughtUp", caughtUp);
             out.put("receivedBeforeReady", received.get());
             write(readyFile, c.getDefaultMQPushConsumerImpl().getmQClientFactory().getClientId());
@@ -75,6 +85,7 @@ final class HeldConsumer {
             out.put("stopped", stopFile.exists());
             out.put("received", received.get());
         } finally {
+            producer.shutdown();
             c.shutdown();
             admin.shutdown();
         }
@@ -94,6 +105,16 @@ final class HeldConsumer {
             return sum;
         } catch (Exception e) {
             return -1;
+        }
+    }
+
+    /** Whether the broker lists the consumer and the producer (their heartbeat has arrived). */
+    private boolean registered(DefaultMQAdminExt admin) {
+        try {
+            return !admin.examineConsumerConnectionInfo(group).getConnectionSet().isEmpty()
+                && !admin.examineProducerConnectionInfo(PRODUCER_GROUP, topic).getConnectionSet().isEmpty();
+        } catch (Exception e) {
+            return false;
         }
     }
 
