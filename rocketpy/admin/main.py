@@ -13,8 +13,17 @@ from typing import TextIO
 
 import trio
 
-from rocketpy.admin import broker_commands, consumer_commands, message_commands, namesrv_commands, topic_commands
+from rocketpy.admin import (
+    acl_commands,
+    broker_commands,
+    consumer_commands,
+    export_commands,
+    message_commands,
+    namesrv_commands,
+    topic_commands,
+)
 from rocketpy.admin.command import SubCommand
+from rocketpy.client.acl import tools_credentials
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
 
@@ -114,6 +123,13 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         consumer_commands.UpdateOrderConf,
         message_commands.SendMessage,
         message_commands.QueryMsgByKey,
+        acl_commands.UpdateAclConfig,
+        acl_commands.DeleteAclConfig,
+        acl_commands.ClusterAclConfigVersion,
+        acl_commands.UpdateGlobalWhiteAddr,
+        export_commands.ExportMetadata,
+        export_commands.ExportConfigs,
+        export_commands.ExportMetrics,
     )
 }
 
@@ -179,7 +195,8 @@ async def execute(command: SubCommand, args: argparse.Namespace, out: TextIO, er
     failure: str | None = None
     try:
         interval = command.repeat_every(args)
-        async with AdminClient(namesrv_list(args.namesrvAddr)) as admin:
+        credentials = await trio.to_thread.run_sync(tools_credentials)  # mqadmin's ROCKETMQ_HOME/conf/tools.yml
+        async with AdminClient(namesrv_list(args.namesrvAddr), credentials=credentials) as admin:
             try:  # inside the client's nursery, so that the error is not wrapped in an ExceptionGroup
                 while True:
                     data = await command.run(admin, args)
