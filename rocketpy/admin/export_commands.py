@@ -252,7 +252,8 @@ class ExportConfigs(SubCommand):
             missing = [k for k in CONFIG_KEYS if k not in props]
             if missing:  # Properties.setProperty(key, null) throws
                 raise RocketMQError(-1, f"{NPE} (the broker's config has no {', '.join(missing)})")
-            broker_configs[props["brokerName"]] = {k: props[k] for k in sorted(CONFIG_KEYS)}
+            # a java.util.Properties: close to its hash order, which can differ where keys collide (docs/admin.md)
+            broker_configs[props["brokerName"]] = {k: props[k] for k in java_hash_order(CONFIG_KEYS)}
         result = {
             "brokerConfigs": _hash_map(broker_configs),
             "clusterScale": _hash_map(
