@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ def run_rocketpy_admin(env: InteropEnv, home: Path, steps: list[tuple[str, str]]
     environ = {**os.environ, "ROCKETMQ_HOME": str(home)}
     out = []
     for _, template in steps:
+        started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "rocketpy", "admin", *_argv(template, env, home, "rocketpy")],
             capture_output=True,
@@ -85,7 +87,10 @@ def run_rocketpy_admin(env: InteropEnv, home: Path, steps: list[tuple[str, str]]
             check=False,
             env=environ,
         )
-        out.append({"stdout": proc.stdout, "errors": _errors(proc.stderr.splitlines()), "exit": proc.returncode})
+        seconds = time.monotonic() - started
+        out.append(
+            {"stdout": proc.stdout, "errors": _errors(proc.stderr.splitlines()), "exit": proc.returncode, "s": seconds}
+        )
     return out
 
 
