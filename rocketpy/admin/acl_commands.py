@@ -179,10 +179,14 @@ class UpdateGlobalWhiteAddr(SubCommand):
 
 def version_rows(info: dict[str, str]) -> list[tuple[str | None, ...]]:
     """ClusterAclConfigVersionListSubCommand.printClusterBaseInfo: one row per ACL file, in the order of the
-    HashMap keyed by the files' paths; the update time in the local time zone (yyyy-MM-dd HH:mm:ss)."""
+    HashMap keyed by the files' paths; the update time in the local time zone (yyyy-MM-dd HH:mm:ss).
+
+    MQClientAPIImpl.getBrokerClusterAclInfo parses the JSON into a default HashMap, then copies it into
+    `new HashMap(size, 1)`: a table of exactly as many buckets as there are files, iterated in that order."""
     versions = json.loads(info.get("allAclFileVersion") or "{}") or {}
+    parsed = java_hash_order(versions)
     rows: list[tuple[str | None, ...]] = []
-    for path in java_hash_order(versions):
+    for path in java_hash_order(parsed, max(len(parsed), 1), load_factor=1.0):
         version = versions[path] or {}
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(version.get("timestamp", 0)) / 1000))
         rows.append(

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +77,6 @@ def run_rocketpy_admin(env: InteropEnv, home: Path, steps: list[tuple[str, str]]
     environ = {**os.environ, "ROCKETMQ_HOME": str(home)}
     out = []
     for _, template in steps:
-        started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-m", "rocketpy", "admin", *_argv(template, env, home, "rocketpy")],
             capture_output=True,
@@ -87,10 +85,7 @@ def run_rocketpy_admin(env: InteropEnv, home: Path, steps: list[tuple[str, str]]
             check=False,
             env=environ,
         )
-        seconds = time.monotonic() - started
-        out.append(
-            {"stdout": proc.stdout, "errors": _errors(proc.stderr.splitlines()), "exit": proc.returncode, "s": seconds}
-        )
+        out.append({"stdout": proc.stdout, "errors": _errors(proc.stderr.splitlines()), "exit": proc.returncode})
     return out
 
 

@@ -41,7 +41,6 @@ def test_rocketpy_admin_acl_commands_match_mqadmin(acl_cli_env: tuple[InteropEnv
     scenarios.restore_white_addrs(env, home)
     raw = scenarios.run_rocketpy_admin(env, home, steps)
     py_cli = scenarios.observe(env, home, "rocketpy", steps, raw)
-    print({label: round(r["s"], 2) for (label, _), r in zip(steps, raw, strict=True)})
     py_file = scenarios.acl_file_accounts(home, "rocketpy")
 
     differences = diff_paths(java_cli, py_cli) + diff_paths(java_file, py_file)

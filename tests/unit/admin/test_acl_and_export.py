@@ -126,6 +126,15 @@ def test_version_rows_one_per_acl_file() -> None:
     assert version_rows({"clusterName": "C"}) == []
 
 
+def test_version_rows_in_the_order_of_javas_two_bucket_map() -> None:
+    """`new HashMap(size, 1)`: with two files, two buckets; a default HashMap would put plain_acl.yml first here
+    (the order mqadmin printed for these paths)."""
+    home = "/tmp/pytest-of-root/pytest-429/admin-cli-acl-java0/home"
+    versions = {f"{home}/conf/plain_acl.yml": {"counter": 1}, f"{home}/conf/acl/team.yml": {"counter": 2}}
+    rows = version_rows({"allAclFileVersion": json.dumps(versions)})
+    assert [row[3] for row in rows] == [f"{home}/conf/acl/team.yml", f"{home}/conf/plain_acl.yml"]
+
+
 def test_pretty_json_is_fastjsons_layout() -> None:
     value = {"b": {"x": 1, "n": None, "f": 0.0}, "e": {}, "l": ["s", True], "m": []}
     expected = '{\n\t"b":{\n\t\t"x":1,\n\t\t"f":0.0\n\t},\n\t"e":{},\n\t"l":[\n\t\t"s",\n\t\ttrue\n\t],\n\t"m":[]\n}'
