@@ -43,6 +43,9 @@ STEPS: list[tuple[str, str]] = [
     ("whiteBroker", "updateGlobalWhiteAddr -b {br} -g 10.10.103.*,192.168.1.*"),
     ("whiteCluster", f"updateGlobalWhiteAddr -c {DEFAULT_CLUSTER} -g 10.10.103.* -p {{home}}/conf/plain_acl.yml"),
     ("whiteNoFile", "updateGlobalWhiteAddr -b {br} -g 10.10.104.* -p {home}/conf/no_such_acl.yml"),
+    # any subcommand is signed: admin-only codes pass with tools.yml's admin account
+    ("updateTopic", "updateTopic -b {br} -t {A}Topic -r 2 -w 2"),
+    ("deleteTopic", f"deleteTopic -c {DEFAULT_CLUSTER} -t {{A}}Topic"),
 ]
 # the same request without tools.yml: refused by the broker's ACL check
 UNSIGNED = ("versionUnsigned", "clusterAclConfigVersion -b {br}")

@@ -69,6 +69,7 @@ STEPS: list[tuple[str, str, str]] = [
     ("exportMetadataBrokerNothing", "text", "exportMetadata -n {ns} -b {br} -f {F}/nothing"),
     ("exportMetadataNoCluster", "export", "exportMetadata -n {ns} -c NoSuchCluster -f {F}/none"),
     ("exportConfigs", "export", "exportConfigs -n {ns} -c DefaultCluster -f {F}/configs"),
+    ("exportConfigsNoCluster", "export", "exportConfigs -n {ns} -c NoSuchCluster -f {F}/configsNone"),
     ("exportMetrics", "export", "exportMetrics -n {ns} -c DefaultCluster -f {F}/metrics"),
     ("deleteSubGroupBroker", "text", "deleteSubGroup -n {ns} -b {br} -g {G}2 -r true"),
     ("deleteSubGroupCluster", "text", "deleteSubGroup -n {ns} -c DefaultCluster -g {G}1"),

@@ -60,6 +60,7 @@ def test_rocketpy_admin_acl_commands_match_mqadmin(acl_cli_env: tuple[InteropEnv
     assert py_file["globalWhiteRemoteAddresses"] == ["10.10.103.*"]
     rows = java_cli["versionCluster"]["stdout"]
     assert rows[0][0] == "#Cluster Name" and rows[-1] == ["get cluster's plain access config version success."]
+    assert java_cli["updateTopic"]["stdout"].startswith("create topic to <broker> success.")
 
     # Without conf/tools.yml neither CLI signs: the broker refuses both the same way.
     bare = tmp_path / "bare-home"
