@@ -8,6 +8,7 @@ exactly mqadmin's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -84,10 +85,14 @@ async def write_file(path: str, text: str) -> None:
 
     def write() -> None:
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # File.mkdirs: a failure shows when writing
+            target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
-    await trio.to_thread.run_sync(write)
+    try:
+        await trio.to_thread.run_sync(write)
+    except OSError as exc:  # the command fails as Java's FileWriter does
+        raise RocketMQError(-1, f"java.io.FileNotFoundException: {path} ({exc.strerror})") from None
 
 
 def _hash_map(table: dict[str, Any]) -> dict[str, Any]:

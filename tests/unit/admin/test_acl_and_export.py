@@ -164,3 +164,20 @@ def test_export_metadata_progress_only_on_a_terminal(rocketpy_server: RocketpySe
     assert tty.returncode == 0
     assert tty.stdout == piped.stdout
     assert "exportMetadata: 1/1 brokers read" in progress
+
+
+def test_export_to_a_path_that_cannot_be_written_fails_cleanly(rocketpy_server: RocketpyServer, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    argv = [sys.executable, "-m", "rocketpy", "admin", "exportConfigs", "-n", rocketpy_server.namesrv_addr]
+    result = subprocess.run(
+        [*argv, "-c", "DefaultCluster", "-f", str(tmp_path / "file" / "sub")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"rocketpy admin exportConfigs failed: java.io.FileNotFoundException: {tmp_path}/file/sub/configs.json "
+        "(Not a directory)\n"
+    )
