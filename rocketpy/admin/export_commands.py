@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import trio
 
 from rocketpy.admin.command import SubCommand, optional, required
+from rocketpy.admin.java_properties_order import properties_order
 from rocketpy.admin.pretty_json import pretty
 from rocketpy.admin.topic_commands import CLUSTER_ERROR
 from rocketpy.client.admin import AdminClient
@@ -257,8 +258,7 @@ class ExportConfigs(SubCommand):
             missing = [k for k in CONFIG_KEYS if k not in props]
             if missing:  # Properties.setProperty(key, null) throws
                 raise RocketMQError(-1, f"{NPE} (the broker's config has no {', '.join(missing)})")
-            # a java.util.Properties: close to its hash order, which can differ where keys collide (docs/admin.md)
-            broker_configs[props["brokerName"]] = {k: props[k] for k in java_hash_order(CONFIG_KEYS)}
+            broker_configs[props["brokerName"]] = {k: props[k] for k in properties_order(CONFIG_KEYS)}
         result = {
             "brokerConfigs": _hash_map(broker_configs),
             "clusterScale": _hash_map(

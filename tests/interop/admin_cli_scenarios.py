@@ -198,6 +198,8 @@ def run_rocketpy_admin(env: InteropEnv) -> tuple[list[dict[str, Any]], list[floa
     return results, times
 
 
+# export files whose bytes must be equal too (fastjson's layout, HashMap and Properties order)
+EXACT_FILES = {"exportConfigs", "exportConfigsNoCluster"}
 _EXPORTED = re.compile(r"export (\S+) success")
 # exportMetrics figures that are rates, counters of the day, sizes on disk or in memory: kept as their JSON type
 _METRIC_FIGURES = {
@@ -269,4 +271,6 @@ def observe(env: InteropEnv, cli: str, raw: list[dict[str, Any]]) -> dict[str, A
         if kind == "export":
             content = _exported_file(result["stdout"])
             out[label]["file"] = _export_shape(json.loads(text(content))) if content and content[0] == "{" else content
+            if label in EXACT_FILES:  # no per-CLI names or sampled figures in it: byte for byte
+                out[label]["text"] = content
     return out

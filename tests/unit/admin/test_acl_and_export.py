@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from rocketpy.admin.acl_commands import UpdateAclConfig, java_split, version_rows
+from rocketpy.admin.export_commands import CONFIG_KEYS
+from rocketpy.admin.java_properties_order import properties_order
 from rocketpy.admin.main import IMPLEMENTED, build_parser
 from rocketpy.admin.pretty_json import pretty
 from rocketpy.client.acl import SessionCredentials, credentials_from_file, tools_credentials
@@ -181,3 +183,14 @@ def test_export_to_a_path_that_cannot_be_written_fails_cleanly(rocketpy_server: 
         f"rocketpy admin exportConfigs failed: java.io.FileNotFoundException: {tmp_path}/file/sub/configs.json "
         "(Not a directory)\n"
     )
+
+
+def test_properties_order_is_java_17s() -> None:
+    """The order mqadmin (on Java 17) wrote exportConfigs' settings in; a resize reversed fileReservedTime and
+    brokerClusterName, which a HashMap would not."""
+    assert properties_order(CONFIG_KEYS) == [
+        *("brokerId", "traceOn", "flushDiskType", "msgTraceTopicName", "traceTopicEnable", "messageDelayLevel"),
+        *("autoCreateTopicEnable", "brokerRole", "slaveReadEnable", "fileReservedTime", "brokerClusterName"),
+        *("brokerName", "filterServerNums", "maxMessageSize", "useTLS", "autoCreateSubscriptionGroup"),
+    ]
+    assert properties_order(["a", "b", "a"]) == ["a", "b"]
