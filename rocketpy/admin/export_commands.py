@@ -1,5 +1,6 @@
-"""Export subcommands (tools.command.export.*): a cluster's metadata, the brokers' main settings and a metrics
-report, written as pretty-printed JSON files under -f (default /tmp/rocketmq/export), as mqadmin writes them.
+"""Export subcommands (tools.command.export.*): a cluster's metadata and the brokers' main settings (the metrics
+report: export_metrics.py), written as pretty-printed JSON files under -f (default /tmp/rocketmq/export), as
+mqadmin writes them.
 
 exportMetadata also shows its progress (brokers read so far) on stderr when stderr is a terminal; stdout stays
 exactly mqadmin's.
@@ -22,15 +23,11 @@ from rocketpy.admin.pretty_json import pretty
 from rocketpy.admin.topic_commands import CLUSTER_ERROR
 from rocketpy.client.admin import AdminClient
 from rocketpy.common.java import java_hash_order
-from rocketpy.protocol.bodies.consumer import language_name
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig, SubscriptionGroupWrapper
 from rocketpy.protocol.bodies.topic_config import TopicConfig, TopicConfigSerializeWrapper
-from rocketpy.protocol.codes import VERSION_DESC
 from rocketpy.protocol.errors import RocketMQError
-from rocketpy.protocol.versions import version_desc
 
 DEFAULT_FILE_PATH = "/tmp/rocketmq/export"
-STATS_TIMEOUT = 10.0  # the commands' 10000 ms for the topic / group listings
 RETRY_PREFIX, DLQ_PREFIX = "%RETRY%", "%DLQ%"
 SYS_GROUP_PREFIX = "CID_RMQ_SYS_"  # MixAll.isSysConsumerGroup
 # DefaultMQAdminExtImpl.SYSTEM_GROUP_SET
@@ -73,11 +70,11 @@ CONFIG_KEYS = (
 NPE = "java.lang.NullPointerException"
 
 
-def _file_path(args: argparse.Namespace) -> str:
+def file_path_of(args: argparse.Namespace) -> str:
     return DEFAULT_FILE_PATH if args.filePath is None else args.filePath.strip()
 
 
-def _file_option(parser: argparse.ArgumentParser, what: str) -> None:
+def file_option(parser: argparse.ArgumentParser, what: str) -> None:
     optional(parser, "f", "filePath", f"export {what} path | default /tmp/rocketmq/export")
 
 
@@ -96,7 +93,7 @@ async def write_file(path: str, text: str) -> None:
         raise RocketMQError(-1, f"java.io.FileNotFoundException: {path} ({exc.strerror})") from None
 
 
-def _hash_map(table: dict[str, Any]) -> dict[str, Any]:
+def hash_map(table: dict[str, Any]) -> dict[str, Any]:
     """A Java HashMap / ConcurrentHashMap of String keys in its iteration order."""
     return {k: table[k] for k in java_hash_order(table)}
 
@@ -126,7 +123,7 @@ async def user_subscription_groups(admin: AdminClient, addr: str) -> Subscriptio
 
 
 def _wrapper_obj(data_version: Any, table_key: str, table: dict[str, Any]) -> dict[str, Any]:
-    return {"dataVersion": data_version.to_obj(), table_key: _hash_map({k: v.to_obj() for k, v in table.items()})}
+    return {"dataVersion": data_version.to_obj(), table_key: hash_map({k: v.to_obj() for k, v in table.items()})}
 
 
 class _Progress:
@@ -154,13 +151,13 @@ class ExportMetadata(SubCommand):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         optional(parser, "c", "clusterName", "choose a cluster to export")
         optional(parser, "b", "brokerAddr", "choose a broker to export")
-        _file_option(parser, "metadata.json")
+        file_option(parser, "metadata.json")
         optional(parser, "t", "topic", "only export topic metadata", flag=True)
         optional(parser, "g", "subscriptionGroup", "only export subscriptionGroup metadata", flag=True)
         optional(parser, "s", "specialTopic", "need retryTopic and dlqTopic", flag=True)
 
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
-        file_path = _file_path(args)
+        file_path = file_path_of(args)
         if args.brokerAddr is not None:
             return await self._broker(admin, args, args.brokerAddr.strip(), file_path)
         if args.clusterName is None:  # mqadmin prints its usage
@@ -192,17 +189,17 @@ class ExportMetadata(SubCommand):
         progress.close()
         result: dict[str, Any] = {}
         if args.topic:
-            result["topicConfigTable"] = _hash_map({k: v.to_obj() for k, v in topics.items()})
+            result["topicConfigTable"] = hash_map({k: v.to_obj() for k, v in topics.items()})
             export_path = file_path + "/topic.json"
         elif args.subscriptionGroup:
-            result["subscriptionGroupTable"] = _hash_map({k: v.to_obj() for k, v in groups.items()})
+            result["subscriptionGroupTable"] = hash_map({k: v.to_obj() for k, v in groups.items()})
             export_path = file_path + "/subscriptionGroup.json"
         else:
-            result["topicConfigTable"] = _hash_map({k: v.to_obj() for k, v in topics.items()})
-            result["subscriptionGroupTable"] = _hash_map({k: v.to_obj() for k, v in groups.items()})
+            result["topicConfigTable"] = hash_map({k: v.to_obj() for k, v in topics.items()})
+            result["subscriptionGroupTable"] = hash_map({k: v.to_obj() for k, v in groups.items()})
             export_path = file_path + "/metadata.json"
         result["exportTime"] = int(time.time() * 1000)
-        await write_file(export_path, pretty(_hash_map(result)))
+        await write_file(export_path, pretty(hash_map(result)))
         lines.append(f"export {export_path} success\n")
         return lines
 
@@ -234,10 +231,10 @@ class ExportConfigs(SubCommand):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         required(parser, "c", "clusterName", "choose a cluster to export")
-        _file_option(parser, "configs.json")
+        file_option(parser, "configs.json")
 
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
-        file_path = _file_path(args)
+        file_path = file_path_of(args)
         lines: list[str] = []
         info = await admin.cluster_info()
         names = info.cluster_addr_table.get(args.clusterName.strip())
@@ -260,8 +257,8 @@ class ExportConfigs(SubCommand):
                 raise RocketMQError(-1, f"{NPE} (the broker's config has no {', '.join(missing)})")
             broker_configs[props["brokerName"]] = {k: props[k] for k in properties_order(CONFIG_KEYS)}
         result = {
-            "brokerConfigs": _hash_map(broker_configs),
-            "clusterScale": _hash_map(
+            "brokerConfigs": hash_map(broker_configs),
+            "clusterScale": hash_map(
                 {
                     "namesrvSize": len(admin.namesrv_addrs),
                     "masterBrokerSize": len(masters),
@@ -270,159 +267,9 @@ class ExportConfigs(SubCommand):
             ),
         }
         path = file_path + "/configs.json"
-        await write_file(path, pretty(_hash_map(result)))
+        await write_file(path, pretty(hash_map(result)))
         lines.append(f"export {path} success")
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
-
-def _first_double(text: str | None) -> float:
-    """Double.parseDouble(value.split(" ")[0]) of a runtime info rate ("12.5 3.1 0.7")."""
-    if text is None:
-        raise RocketMQError(-1, NPE)
-    first = text.split(" ")[0]
-    if not first.strip():  # the broker has no 10 s sample yet: Java's parseDouble("") fails the command
-        raise RocketMQError(-1, "java.lang.NumberFormatException: empty String")
-    return float(first)
-
-
-def _long(text: str | None) -> int:
-    if text is None:
-        raise RocketMQError(-1, "java.lang.NumberFormatException: null")
-    return int(text)
-
-
-def _day_sum(stats: Any) -> int:
-    """StatsAllSubCommand.compute24HourSum: the day's sum, else the hour's, else the minute's."""
-    for key in ("statsDay", "statsHour", "statsMinute"):
-        total = int((stats.get(key) or {}).get("sum", 0))
-        if total != 0:
-            return total
-    return 0
-
-
-class ExportMetrics(SubCommand):
-    NAME = "exportMetrics"
-    HELP = "export metrics"
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        required(parser, "c", "clusterName", "choose a cluster to export")
-        _file_option(parser, "metrics.json")
-
-    async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
-        file_path = _file_path(args)
-        total_tps = {"totalNormalInTps": 0.0, "totalNormalOutTps": 0.0, "totalTransInTps": 0.0,
-                     "totalScheduleInTps": 0.0}  # fmt: skip
-        total_day = {"normalOneDayInNum": 0, "normalOneDayOutNum": 0, "transOneDayInNum": 0,
-                     "scheduleOneDayInNum": 0}  # fmt: skip
-        info = await admin.cluster_info()
-        names = info.cluster_addr_table.get(args.clusterName.strip())
-        if names is None:  # the Java command iterates the missing set
-            raise RocketMQError(-1, NPE)
-        report: dict[str, Any] = {}
-        for name in java_hash_order(names):
-            data = info.broker_addr_table.get(name)
-            if data is None:
-                continue
-            addr = data.broker_addrs.get(0)
-            if addr is None:
-                raise RocketMQError(-1, NPE)
-            kv = await admin.broker_runtime_info(addr)
-            props = await admin.broker_config(addr)
-            groups = await user_subscription_groups(admin, addr)
-            env = {"cpuNum": props.get("clientCallbackExecutorThreads"), "totalMemKBytes": kv.get("totalMemKBytes")}
-            quota = await self._quota(admin, addr, kv, groups, total_tps, total_day)
-            version = {"rocketmqVersion": VERSION_DESC, "clientInfo": await self._clients(admin, groups)}
-            report[name] = _hash_map(
-                {"runtimeEnv": _hash_map(env), "runtimeQuota": quota, "runtimeVersion": _hash_map(version)}
-            )
-        result = {
-            "evaluateReport": _hash_map(report),
-            "totalData": _hash_map({"totalTps": _hash_map(total_tps), "totalOneDayNum": _hash_map(total_day)}),
-        }
-        path = file_path + "/metrics.json"
-        await write_file(path, pretty(_hash_map(result)))
-        return [f"export {path} success"]
-
-    @staticmethod
-    async def _stats(admin: AdminClient, addr: str, topic: str) -> Any:
-        """viewBrokerStatsData(TOPIC_PUT_NUMS, topic); None when the broker refuses (no such stats yet)."""
-        try:
-            return await admin.broker_stats_data(addr, "TOPIC_PUT_NUMS", topic)
-        except RocketMQError:
-            return None
-
-    async def _quota(
-        self,
-        admin: AdminClient,
-        addr: str,
-        kv: dict[str, str],
-        groups: SubscriptionGroupWrapper,
-        total_tps: dict[str, float],
-        total_day: dict[str, int],
-    ) -> dict[str, Any]:
-        """ExportMetricsCommand.getRuntimeQuota."""
-        topics = await user_topic_config(admin, addr, False)
-        trans = await self._stats(admin, addr, "RMQ_SYS_TRANS_HALF_TOPIC")
-        schedule = await self._stats(admin, addr, "SCHEDULE_TOPIC_XXXX")
-        in_tps, out_tps = _first_double(kv.get("putTps")), _first_double(kv.get("getTransferedTps"))
-        trans_tps = float((trans.get("statsMinute") or {}).get("tps", 0.0)) if trans is not None else 0.0
-        schedule_tps = float((schedule.get("statsMinute") or {}).get("tps", 0.0)) if schedule is not None else 0.0
-        trans_day = _day_sum(trans) if trans is not None else 0
-        schedule_day = _day_sum(schedule) if schedule is not None else 0
-        in_day = _long(kv.get("msgPutTotalTodayMorning")) - _long(kv.get("msgPutTotalYesterdayMorning"))
-        out_day = _long(kv.get("msgGetTotalTodayMorning")) - _long(kv.get("msgGetTotalYesterdayMorning"))
-        total_tps["totalNormalInTps"] += in_tps
-        total_tps["totalNormalOutTps"] += out_tps
-        total_tps["totalTransInTps"] += trans_tps
-        total_tps["totalScheduleInTps"] += schedule_tps
-        total_day["normalOneDayInNum"] += in_day
-        total_day["normalOneDayOutNum"] += out_day
-        total_day["transOneDayInNum"] += trans_day
-        total_day["scheduleOneDayInNum"] += schedule_day
-        tps = {"normalInTps": in_tps, "normalOutTps": out_tps, "transInTps": trans_tps, "scheduleInTps": schedule_tps}
-        day = {
-            "normalOneDayInNum": in_day,
-            "normalOneDayOutNum": out_day,
-            "transOneDayInNum": trans_day,
-            "scheduleOneDayInNum": schedule_day,
-        }
-        disk = {
-            "commitLogDiskRatio": kv.get("commitLogDiskRatio"),
-            "consumeQueueDiskRatio": kv.get("consumeQueueDiskRatio"),
-        }
-        return _hash_map(
-            {
-                "diskRatio": _hash_map(disk),
-                "tps": _hash_map(tps),
-                "oneDayNum": _hash_map(day),
-                "messageAverageSize": kv.get("putMessageAverageSize"),
-                "topicSize": len(topics.topic_config_table),
-                "groupSize": len(groups.subscription_group_table),
-            }
-        )
-
-    @staticmethod
-    async def _clients(admin: AdminClient, groups: SubscriptionGroupWrapper) -> list[str]:
-        """getRuntimeVersion: "LANGUAGE%Vx_y_z" of every online consumer of the broker's groups (a HashSet); a group
-        whose retry topic has no route or no consumer online is skipped, as Java skips its exception."""
-        clients: set[str] = set()
-        for config in groups.subscription_group_table.values():
-            try:
-                route = await admin.topic_route(RETRY_PREFIX + (config.group_name or "null"))
-                if not route.broker_datas:
-                    continue
-                addr = route.broker_datas[0].select_broker_addr()
-                if not addr:
-                    continue
-                connection = await admin.consumer_connection(addr, config.group_name or "")
-            except RocketMQError:
-                continue
-            for conn in connection.connection_set:
-                clients.add(f"{language_name(conn.language)}%{version_desc(conn.version)}")
-        return java_hash_order(clients)
 
     def render(self, data: Any, out: TextIO) -> None:
         out.write("".join(data))

@@ -18,6 +18,7 @@ from rocketpy.admin import (
     broker_commands,
     consumer_commands,
     export_commands,
+    export_metrics,
     message_commands,
     namesrv_commands,
     topic_commands,
@@ -129,7 +130,7 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         acl_commands.UpdateGlobalWhiteAddr,
         export_commands.ExportMetadata,
         export_commands.ExportConfigs,
-        export_commands.ExportMetrics,
+        export_metrics.ExportMetrics,
     )
 }
 
