@@ -14,9 +14,12 @@ from typing import TextIO
 import trio
 
 from rocketpy.admin import (
+    acl_commands,
     broker_commands,
     consumer_commands,
     consumer_status,
+    export_commands,
+    export_metrics,
     message_commands,
     monitor,
     namesrv_commands,
@@ -25,6 +28,7 @@ from rocketpy.admin import (
     topic_commands,
 )
 from rocketpy.admin.command import SubCommand
+from rocketpy.client.acl import tools_credentials
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
 
@@ -133,6 +137,13 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         stats_commands.CleanExpiredCQ,
         consumer_status.ConsumerStatus,
         monitor.StartMonitoring,
+        acl_commands.UpdateAclConfig,
+        acl_commands.DeleteAclConfig,
+        acl_commands.ClusterAclConfigVersion,
+        acl_commands.UpdateGlobalWhiteAddr,
+        export_commands.ExportMetadata,
+        export_commands.ExportConfigs,
+        export_metrics.ExportMetrics,
     )
 }
 
@@ -198,7 +209,8 @@ async def execute(command: SubCommand, args: argparse.Namespace, out: TextIO, er
     failure: str | None = None
     try:
         interval = command.repeat_every(args)
-        async with AdminClient(namesrv_list(args.namesrvAddr)) as admin:
+        credentials = await trio.to_thread.run_sync(tools_credentials)  # mqadmin's ROCKETMQ_HOME/conf/tools.yml
+        async with AdminClient(namesrv_list(args.namesrvAddr), credentials=credentials) as admin:
             try:  # inside the client's nursery, so that the error is not wrapped in an ExceptionGroup
                 while True:
                     data = await command.run(admin, args)

@@ -13,9 +13,11 @@ from typing import Any
 
 import trio
 
+from rocketpy.client.acl import SessionCredentials
 from rocketpy.common import fastjson
 from rocketpy.common import properties as java_properties
 from rocketpy.common.java import java_hash_order
+from rocketpy.protocol.acl_headers import CreateAccessConfigRequestHeader
 from rocketpy.protocol.bodies.cluster import ClusterInfo
 from rocketpy.protocol.bodies.consumer import ConsumerConnection, GroupList, ProducerConnection
 from rocketpy.protocol.bodies.kv import KVTable
@@ -43,11 +45,18 @@ SEND_OK_CODES = {
 class AdminClient:
     """`async with AdminClient(["127.0.0.1:9876"]) as admin:`; one connection per address, reused."""
 
-    def __init__(self, namesrv_addrs: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        namesrv_addrs: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        credentials: SessionCredentials | None = None,
+    ) -> None:
         if not namesrv_addrs:
             raise ValueError("no NameServer address: give -n ADDR or set NAMESRV_ADDR")
         self.namesrv_addrs = list(namesrv_addrs)
         self.timeout = timeout
+        self.credentials = credentials  # mqadmin's AclClientRPCHook from tools.yml: every request is signed
         self._remoting = RemotingClient()
 
     async def __aenter__(self) -> AdminClient:
@@ -58,6 +67,13 @@ class AdminClient:
         return await self._remoting.__aexit__(*exc)
 
     # -- transport ---------------------------------------------------------------------------------------------
+
+    def request(self, code: int, ext: Mapping[str, str] | None = None, body: bytes | None = None) -> RemotingCommand:
+        """A request command, signed as AclClientRPCHook.doBeforeRequest does when there are credentials."""
+        fields = dict(ext) if ext else {}
+        if self.credentials is not None:
+            self.credentials.sign(fields, body)
+        return RemotingCommand.request(code, fields or None, body)
 
     async def call(
         self,
@@ -72,7 +88,7 @@ class AdminClient:
 
         `broker_error`: the calls where MQClientAPIImpl throws MQBrokerException(code, remark, addr), whose message
         ends with " BROKER: addr"."""
-        request = RemotingCommand.request(code, dict(ext) if ext else None, body)
+        request = self.request(code, ext, body)
         try:
             response = await self._remoting.invoke(addr, request, self.timeout)
         except trio.TooSlowError:
@@ -229,7 +245,7 @@ class AdminClient:
     ) -> tuple[int, SendMessageResponseHeader]:
         """SEND_MESSAGE_V2 (MQClientAPIImpl.sendMessage, sync): the response code (SUCCESS or one of the
         FLUSH_*_TIMEOUT / SLAVE_NOT_AVAILABLE codes Java maps to a send status) and the response header."""
-        request = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, header.to_ext(), body)
+        request = self.request(RequestCode.SEND_MESSAGE_V2, header.to_ext(), body)
         try:
             response = await self._remoting.invoke(broker_addr, request, self.timeout)
         except trio.TooSlowError:
@@ -337,6 +353,41 @@ class AdminClient:
         request = RemotingCommand.request(RequestCode.GET_CONSUMER_RUNNING_INFO, ext)
         response = await self._invoke_with_body(broker_addr, request, self.timeout * 3)
         return fastjson.loads(bytes(response.body or b"")) or {}
+
+    async def all_topic_config(self, broker_addr: str) -> Any:
+        """GET_ALL_TOPIC_CONFIG: the TopicConfigSerializeWrapper as parsed fastjson."""
+        reply = await self.call(broker_addr, RequestCode.GET_ALL_TOPIC_CONFIG, broker_error=True)
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def all_subscription_groups_raw(self, broker_addr: str) -> Any:
+        """GET_ALL_SUBSCRIPTIONGROUP_CONFIG: the SubscriptionGroupWrapper as parsed fastjson."""
+        reply = await self.call(broker_addr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, broker_error=True)
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def system_topics_of_broker(self, broker_addr: str) -> list[str]:
+        """GET_SYSTEM_TOPIC_LIST_FROM_BROKER (MQClientAPIImpl.getSystemTopicListFromBroker)."""
+        reply = await self.call(broker_addr, RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER)
+        return list(TopicList.from_json(_body(reply)).topic_list)
+
+    # -- ACL (MQClientAPIImpl.createPlainAccessConfig and friends) -----------------------------------------------
+
+    async def create_plain_access_config(self, broker_addr: str, header: CreateAccessConfigRequestHeader) -> None:
+        await self.call(broker_addr, RequestCode.UPDATE_AND_CREATE_ACL_CONFIG, header.to_ext())
+
+    async def delete_plain_access_config(self, broker_addr: str, access_key: str) -> None:
+        await self.call(broker_addr, RequestCode.DELETE_ACL_CONFIG, {"accessKey": access_key})
+
+    async def update_global_white_addrs(self, broker_addr: str, addrs: str, acl_file: str | None) -> None:
+        ext = {"globalWhiteAddrs": addrs}
+        if acl_file is not None:
+            ext["aclFileFullPath"] = acl_file
+        await self.call(broker_addr, RequestCode.UPDATE_GLOBAL_WHITE_ADDRS_CONFIG, ext)
+
+    async def acl_version_info(self, broker_addr: str) -> dict[str, str]:
+        """GET_BROKER_CLUSTER_ACL_INFO: the GetBrokerAclConfigResponseHeader's fields (clusterName, brokerName,
+        brokerAddr, version, allAclFileVersion); MQBrokerException when refused."""
+        reply = await self.call(broker_addr, RequestCode.GET_BROKER_CLUSTER_ACL_INFO, broker_error=True)
+        return dict(reply.ext_fields or {})
 
     # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------
 

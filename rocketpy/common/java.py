@@ -61,21 +61,23 @@ def _java_hash(key: Any) -> int:
     raise TypeError(f"no Java hash for {type(key).__name__}")
 
 
-def java_hash_order(keys: Iterable[Any], initial_capacity: int = 16, *, newest_first: bool = False) -> list[Any]:
+def java_hash_order(
+    keys: Iterable[Any], initial_capacity: int = 16, *, newest_first: bool = False, load_factor: float = 0.75
+) -> list[Any]:
     """The iteration order of a java.util.HashMap/HashSet holding these keys, inserted in the given order.
 
     HashMap iterates its table by bucket, `(h ^ h >>> 16) & (capacity - 1)`, and keeps insertion order within a
     bucket (resizes split bins without reordering them); `newest_first` is for maps filled by computeIfAbsent,
     which links a new entry at the head of its bucket instead of the tail. The capacity starts at the table size for
-    `initial_capacity` and doubles whenever the size exceeds 3/4 of it. Exact as long as no bin was turned into a
-    tree (8+ colliding keys) and the map never held more entries than now. fastjson writes maps and sets in this
-    order, so replies match Java's bytes.
+    `initial_capacity` and doubles whenever the size exceeds `load_factor` of it (`new HashMap(n, 1)`: load_factor
+    1.0). Exact as long as no bin was turned into a tree (8+ colliding keys) and the map never held more entries
+    than now. fastjson writes maps and sets in this order, so replies match Java's bytes.
     """
     ordered = list(keys)
     capacity = 1
     while capacity < initial_capacity:
         capacity <<= 1
-    while len(ordered) > capacity * 3 // 4:
+    while len(ordered) > int(capacity * load_factor):
         capacity <<= 1
 
     def slot(item: tuple[int, Any]) -> tuple[int, int]:

@@ -9,11 +9,13 @@ permission), so that both phases start from the same server state.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from interop.harness import mqadmin_output
@@ -65,6 +67,17 @@ STEPS: list[tuple[str, str, str]] = [
     ("getConsumerConfig", "text", "getConsumerConfig -n {ns} -g {G}1"),
     ("getConsumerConfigUnknown", "text", "getConsumerConfig -n {ns} -g NoSuchAdminCliGroup"),
     ("updateSubGroupBroker", "text", "updateSubGroup -n {ns} -b {br} -g {G}2 -r 5 -s false -d true -q 2 -i 1"),
+    # export*: stdout and the JSON file written under -f ({F}: the CLI's own directory), compared normalised
+    ("exportMetadata", "export", "exportMetadata -n {ns} -c DefaultCluster -f {F}/meta"),
+    ("exportMetadataTopics", "export", "exportMetadata -n {ns} -c DefaultCluster -t -s -f {F}/metaTopics"),
+    ("exportMetadataGroups", "export", "exportMetadata -n {ns} -c DefaultCluster -g -f {F}/metaGroups"),
+    ("exportMetadataBrokerTopics", "export", "exportMetadata -n {ns} -b {br} -t -f {F}/brokerTopics"),
+    ("exportMetadataBrokerGroups", "export", "exportMetadata -n {ns} -b {br} -g -f {F}/brokerGroups"),
+    ("exportMetadataBrokerNothing", "text", "exportMetadata -n {ns} -b {br} -f {F}/nothing"),
+    ("exportMetadataNoCluster", "export", "exportMetadata -n {ns} -c NoSuchCluster -f {F}/none"),
+    ("exportConfigs", "export", "exportConfigs -n {ns} -c DefaultCluster -f {F}/configs"),
+    ("exportConfigsNoCluster", "export", "exportConfigs -n {ns} -c NoSuchCluster -f {F}/configsNone"),
+    ("exportMetrics", "export", "exportMetrics -n {ns} -c DefaultCluster -f {F}/metrics"),
     ("deleteSubGroupBroker", "text", "deleteSubGroup -n {ns} -b {br} -g {G}2 -r true"),
     ("deleteSubGroupCluster", "text", "deleteSubGroup -n {ns} -c DefaultCluster -g {G}1"),
     ("updateBrokerConfig", "text", "updateBrokerConfig -n {ns} -b {br} -k rejectTransactionMessage -v false"),
@@ -172,11 +185,23 @@ _HEARTBEAT_TIME = re.compile(r"lastUpdateTimestamp=\d+")
 _ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
 
 
+def export_dir(env: InteropEnv, cli: str) -> str:
+    """Where the CLI's export* steps write their files ({F})."""
+    return str(env.workdir / f"export-{cli}")
+
+
 def _argv(template: str, env: InteropEnv, cli: str) -> list[str]:
     assert env.broker is not None
     prefix = PREFIX[cli]
     cid = HELD_CLIENT_IDS.get(env.namesrv.addr, "")
-    text = template.format(ns=env.namesrv.addr, br=env.broker.addr, T=prefix + "Topic", G=prefix + "Group", cid=cid)
+    text = template.format(
+        ns=env.namesrv.addr,
+        br=env.broker.addr,
+        T=prefix + "Topic",
+        G=prefix + "Group",
+        cid=cid,
+        F=export_dir(env, cli),
+    )
     return text.split(" ")
 
 
@@ -343,12 +368,79 @@ def monitor_round(env: InteropEnv, timeout: float = 30.0) -> list[str]:
         time.sleep(0.5)
 
 
+# export files whose bytes must be equal too (fastjson's layout, HashMap and Properties order)
+EXACT_FILES = {"exportConfigs", "exportConfigsNoCluster"}
+_EXPORTED = re.compile(r"export (\S+) success")
+# exportMetrics figures that are rates, counters of the day, sizes on disk or in memory: kept as their JSON type
+_METRIC_FIGURES = {
+    "commitLogDiskRatio",
+    "consumeQueueDiskRatio",
+    "totalMemKBytes",
+    "messageAverageSize",
+    *("normalInTps", "normalOutTps", "transInTps", "scheduleInTps"),
+    *("normalOneDayInNum", "normalOneDayOutNum", "transOneDayInNum", "scheduleOneDayInNum"),
+    *("totalNormalInTps", "totalNormalOutTps", "totalTransInTps", "totalScheduleInTps"),
+    # a topic's order flag: the broker sets it from the NameServer's ORDER_TOPIC_CONFIG (updateTopic -o true) when
+    # it next registers (every 30 s), so whether an export sees it yet is a matter of time
+    "order",
+}
+
+
+def _export_shape(value: Any) -> Any:
+    """An exported file's data without what time changes: exportTime, data versions (the other phase's changes
+    bumped them), the metrics' rates and counters and the topics' order flag (their type is kept)."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key == "exportTime":
+                out[key] = "<time>"
+            elif key == "dataVersion":
+                out[key] = {k: f"<{k}>" for k in item}
+            elif key in _METRIC_FIGURES:
+                out[key] = f"<{type(item).__name__}>"
+            else:
+                out[key] = _export_shape(item)
+        return out
+    if isinstance(value, list):
+        return [_export_shape(v) for v in value]
+    return value
+
+
+def _exported_file(stdout: str) -> Any:
+    """The file an export step reported (`export PATH success`), read back; None when there is none."""
+    match = _EXPORTED.search(stdout)
+    if match is None:
+        return None
+    path = Path(match.group(1))
+    return path.read_text(encoding="utf-8") if path.is_file() else f"<missing {match.group(1)}>"
+
+
+EXPORTS = {label: template for label, kind, template in STEPS if kind == "export"}
+
+
+def read_export(env: InteropEnv, cli: str, label: str) -> Any:
+    """The JSON file an export step of `cli` wrote (the file name: the one its subcommand and options choose)."""
+    directory = Path(export_dir(env, cli)) / EXPORTS[label].split("{F}/")[1]
+    (path,) = directory.glob("*.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def observe(env: InteropEnv, cli: str, raw: list[dict[str, Any]]) -> dict[str, Any]:
     """By label: the output in its compared form, addresses and the CLI's name prefix normalised."""
     normalise = env.normaliser()
+    exports = export_dir(env, cli)
+
+    def text(value: str) -> str:
+        return normalise(value.replace(exports, "<export>")).replace(PREFIX[cli], "AdmCli<cli>")
+
     out = {}
     for (label, kind, _), result in zip(STEPS, raw, strict=True):
-        stdout = normalise(result["stdout"]).replace(PREFIX[cli], "AdmCli<cli>")
-        errors = [normalise(e).replace(PREFIX[cli], "AdmCli<cli>") for e in result["errors"]]
+        stdout = text(result["stdout"])
+        errors = [text(e) for e in result["errors"]]
         out[label] = {"stdout": _compare_form(kind, stdout), "errors": errors}
+        if kind == "export":
+            content = _exported_file(result["stdout"])
+            out[label]["file"] = _export_shape(json.loads(text(content))) if content and content[0] == "{" else content
+            if label in EXACT_FILES:  # no per-CLI names or sampled figures in it: byte for byte
+                out[label]["text"] = content
     return out

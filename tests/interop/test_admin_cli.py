@@ -116,3 +116,19 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
     # Start-up: mqadmin pays 1-3 s of JVM per command; rocketpy admin's median is far below that.
     median = sorted(times)[len(times) // 2]
     assert median < 1.5, f"median rocketpy admin time {median:.2f} s"
+
+
+def test_export_files_hold_the_cluster(admin_env: InteropEnv) -> None:
+    """What the export steps of the module's run wrote (issue 9): read back from mqadmin's files."""
+    files = {label: scenarios.read_export(admin_env, "mqadmin", label) for label in scenarios.EXPORTS}
+    meta = files["exportMetadata"]
+    assert {"AdmCliMqTopic1", "AdmCliMqTopic2", "AdmCliMqTopic3"} <= set(meta["topicConfigTable"])
+    assert not any(t.startswith(("%RETRY%", "%DLQ%", "RMQ_SYS_")) for t in meta["topicConfigTable"])
+    assert "%RETRY%interop_restart_consumer" in files["exportMetadataTopics"]["topicConfigTable"]
+    assert scenarios.CONSUMED_GROUP in files["exportMetadataBrokerGroups"]["subscriptionGroupTable"]
+    configs = files["exportConfigs"]
+    assert configs["clusterScale"] == {"namesrvSize": 1, "masterBrokerSize": 1, "slaveBrokerSize": 0}
+    assert configs["brokerConfigs"]["broker-a"]["brokerClusterName"] == "DefaultCluster"
+    report = files["exportMetrics"]["evaluateReport"]["broker-a"]
+    assert report["runtimeVersion"] == {"rocketmqVersion": "V4_9_8", "clientInfo": []}
+    assert report["runtimeQuota"]["topicSize"] >= 3

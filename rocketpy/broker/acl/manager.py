@@ -42,8 +42,8 @@ from rocketpy.broker.acl.permission import (
     print_resource,
 )
 from rocketpy.broker.acl.resource import AccessRequest
-from rocketpy.broker.acl.signature import calc_signature
 from rocketpy.broker.acl.yaml_file import read_yaml, write_yaml
+from rocketpy.protocol.acl_signature import calc_signature
 
 log = logging.getLogger("RocketmqCommon")
 

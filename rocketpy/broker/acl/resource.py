@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rocketpy.broker.acl.errors import AT_PARSE, AclError
 from rocketpy.broker.acl.permission import PUB, SUB, is_retry_topic, retry_topic
-from rocketpy.broker.acl.signature import ACCESS_KEY, SECURITY_TOKEN, SIGNATURE, request_content
+from rocketpy.protocol.acl_signature import ACCESS_KEY, SECURITY_TOKEN, SIGNATURE, request_content
 from rocketpy.protocol.bodies.heartbeat import HeartbeatData
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.command import RemotingCommand

@@ -11,7 +11,7 @@ import yaml
 from rocketpy.broker.acl.errors import AclError
 from rocketpy.broker.acl.manager import PlainPermissionManager
 from rocketpy.broker.acl.resource import parse_request
-from rocketpy.broker.acl.signature import sign_request
+from rocketpy.protocol.acl_signature import sign_request
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.command import RemotingCommand
 

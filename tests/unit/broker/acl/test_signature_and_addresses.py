@@ -6,7 +6,7 @@ import pytest
 
 from rocketpy.broker.acl.addresses import address_strategy, expand_ip
 from rocketpy.broker.acl.errors import AclError
-from rocketpy.broker.acl.signature import calc_signature, request_content, sign_request
+from rocketpy.protocol.acl_signature import calc_signature, request_content, sign_request
 
 SEND_V2 = "b=TopicA;a=GroupA;c=TBW102;d=4;e=0;f=0;g=1700000000000;h=0;i=KEYSk1;j=0;k=false;m=false"
 SIGNATURES = [

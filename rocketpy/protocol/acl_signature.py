@@ -2,7 +2,8 @@
 
 The content is every extField value, keys sorted in Java String order (UTF-16 code units), leaving out `Signature`
 (and, on the broker, `_UNIQUE_KEY_QUERY`), concatenated and UTF-8 encoded, followed by the raw body. The signature is
-Base64(HmacSHA1(secretKey as UTF-8, content)) (AclSigner).
+Base64(HmacSHA1(secretKey as UTF-8, content)) (AclSigner). It lives in protocol because both sides compute it:
+the broker's verifier (rocketpy.broker.acl) and the admin client's signer (rocketpy.client.acl).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def sign_request(
     ext_fields: dict[str, str], body: bytes | None, access_key: str, secret_key: str, token: str | None = None
 ) -> None:
     """AclClientRPCHook.doBeforeRequest on already flattened extFields: adds AccessKey (and SecurityToken) and the
-    Signature. For tests and tools; the broker only verifies."""
+    Signature. For rocketpy.client and tests; the broker only verifies."""
     ext_fields[ACCESS_KEY] = access_key
     if token is not None:
         ext_fields[SECURITY_TOKEN] = token
