@@ -47,10 +47,15 @@ class Tx:
         self.service = TransactionalMessageCheckService(plane.settings, self.bridge, c.producers, wall_ms)
 
     async def half(
-        self, body: bytes = b"tx", queue_id: int = 1, uniq: str = "AC110001000018B4AAC27A3E6B2C0001", age: int = 0
+        self,
+        body: bytes = b"tx",
+        queue_id: int = 1,
+        uniq: str = "AC110001000018B4AAC27A3E6B2C0001",
+        age: int = 0,
+        wait: str = "true",
     ) -> StoredMessage:
         ext = send_v2_ext("TopicTest", queue_id=queue_id, sys_flag=0x4,
-                          properties=client_properties(TRAN_MSG="true", PGROUP="PG", uniq=uniq))  # fmt: skip
+                          properties=client_properties(TRAN_MSG="true", PGROUP="PG", uniq=uniq, WAIT=wait))  # fmt: skip
         ext["g"] = str(wall_ms() - age)
         reply = await self.plane.call(RequestCode.SEND_MESSAGE_V2, ext, body)
         assert reply.code == ResponseCode.SUCCESS, reply.remark
