@@ -107,6 +107,8 @@ public final class Driver {
                 return new Transactions(args).storeRead();
             case "acl":
                 return new Acl(args).run();
+            case "failover":
+                return new Failover(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
