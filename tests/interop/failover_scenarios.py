@@ -3,10 +3,10 @@
 
 The Java 4.9.8 driver (`Failover.java`, scenario "failover") streams messages to a topic with queues on both
 groups and consumes them with a push consumer; this side watches its progress through files in a control
-directory, kills broker-a's master (kill -9, `ServerProcess.stop()`) mid-stream, lets the producer go on (broker-b
-alone can acknowledge now) and the consumer drain broker-a's acknowledged messages from its slave, then restarts
-the master with the same command, store and port (`processes.restart`) and waits until it acknowledges sends again
-(its slave reconnected) before phase 2.
+directory, lets it stream once both slaves copied the topic's config, kills broker-a's master (kill -9,
+`ServerProcess.stop()`) mid-stream, lets the producer go on (broker-b alone can acknowledge now) and the consumer
+drain broker-a's acknowledged messages from its slave, then restarts the master with the same command, store and
+port (`processes.restart`) and waits until it acknowledges sends again (its slave reconnected) before phase 2.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from interop.harness import processes
 from interop.harness.environment import InteropEnv
+from rocketpy.store.config_files import loads_tolerant
 from tests.interop import broker_scenarios as bs
 from tests.interop import ha_scenarios as ha
 
@@ -25,6 +26,7 @@ KILL_AT = 300  # acknowledged messages before broker-a's master is killed
 AFTER = 300  # messages the producer sends after the kill
 PHASE2 = 100  # messages sent once the master is back
 PROBE_TOPIC = "InteropFailoverProbe"
+TOPIC = "InteropFailoverTopic"
 CONF = {
     "brokerRole": "SYNC_MASTER",
     "slaveReadEnable": "true",
@@ -75,6 +77,15 @@ def _wait_acks(master: str, timeout: float) -> bool:
     return False
 
 
+def _has_topic(addr: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if TOPIC in loads_tolerant(ha._body(ha._call(addr, 21)).decode())["topicConfigTable"]:
+            return True
+        time.sleep(0.3)
+    return False
+
+
 def failover(env: InteropEnv, kind: str) -> dict[str, Any]:
     """The whole scenario on brokers of `kind`; the driver's observations plus the harness's own, and times."""
     with ThreadPoolExecutor(4) as pool:  # four broker boots at once (a JVM boot is the slow part)
@@ -87,10 +98,16 @@ def failover(env: InteropEnv, kind: str) -> dict[str, Any]:
     out["groupsAck"] = [_wait_acks(env.brokers[r].addr, 60) for r in ("broker-a", "broker-b")]
     control = env.workdir / "failover-control"
     control.mkdir()
-    args = {"control": str(control), "after": str(AFTER), "phase2": str(PHASE2)}
+    args = {"control": str(control), "after": str(AFTER), "phase2": str(PHASE2), "topic": TOPIC}
     times: dict[str, int] = {}
     with ThreadPoolExecutor(1) as pool:
         driver = pool.submit(bs._run, env, "failover", args, 300.0)
+        _wait_file(control / "ready", 120, driver)
+        # a slave serves pulls of a topic it knows: SlaveSynchronize copies the masters' topics every 10 s
+        began = time.monotonic()
+        out["slavesHaveTopic"] = [_has_topic(env.brokers[r].addr, 30) for r in ("broker-a-s", "broker-b-s")]
+        times["topicSyncMs"] = int((time.monotonic() - began) * 1000)
+        (control / "go").touch()
         deadline = time.monotonic() + 120
         while int(_wait_file(control / "acked", 120, driver) or 0) < KILL_AT:
             assert time.monotonic() < deadline, "the producer did not reach the kill mark"

@@ -46,7 +46,7 @@ def test_failover_two_groups_kill_master(kind: str, tmp_path: Path, interop_buil
 
     baseline.check("failover", env, kept, reference, with_broker=False, kind=kind)
 
-    assert kept["groupsAck"] == [True, True]
+    assert kept["groupsAck"] == [True, True] and kept["slavesHaveTopic"] == [True, True]
     assert kept["ackedBeforeKillPositive"] is True
     assert kept["ackedAfterKillOn"] == ["broker-b"]
     assert kept["phase1ReceivedWhileMasterDown"] is True

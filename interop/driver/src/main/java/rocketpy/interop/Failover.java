@@ -33,6 +33,8 @@ import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
  * in {@code --control DIR}:
  *
  * <ol>
+ *   <li>once the topic is created on both masters and the consumer holds its 8 queues, this JVM writes
+ *   {@code ready} and waits for {@code go} (pytest's word that both slaves copied the topic's config);</li>
  *   <li>this JVM writes {@code acked} (SEND_OK count so far) while it sends phase 1; pytest kills broker-a's master
  *   once it reaches its mark and then creates {@code killed};</li>
  *   <li>the producer sends {@code --after} more messages once it saw {@code killed} (broker-b alone can ack them),
@@ -69,7 +71,7 @@ final class Failover {
         this.control = Paths.get(args.get("control"));
         this.after = args.getInt("after", 300);
         this.phase2 = args.getInt("phase2", 100);
-        this.maxPhase1 = args.getInt("max-phase1", 20000);
+        this.maxPhase1 = args.getInt("max-phase1", 5000);
     }
 
     Map<String, Object> run() throws Exception {
@@ -102,6 +104,11 @@ final class Failover {
         try {
             if (!Clients.waitUntil(() -> Clients.held(consumer, topic).size() == 8, 60000)) {
                 throw new IllegalStateException("the consumer never held the 8 queues: " + Clients.held(consumer, topic));
+            }
+            // the slaves learn the topic from SlaveSynchronize (every 10 s): pytest says when they have it
+            publish("ready", "");
+            if (!Clients.waitUntil(() -> Files.exists(control.resolve("go")), 60000)) {
+                throw new IllegalStateException("no go from pytest");
             }
             // phase 1: stream until the master is killed, then `after` more
             int i = 0;
