@@ -1,7 +1,8 @@
 """END_TRANSACTION on a SYNC_MASTER: the committed message waits for a slave as DefaultMessageStore.putMessage makes
 EndTransactionProcessor.sendFinalMessage wait (WAIT comes from the half message), every outcome of the wait is
 SUCCESS, the op record is written after the wait and never waits itself; a rollback writes no message, so it does
-not wait. HAService.wire gives the transaction processor the master's wait."""
+not wait; under SYNC_FLUSH the committed message is flushed first. HAService.wire gives the transaction processor
+the master's wait."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rocketpy.broker.config import BrokerRole
 from rocketpy.broker.ha.service import HAService
 from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.protocol.codes import ResponseCode
-from rocketpy.store.config import PutMessageStatus
+from rocketpy.store.config import FlushDiskType, PutMessageStatus
 
 from .conftest import DataPlane, PlaneFactory
 from .test_transactions import COMMIT, END, OP, ROLLBACK, Tx
@@ -90,3 +91,12 @@ def test_ha_service_wires_the_commit_wait_on_a_sync_master(
     ha = HAService(plane.settings, plane.store, plane.controller, tmp_path / "delayOffset.json")
     ha.wire(plane.send, transaction)
     assert (transaction.replica is not None, plane.send.replica is not None) == (waits, waits)
+
+
+async def test_under_sync_flush_a_commit_is_flushed_before_its_answer(make_plane: PlaneFactory) -> None:
+    tx = Tx(make_plane(flush=FlushDiskType.SYNC_FLUSH))
+    half = await tx.half(b"flushed")
+    reply = await tx.end(half, COMMIT)
+    assert reply is not None and (reply.code, reply.remark) == (ResponseCode.SUCCESS, None)
+    [msg] = tx.queue("TopicTest", 1)
+    assert tx.plane.store.commitlog.flushed_where >= msg.phys_offset + msg.total_size
