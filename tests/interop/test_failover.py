@@ -1,11 +1,14 @@
 """⇄ Failover of a broker group (issue 10): two groups of SYNC_MASTER + SLAVE, kill -9 of broker-a's master while
 a Java producer streams, the producer goes on with broker-b, a consumer drains broker-a's acknowledged messages
-from its slave, the master restarts and takes sends again. See failover_scenarios.py.
+from its slave (committing its offsets there), the master restarts and takes sends again, and the offsets
+committed to the slave survive its return. See failover_scenarios.py.
 
 Compared with the Java brokers: the deterministic outcome (no acknowledged message lost, only broker-b acks while
-broker-a's master is dead, everything acknowledged received, broker-a acks again after the restart). The counts
-(acknowledged, received, duplicates, resends) differ from run to run: they are printed, and rocketpy's duplicates
-must be no worse than Java's of the same session plus DUPLICATE_SLACK.
+broker-a's master is dead, everything acknowledged received, broker-a acks again after the restart, broker-a's
+committed offsets at its queues' max on the slave while the master is dead and on both after the return, the
+code and remark of each write the slave refuses). The counts (acknowledged, received, duplicates before and after
+the return, resends, offsets) differ from run to run: they are printed, and rocketpy's duplicates must be no worse
+than Java's of the same session plus DUPLICATE_SLACK.
 """
 
 from __future__ import annotations
@@ -55,5 +58,10 @@ def test_failover_two_groups_kill_master(kind: str, tmp_path: Path, interop_buil
     assert (kept["allReceived"], kept["lost"], kept["unacked"]) == (True, 0, 0)
     counts = report["counts"]
     assert counts["acked"] >= fo.KILL_AT + fo.AFTER + fo.PHASE2
+    assert kept["offsetsCommittedToSlaveWhileMasterDead"] == [True] * 4, counts["offsets"]
+    assert kept["offsetsAfterReturn"] == {"master": [True] * 4, "slave": [True] * 4}, counts["offsets"]
+    assert kept["slaveRefuses"]["send"]["code"] == 14  # SERVICE_NOT_AVAILABLE: "messages are put to the slave"
+    assert kept["slaveRefuses"]["endTransaction"]["code"] == 11  # SLAVE_NOT_AVAILABLE
     if kind != "java":
-        assert counts["duplicates"] <= _JAVA_COUNTS["duplicates"] + DUPLICATE_SLACK, (counts, _JAVA_COUNTS)
+        for key in ("duplicates", "duplicatesAfterRestart"):
+            assert counts[key] <= _JAVA_COUNTS[key] + DUPLICATE_SLACK, (key, counts, _JAVA_COUNTS)

@@ -5,7 +5,8 @@ END_TRANSACTION comes oneway from the producer (after its local transaction, or 
 its replies are only seen by a client that sends it as a request. A pending (UNKNOW) state is ignored without a
 reply. COMMIT loads the half message by commitLogOffset, checks PGROUP, its queue offset and commit-log offset,
 stores it in its real topic (sysFlag commit, preparedTransactionOffset = the half's offset) and then writes the op
-record; ROLLBACK writes the op record only. A slave answers SLAVE_NOT_AVAILABLE.
+record; ROLLBACK writes the op record only. A slave answers SLAVE_NOT_AVAILABLE with the remark
+"not set any response code" (RemotingCommand.createResponseCommand's, which Java leaves).
 
 The committed message is put as DefaultMessageStore.putMessage puts it: when its WAIT property (the half's, which
 endMessageTransaction copies over its own waitStoreMsgOK=false) says so, the answer waits for the disk under
@@ -40,6 +41,7 @@ log = logging.getLogger("RocketmqTransaction")
 
 _RESUME_FAILED = "Put message back to RMQ_SYS_TRANS_HALF_TOPIC failed."
 _RESUME_ERROR = "Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC."
+UNSET_REMARK = "not set any response code"  # RemotingCommand.createResponseCommand(null)'s remark
 
 
 class TransactionProcessor:
@@ -60,7 +62,8 @@ class TransactionProcessor:
         h.check_fields()
         if self.settings.store.broker_role is BrokerRole.SLAVE:
             log.warning("Message store is slave mode, so end transaction is forbidden. ")
-            return RemotingCommand.response(ResponseCode.SLAVE_NOT_AVAILABLE)
+            # Java sets only the code on createResponseCommand's answer: its initial remark stays
+            return RemotingCommand.response(ResponseCode.SLAVE_NOT_AVAILABLE, UNSET_REMARK)
         kind = "Check producer" if h.from_transaction_check else "The producer"
         if h.commit_or_rollback not in (TRANSACTION_COMMIT_TYPE, TRANSACTION_ROLLBACK_TYPE):
             log.warning("%s[%s] end transaction: pending status. %s", kind, ctx.connection.remote_addr, h)

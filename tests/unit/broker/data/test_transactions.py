@@ -11,6 +11,7 @@ import trio.testing
 
 from rocketpy.broker.client_manager import ClientChannelInfo
 from rocketpy.broker.config import BrokerRole
+from rocketpy.broker.processors.transaction import UNSET_REMARK
 from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
 from rocketpy.broker.transaction.check import CheckPass
 from rocketpy.broker.transaction.messages import CID_SYS_RMQ_TRANS
@@ -140,7 +141,7 @@ async def test_end_transaction_refusals(tx: Tx) -> None:
     assert offset is not None and offset.remark == "The transaction state table offset wrong"
     tx.plane.settings.store.broker_role = BrokerRole.SLAVE
     slave = await tx.end(half, COMMIT)
-    assert slave is not None and slave.code == ResponseCode.SLAVE_NOT_AVAILABLE
+    assert slave is not None and (slave.code, slave.remark) == (ResponseCode.SLAVE_NOT_AVAILABLE, UNSET_REMARK)
     assert tx.queue("TopicTest", 1) == [] and tx.queue(OP) == []
 
 

@@ -41,12 +41,16 @@ import org.apache.rocketmq.tools.admin.DefaultMQAdminExt;
  *   waits until the consumer got every acknowledged phase-1 message (broker-a's from its slave), writes
  *   {@code drained};</li>
  *   <li>pytest restarts the master, waits until it acks again and creates {@code restarted}; phase 2 sends
- *   {@code --phase2} messages once the producer's route has broker-a back, and the consumer must get them all.</li>
+ *   {@code --phase2} messages once the producer's route has broker-a back, and the consumer must get them all;</li>
+ *   <li>after a quiet period this JVM writes {@code quiet}; pytest reads broker-a's committed offsets (those the
+ *   consumer committed to the slave while the master was dead must survive the master's return) and creates
+ *   {@code checked}; then the clients shut down.</li>
  * </ol>
  *
  * <p>A send that throws or is not SEND_OK is sent again (same key, at most 5 times), as an application that wants
  * its message delivered does. Observed: the deterministic outcome (nothing acknowledged lost, who acked after the
- * kill, all received); counts (acked, received, duplicates, resends) go under "counts" for the report.
+ * kill, all received); counts (acked, received, duplicates before and after the master's return, resends) go
+ * under "counts" for the report.
  */
 final class Failover {
     private final String namesrv;
@@ -61,6 +65,9 @@ final class Failover {
     private final Map<String, AtomicInteger> received = new ConcurrentHashMap<String, AtomicInteger>();
     private final AtomicLong deliveries = new AtomicLong();
     private final AtomicLong lastDelivery = new AtomicLong();
+    private final AtomicLong duplicatesBeforeRestart = new AtomicLong();
+    private final AtomicLong duplicatesAfterRestart = new AtomicLong();
+    private volatile boolean restarted;
     private int resends;
     private int unacked;
 
@@ -85,10 +92,14 @@ final class Failover {
         }
         DefaultMQPushConsumer consumer = Clients.pushConsumer(namesrv, group, "interop-failover-consumer");
         consumer.setPollNameServerInterval(1000);
+        // the offsets reach the broker (the slave while the master is dead) within 1 s of consumption
+        consumer.setPersistConsumerOffsetInterval(1000);
         consumer.subscribe(topic, "*");
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
             for (MessageExt m : msgs) {
-                received.computeIfAbsent(m.getKeys(), k -> new AtomicInteger()).incrementAndGet();
+                if (received.computeIfAbsent(m.getKeys(), k -> new AtomicInteger()).incrementAndGet() > 1) {
+                    (restarted ? duplicatesAfterRestart : duplicatesBeforeRestart).incrementAndGet();
+                }
                 deliveries.incrementAndGet();
                 lastDelivery.set(System.currentTimeMillis());
             }
@@ -145,6 +156,7 @@ final class Failover {
             if (!Clients.waitUntil(() -> Files.exists(control.resolve("restarted")), 180000)) {
                 throw new IllegalStateException("the master was not restarted");
             }
+            restarted = true;
             out.put("routeBack", Clients.waitUntil(() -> publishesTo(producer, "broker-a"), 30000));
             Map<String, Integer> phase2On = new TreeMap<String, Integer>();
             for (int k = 0; k < phase2; k++) {
@@ -158,6 +170,11 @@ final class Failover {
             boolean complete = Clients.waitUntil(() -> received.keySet().containsAll(all), 60000);
             // a quiet period, so that late redeliveries are counted as duplicates
             Clients.waitUntil(() -> System.currentTimeMillis() - lastDelivery.get() > 3000, 30000);
+            // pytest reads broker-a's committed offsets (master and slave) while this consumer still runs
+            publish("quiet", "");
+            if (!Clients.waitUntil(() -> Files.exists(control.resolve("checked")), 60000)) {
+                throw new IllegalStateException("pytest did not check the offsets");
+            }
             int lost = 0;
             for (String key : all) {
                 lost += received.containsKey(key) ? 0 : 1;
@@ -175,6 +192,8 @@ final class Failover {
             counts.put("receivedKeys", received.size());
             counts.put("deliveries", deliveries.get());
             counts.put("duplicates", deliveries.get() - received.size());
+            counts.put("duplicatesBeforeRestart", duplicatesBeforeRestart.get());
+            counts.put("duplicatesAfterRestart", duplicatesAfterRestart.get());
             counts.put("resends", resends);
             out.put("counts", counts);
         } finally {
