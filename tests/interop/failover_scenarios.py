@@ -9,13 +9,13 @@ drain broker-a's acknowledged messages from its slave, then restarts the master 
 port (`processes.restart`) and waits until it acknowledges sends again (its slave reconnected) before phase 2.
 
 Consumer offsets across the failover (ConsumerManageProcessor, RemoteBrokerOffsetStore, SlaveSynchronize): while
-the master is dead the consumer commits broker-a's offsets to the slave (UPDATE_CONSUMER_OFFSET there is accepted;
-findBrokerAddressInAdmin falls back to the slave); once the master is back the client commits to it again, and the
-slave's next SlaveSynchronize copies the master's table over its own. Observed: broker-a's committed offsets reach
-its queues' max offsets on the slave while the master is dead, and on the master and the slave after the return
-(nothing consumed is delivered again: the driver counts duplicates before and after the return). The writes a
-slave refuses (SEND_MESSAGE, V2, to an unknown topic, CONSUMER_SEND_MSG_BACK, END_TRANSACTION) are compared by
-code and remark.
+the master is dead the consumer commits broker-a's offsets to the slave (UPDATE_CONSUMER_OFFSET is accepted there;
+updateConsumeOffsetToBroker asks findBrokerAddressInSubscribe for the master, then for any address of the group);
+once the master is back the client commits to it again, and the slave's next SlaveSynchronize copies the master's
+table over its own. Observed: broker-a's committed offsets reach its queues' max offsets on the slave while the
+master is dead, and on the master and the slave after the return (nothing consumed is delivered again: the driver
+counts duplicates before and after the return). The writes a slave refuses (SEND_MESSAGE, V2, to an unknown
+topic, CONSUMER_SEND_MSG_BACK, END_TRANSACTION) are compared by code and remark.
 """
 
 from __future__ import annotations
