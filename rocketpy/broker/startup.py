@@ -104,7 +104,7 @@ async def run_broker(
         plane = build_data_plane(controller, store, schedule_delayed=True)
         await trio.to_thread.run_sync(plane.schedule.load)  # delayOffset.json, after the queues are recovered
         ha = HAService(settings, store, controller, plane.schedule.path)
-        ha.wire(plane.send)
+        ha.wire(plane.send, plane.transaction)
         handlers = {**controller.handlers(), **plane.handlers()}
         if acl is not None:
             handlers.update(AdminAclProcessor(acl, settings).handlers())

@@ -1,9 +1,10 @@
 """HAService as the broker wires it (BrokerController.initialize/start and DefaultMessageStore.start of 4.9.8).
 
-Every role listens on haListenPort, as Java's HAService always accepts; a SYNC_MASTER's sends wait for a slave
-(`SendMessageProcessor.replica`); a SLAVE runs the HA client and SlaveSynchronize. A slave with haMasterAddress
-set (6 characters or more) connects there; otherwise it takes the haServerAddr of every REGISTER_BROKER answer
-(updateMasterHAServerAddrPeriodically), and SlaveSynchronize the answer's masterAddr.
+Every role listens on haListenPort, as Java's HAService always accepts; a SYNC_MASTER's sends and END_TRANSACTION
+commits wait for a slave (`SendMessageProcessor.replica`, `TransactionProcessor.replica`); a SLAVE runs the HA
+client and SlaveSynchronize. A slave with haMasterAddress set (6 characters or more) connects there; otherwise it
+takes the haServerAddr of every REGISTER_BROKER answer (updateMasterHAServerAddrPeriodically), and
+SlaveSynchronize the answer's masterAddr.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rocketpy.broker.ha.master import HAMaster, HAMasterConfig
 from rocketpy.broker.ha.slave import HAClientConfig, HASlave
 from rocketpy.broker.ha.slave_sync import SlaveSynchronize
 from rocketpy.broker.processors.send import SendMessageProcessor
+from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.protocol.bodies.register import RegisterBrokerResult
 from rocketpy.store.message_store import MessageStore
 
@@ -53,10 +55,12 @@ class HAService:
             )
             controller.registration.on_result = self.on_register_result
 
-    def wire(self, send: SendMessageProcessor) -> None:
-        """Before the handlers are taken: a SYNC_MASTER's puts wait for the slave."""
+    def wire(self, send: SendMessageProcessor, transaction: TransactionProcessor | None = None) -> None:
+        """Before the handlers are taken: a SYNC_MASTER's puts (sends and committed transactions) wait for the slave."""
         if self.role is BrokerRole.SYNC_MASTER:
             send.replica = self.master.wait_replica
+            if transaction is not None:
+                transaction.replica = self.master.wait_replica
 
     def on_register_result(self, result: RegisterBrokerResult) -> None:
         """doRegisterBrokerAll on a slave."""

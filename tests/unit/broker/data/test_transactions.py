@@ -11,6 +11,7 @@ import trio.testing
 
 from rocketpy.broker.client_manager import ClientChannelInfo
 from rocketpy.broker.config import BrokerRole
+from rocketpy.broker.processors.transaction import UNSET_REMARK
 from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
 from rocketpy.broker.transaction.check import CheckPass
 from rocketpy.broker.transaction.messages import CID_SYS_RMQ_TRANS
@@ -47,10 +48,15 @@ class Tx:
         self.service = TransactionalMessageCheckService(plane.settings, self.bridge, c.producers, wall_ms)
 
     async def half(
-        self, body: bytes = b"tx", queue_id: int = 1, uniq: str = "AC110001000018B4AAC27A3E6B2C0001", age: int = 0
+        self,
+        body: bytes = b"tx",
+        queue_id: int = 1,
+        uniq: str = "AC110001000018B4AAC27A3E6B2C0001",
+        age: int = 0,
+        wait: str = "true",
     ) -> StoredMessage:
         ext = send_v2_ext("TopicTest", queue_id=queue_id, sys_flag=0x4,
-                          properties=client_properties(TRAN_MSG="true", PGROUP="PG", uniq=uniq))  # fmt: skip
+                          properties=client_properties(TRAN_MSG="true", PGROUP="PG", uniq=uniq, WAIT=wait))  # fmt: skip
         ext["g"] = str(wall_ms() - age)
         reply = await self.plane.call(RequestCode.SEND_MESSAGE_V2, ext, body)
         assert reply.code == ResponseCode.SUCCESS, reply.remark
@@ -135,7 +141,7 @@ async def test_end_transaction_refusals(tx: Tx) -> None:
     assert offset is not None and offset.remark == "The transaction state table offset wrong"
     tx.plane.settings.store.broker_role = BrokerRole.SLAVE
     slave = await tx.end(half, COMMIT)
-    assert slave is not None and slave.code == ResponseCode.SLAVE_NOT_AVAILABLE
+    assert slave is not None and (slave.code, slave.remark) == (ResponseCode.SLAVE_NOT_AVAILABLE, UNSET_REMARK)
     assert tx.queue("TopicTest", 1) == [] and tx.queue(OP) == []
 
 

@@ -109,6 +109,8 @@ public final class Driver {
                 return new Acl(args).run();
             case "held-consumer":
                 return new HeldConsumer(args).run();
+            case "failover":
+                return new Failover(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
