@@ -24,7 +24,7 @@ from rocketpy.store.config_files import loads_tolerant
 from rocketpy.store.format import decode_records, parse_properties
 from tests.interop import broker_scenarios as bs
 
-BULK = int(os.environ.get("ROCKETPY_INTEROP_BULK", "5000"))
+BULK = int(os.environ.get("ROCKETPY_INTEROP_HA_BULK", "50000"))  # the acceptance's 50,000
 TOPIC, GROUP, NEW_GROUP = "InteropStoreTopic", "interop_store_group", "interop_ha_group"
 PROBE_TOPIC = "InteropHaProbe"
 CONF = {

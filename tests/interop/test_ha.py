@@ -4,7 +4,8 @@ Each layout boots a NameServer (of the master's kind), a master and a slave (bro
 slaveReadEnable=true and a 1 s haSendHeartbeatInterval. Java master + Java slave is the reference; rocketpy +
 rocketpy and both mixed pairs (a Java slave replicating from a rocketpy SYNC_MASTER and the other way round, so
 that every acknowledgement crosses implementations) must observe what Java/Java of the same role observes.
-ROCKETPY_INTEROP_BULK sets how many messages are sent (default 5,000; up to 50,000).
+ROCKETPY_INTEROP_HA_BULK sets how many messages are sent (default 50,000, as the acceptance asks; 5,000 for a
+quicker local run).
 """
 
 from __future__ import annotations
