@@ -153,7 +153,12 @@ class Connection:
                 continue
             handler = self.handlers.get(cmd.code, self.default_handler)
             if handler is None or getattr(handler, "rocketpy_inline", False):
-                reply = await self._dispatch(handler, cmd, nursery)
+                reply = self._refusal(handler, cmd)
+                if reply is None:  # _dispatch without its own coroutine: this runs once per request of a read
+                    try:
+                        reply = await handler(RequestContext(self, nursery, cmd), cmd)  # type: ignore[misc]
+                    except Exception as exc:
+                        reply = self._failure(exc, cmd)
                 if reply is not None and not cmd.flag & ONEWAY_FLAG:
                     self._enqueue(encode(_as_reply(cmd, reply)))
             elif self._tasks < MAX_TASKS:
@@ -200,6 +205,16 @@ class Connection:
     async def _dispatch(
         self, handler: Handler | None, cmd: RemotingCommand, nursery: trio.Nursery
     ) -> RemotingCommand | None:
+        reply = self._refusal(handler, cmd)
+        if reply is not None:
+            return reply
+        try:
+            return await handler(RequestContext(self, nursery, cmd), cmd)  # type: ignore[misc]
+        except Exception as exc:
+            return self._failure(exc, cmd)
+
+    def _refusal(self, handler: Handler | None, cmd: RemotingCommand) -> RemotingCommand | None:
+        """The answer given before any handler runs: the RPC hook's refusal, or REQUEST_CODE_NOT_SUPPORTED."""
         if self.before_hook is not None:  # Java's broker hooks every code (its default processor takes the rest)
             try:
                 self.before_hook(self.remote_addr, cmd)
@@ -213,13 +228,14 @@ class Connection:
             return RemotingCommand.response(
                 ResponseCode.REQUEST_CODE_NOT_SUPPORTED, f" request type {cmd.code} not supported"
             )
-        try:
-            return await handler(RequestContext(self, nursery, cmd), cmd)
-        except RocketMQError as exc:
+        return None
+
+    def _failure(self, exc: Exception, cmd: RemotingCommand) -> RemotingCommand:
+        """A handler's exception as its answer: a RocketMQError's code and remark, anything else SYSTEM_ERROR."""
+        if isinstance(exc, RocketMQError):
             return RemotingCommand.response(exc.code, exc.remark)
-        except Exception as exc:
-            log.exception("process request %d from %s failed", cmd.code, self.remote_addr)
-            return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, _exception_desc(exc))
+        log.exception("process request %d from %s failed", cmd.code, self.remote_addr, exc_info=exc)
+        return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, _exception_desc(exc))
 
     def _resolve(self, cmd: RemotingCommand) -> None:
         waiter = self._pending.pop(cmd.opaque, None)
