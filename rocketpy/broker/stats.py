@@ -64,8 +64,9 @@ class RateCounter:
         if now - self._snapshots[-1][0] >= self.interval_ms:
             self._snapshots.append((now, self.total))
 
-    def add(self, n: int = 1) -> None:
-        now = self.clock_ms()
+    def add(self, n: int = 1, now: int | None = None) -> None:
+        if now is None:
+            now = self.clock_ms()
         self._snapshot(now)  # the total just before: a sample at a tick holds the adds made before it
         self.total += n
         self._last_add_ms = now
@@ -128,15 +129,16 @@ class PutLatency:
         self.distribution = [0] * len(_DISTRIBUTION_DESC)
         self.last_distribution: list[int] | None = None  # Java: null until the first per-minute printTps
 
-    def _rotate(self) -> None:
-        now = self.clock_ms()
+    def _rotate(self, now: int | None = None) -> None:
+        if now is None:
+            now = self.clock_ms()
         if now - self.minute_start >= 60_000:
             self.minute_start = now
             self.last, self.current = self.current, [0] * len(_BUCKETS)
             self.last_distribution, self.distribution = self.distribution, [0] * len(_DISTRIBUTION_DESC)
 
-    def add(self, ms: int) -> None:
-        self._rotate()
+    def add(self, ms: int, now: int | None = None) -> None:
+        self._rotate(now)
         self.current[bisect.bisect_left(_BUCKETS, ms)] += 1
         index = 0 if ms <= 0 else bisect.bisect_right(_DISTRIBUTION_BOUNDS, ms - 1)
         self.distribution[min(index, len(_DISTRIBUTION_DESC) - 1)] += 1
@@ -191,11 +193,12 @@ class BrokerStats:
 
     def note_put(self, messages: int, wrote_bytes: int, elapsed_ms: int) -> None:
         """A successful append of `messages` records (a batch counts each), as CommitLog counts them."""
-        self._roll_day()
-        self.put_times.add(messages)
+        now = self.clock_ms()  # once for the three clocked counters (a put's figures share one instant)
+        self._roll_day(now)
+        self.put_times.add(messages, now)
         self.put_size_total += wrote_bytes
         self.put_entire_time_max = max(self.put_entire_time_max, elapsed_ms)
-        self.latency.add(elapsed_ms)
+        self.latency.add(elapsed_ms, now)
 
     def note_put_failed(self) -> None:
         self.put_failed_times += 1
@@ -215,9 +218,10 @@ class BrokerStats:
         """BrokerStatsManager.tpsGroupGetNums: the minute window's messages per second."""
         return self.manager.tps_group_get_nums(group, topic)
 
-    def _roll_day(self) -> None:
+    def _roll_day(self, now: int | None = None) -> None:
         """BrokerStats.record, run by Java at every local midnight."""
-        now = self.clock_ms()
+        if now is None:
+            now = self.clock_ms()
         while now >= self._next_morning:
             self.put_total_yesterday_morning = self.put_total_today_morning
             self.get_total_yesterday_morning = self.get_total_today_morning

@@ -57,6 +57,9 @@ class StatsItem:
         # (timestamp, times, value) samples per window, and the index of the last tick taken
         self.lists: tuple[deque[tuple[int, int, int]], ...] = tuple(deque() for _ in WINDOWS)
         self.ticks = [(now_ms - origin_ms) // period for period, _ in WINDOWS]
+        # The next minute-list tick: the longer periods are multiples of it, so no window ticks before then and an
+        # add on the send path skips catch_up (the same samples, taken by the first add or read at or after it).
+        self.next_tick_ms = origin_ms + (self.ticks[MINUTE] + 1) * WINDOWS[MINUTE][0]
 
     def catch_up(self, now_ms: int) -> None:
         for window, (period, keep) in enumerate(WINDOWS):
@@ -73,9 +76,11 @@ class StatsItem:
                 if len(samples) > keep:
                     samples.popleft()
             self.ticks[window] = current
+        self.next_tick_ms = self.origin_ms + (self.ticks[MINUTE] + 1) * WINDOWS[MINUTE][0]
 
     def add(self, now_ms: int, value: int, times: int) -> None:
-        self.catch_up(now_ms)
+        if now_ms >= self.next_tick_ms:
+            self.catch_up(now_ms)
         self.value += value
         self.times += times
 
@@ -101,8 +106,9 @@ class BrokerStatsManager:
         self.origin_ms = clock_ms()
         self.sets: dict[str, dict[str, StatsItem]] = {name: {} for name in SET_NAMES}
 
-    def _add(self, name: str, key: str, value: int, times: int) -> None:
-        now = self.clock_ms()
+    def _add(self, name: str, key: str, value: int, times: int, now: int | None = None) -> None:
+        if now is None:
+            now = self.clock_ms()
         items = self.sets[name]
         item = items.get(key)
         if item is None:
@@ -121,9 +127,10 @@ class BrokerStatsManager:
 
     def on_put(self, topic: str, messages: int, wrote_bytes: int) -> None:
         """handlePutMessageResult on success: incTopicPutNums(num, 1), incTopicPutSize, incBrokerPutNums."""
-        self._add(TOPIC_PUT_NUMS, topic, messages, 1)
-        self._add(TOPIC_PUT_SIZE, topic, wrote_bytes, 1)
-        self._add(BROKER_PUT_NUMS, self.cluster_name, messages, 0)
+        now = self.clock_ms()  # once for the three: Java's three calls read it within microseconds
+        self._add(TOPIC_PUT_NUMS, topic, messages, 1, now)
+        self._add(TOPIC_PUT_SIZE, topic, wrote_bytes, 1, now)
+        self._add(BROKER_PUT_NUMS, self.cluster_name, messages, 0, now)
 
     def on_get(self, group: str, topic: str, messages: int, size: int) -> None:
         """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums."""

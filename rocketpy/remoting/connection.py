@@ -103,6 +103,8 @@ class Connection:
     _drained: trio.Event = field(default_factory=trio.Event)
     _tasks: int = 0
     _overloads: int = 0
+    _reading: bool = False  # the reader waits in receive_some, since `_read_since` (trio time)
+    _read_since: float = 0.0
 
     def __hash__(self) -> int:
         return id(self)
@@ -123,26 +125,39 @@ class Connection:
     async def _reader(self, nursery: trio.Nursery) -> None:
         decoder = FrameDecoder(self.max_frame_length)
         idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
-        while True:
-            # A large frame is read in large pieces: one read per turn of the event loop would make a busy
-            # server take hundreds of turns per 16 MiB frame.
-            size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE)
-            with trio.move_on_after(idle) as idle_scope:
+        with trio.CancelScope() as idle_scope:
+            if idle < math.inf:
+                nursery.start_soon(self._idle_watch, idle_scope, idle)
+            while True:
+                # A large frame is read in large pieces: one read per turn of the event loop would make a busy
+                # server take hundreds of turns per 16 MiB frame.
+                size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE)
+                self._read_since, self._reading = trio.current_time(), True
                 data = await self.stream.receive_some(size)
-            if idle_scope.cancelled_caught:
-                log.info("closing idle connection %s", self.remote_addr)
+                self._reading = False
+                if not data:
+                    return
+                try:
+                    commands = decoder.feed(data)
+                except CodecError as exc:
+                    log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
+                    return
+                if commands and not await self._process(commands, nursery, idle):
+                    return
+                if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
+                    return
+        log.info("closing idle connection %s", self.remote_addr)  # only the idle watch ends the loop this way
+
+    async def _idle_watch(self, read_scope: trio.CancelScope, idle: float) -> None:
+        """Cancel the read that has waited `idle` seconds (Netty's IdleStateHandler): one timer for the connection's
+        life instead of a cancel scope per read (6 us each, on every read of a busy connection)."""
+        while True:
+            now = trio.current_time()
+            due = self._read_since + idle if self._reading else now + idle
+            if due <= now:
+                read_scope.cancel()  # the reader is parked in receive_some: that is what gets cancelled
                 return
-            if not data:
-                return
-            try:
-                commands = decoder.feed(data)
-            except CodecError as exc:
-                log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
-                return
-            if commands and not await self._process(commands, nursery, idle):
-                return
-            if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
-                return
+            await trio.sleep_until(due)
 
     async def _process(self, commands: list[RemotingCommand], nursery: trio.Nursery, idle: float) -> bool:
         """Serve one read's commands; False when the peer neither read its replies nor sent for `idle` seconds."""
@@ -153,7 +168,12 @@ class Connection:
                 continue
             handler = self.handlers.get(cmd.code, self.default_handler)
             if handler is None or getattr(handler, "rocketpy_inline", False):
-                reply = await self._dispatch(handler, cmd, nursery)
+                reply = self._refusal(handler, cmd)
+                if reply is None:  # _dispatch without its own coroutine: this runs once per request of a read
+                    try:
+                        reply = await handler(RequestContext(self, nursery, cmd), cmd)  # type: ignore[misc]
+                    except Exception as exc:
+                        reply = self._failure(exc, cmd)
                 if reply is not None and not cmd.flag & ONEWAY_FLAG:
                     self._enqueue(encode(_as_reply(cmd, reply)))
             elif self._tasks < MAX_TASKS:
@@ -200,6 +220,16 @@ class Connection:
     async def _dispatch(
         self, handler: Handler | None, cmd: RemotingCommand, nursery: trio.Nursery
     ) -> RemotingCommand | None:
+        reply = self._refusal(handler, cmd)
+        if reply is not None:
+            return reply
+        try:
+            return await handler(RequestContext(self, nursery, cmd), cmd)  # type: ignore[misc]
+        except Exception as exc:
+            return self._failure(exc, cmd)
+
+    def _refusal(self, handler: Handler | None, cmd: RemotingCommand) -> RemotingCommand | None:
+        """The answer given before any handler runs: the RPC hook's refusal, or REQUEST_CODE_NOT_SUPPORTED."""
         if self.before_hook is not None:  # Java's broker hooks every code (its default processor takes the rest)
             try:
                 self.before_hook(self.remote_addr, cmd)
@@ -213,13 +243,14 @@ class Connection:
             return RemotingCommand.response(
                 ResponseCode.REQUEST_CODE_NOT_SUPPORTED, f" request type {cmd.code} not supported"
             )
-        try:
-            return await handler(RequestContext(self, nursery, cmd), cmd)
-        except RocketMQError as exc:
+        return None
+
+    def _failure(self, exc: Exception, cmd: RemotingCommand) -> RemotingCommand:
+        """A handler's exception as its answer: a RocketMQError's code and remark, anything else SYSTEM_ERROR."""
+        if isinstance(exc, RocketMQError):
             return RemotingCommand.response(exc.code, exc.remark)
-        except Exception as exc:
-            log.exception("process request %d from %s failed", cmd.code, self.remote_addr)
-            return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, _exception_desc(exc))
+        log.exception("process request %d from %s failed", cmd.code, self.remote_addr, exc_info=exc)
+        return RemotingCommand.response(ResponseCode.SYSTEM_ERROR, _exception_desc(exc))
 
     def _resolve(self, cmd: RemotingCommand) -> None:
         waiter = self._pending.pop(cmd.opaque, None)

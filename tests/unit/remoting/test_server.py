@@ -17,6 +17,7 @@ from rocketpy.remoting.connection import RequestContext, inline
 from rocketpy.remoting.server import RemotingServer
 
 ECHO, FAIL, CRASH, ONEWAY, ASK_CLIENT = 9001, 9002, 9003, 9004, 9005
+FAIL_INLINE, CRASH_INLINE = 9006, 9007
 
 
 class Recorder:
@@ -38,6 +39,14 @@ async def crash(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
     raise KeyError("boom")
 
 
+async def fail_inline(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+    return await fail(ctx, cmd)
+
+
+async def crash_inline(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+    return await crash(ctx, cmd)
+
+
 @pytest.fixture
 async def server(nursery: trio.Nursery) -> AsyncIterator[tuple[str, Recorder]]:
     rec = Recorder()
@@ -52,8 +61,9 @@ async def server(nursery: trio.Nursery) -> AsyncIterator[tuple[str, Recorder]]:
         return RemotingCommand.response(ResponseCode.SUCCESS, answer.remark)
 
     srv = RemotingServer(
-        {ECHO: echo, FAIL: fail, CRASH: crash, ONEWAY: oneway, ASK_CLIENT: ask_client}, max_frame_length=1 << 20
-    )
+        {ECHO: echo, FAIL: fail, CRASH: crash, ONEWAY: oneway, ASK_CLIENT: ask_client,
+         FAIL_INLINE: inline(fail_inline), CRASH_INLINE: inline(crash_inline)}, max_frame_length=1 << 20
+    )  # fmt: skip
     srv.on_close(lambda conn: rec.closed.append(conn.remote_addr))
     port = await nursery.start(srv.serve, 0, "127.0.0.1")
     yield f"127.0.0.1:{port}", rec
@@ -100,6 +110,17 @@ async def test_error_codes_and_unknown_request(server: tuple[str, Recorder]) -> 
         resp = await client.invoke(addr, RemotingCommand.request(777), timeout=5)
         assert resp.code == ResponseCode.REQUEST_CODE_NOT_SUPPORTED
         assert resp.remark == " request type 777 not supported"
+
+
+async def test_inline_handlers_fail_as_task_handlers_do(server: tuple[str, Recorder]) -> None:
+    """Inline requests are dispatched in the read loop by their own code path: the same answers as in a task."""
+    addr, _ = server
+    async with RemotingClient() as client:
+        for task_code, inline_code in ((FAIL, FAIL_INLINE), (CRASH, CRASH_INLINE)):
+            in_task = await client.invoke(addr, RemotingCommand.request(task_code), timeout=5)
+            in_loop = await client.invoke(addr, RemotingCommand.request(inline_code), timeout=5)
+            assert (in_loop.code, in_loop.remark, in_loop.ext_fields) == (in_task.code, in_task.remark, None)
+        assert in_loop.code == ResponseCode.SYSTEM_ERROR and "KeyError" in (in_loop.remark or "")
 
 
 async def test_oneway_gets_no_reply(server: tuple[str, Recorder]) -> None:
@@ -204,6 +225,32 @@ async def test_idle_connection_is_closed(nursery: trio.Nursery) -> None:
         with trio.fail_after(5):
             await closed.wait()
             assert await stream.receive_some(10) == b""
+
+
+async def test_idle_time_counts_from_the_last_read(nursery: trio.Nursery) -> None:
+    """A connection whose requests come more often than the idle time stays open however long it lives; once they
+    stop it is closed about one idle time after the last one (the idle watch of Connection)."""
+    idle = 0.3
+    srv = RemotingServer({ECHO: echo}, idle_timeout=idle)
+    closed = trio.Event()
+    srv.on_close(lambda conn: closed.set())
+    port = await nursery.start(srv.serve, 0, "127.0.0.1")
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        decoder = FrameDecoder()
+        for i in range(8):  # 8 x 0.1 s: well past the idle time in total
+            cmd = RemotingCommand.request(ECHO)
+            cmd.opaque = i
+            await stream.send_all(encode(cmd))
+            replies: list[RemotingCommand] = []
+            while not replies:
+                replies = decoder.feed(await stream.receive_some(4096))
+            assert not closed.is_set()
+            await trio.sleep(idle / 3)
+        last = trio.current_time()
+        with trio.fail_after(5):
+            await closed.wait()
+        assert trio.current_time() - last >= idle - idle / 3 - 0.01
 
 
 async def test_slow_handler_times_out_without_stalling_the_connection(nursery: trio.Nursery) -> None:
