@@ -115,8 +115,23 @@ def test_cluster_list_interval_prints_again_until_interrupted(rocketpy_namesrv: 
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)
+    # Interrupt once two listings were printed (a fixed sleep raced the start-up on a loaded machine), and never
+    # leave the process behind when it does not stop: that is the failure, reported with what it printed.
+    assert proc.stdout is not None
+    printed: list[str] = []
+    deadline = time.monotonic() + 60
+    while sum("#Cluster Name" in line for line in printed) < 2 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        printed.append(line)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    try:
+        rest, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rest, err = proc.communicate()
+        raise AssertionError(f"clusterList -i did not stop on SIGINT; stderr: {err[-2000:]}") from None
+    out = "".join(printed) + rest
+    assert proc.returncode == 130, err
     assert out.count("#Cluster Name") >= 2
