@@ -13,7 +13,15 @@ from typing import TextIO
 
 import trio
 
-from rocketpy.admin import broker_commands, consumer_commands, message_commands, namesrv_commands, topic_commands
+from rocketpy.admin import (
+    broker_commands,
+    consumer_commands,
+    message_commands,
+    message_query_commands,
+    namesrv_commands,
+    send_rt_commands,
+    topic_commands,
+)
 from rocketpy.admin.command import SubCommand
 from rocketpy.client.admin import AdminClient
 from rocketpy.protocol.errors import RocketMQError
@@ -114,6 +122,15 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         consumer_commands.UpdateOrderConf,
         message_commands.SendMessage,
         message_commands.QueryMsgByKey,
+        message_query_commands.QueryMsgById,
+        message_query_commands.QueryMsgByUniqueKey,
+        message_query_commands.QueryMsgByOffset,
+        message_query_commands.PrintMsg,
+        message_query_commands.PrintMsgByQueue,
+        message_query_commands.QueryCq,
+        send_rt_commands.SendMsgStatus,
+        send_rt_commands.CheckMsgSendRT,
+        send_rt_commands.ClusterRT,
     )
 }
 
