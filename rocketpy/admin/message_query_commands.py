@@ -304,10 +304,8 @@ class PrintMsg(SubCommand):
         charset = "UTF-8" if args.charsetName is None else args.charsetName.strip()
         expression = "*" if args.subExpression is None else args.subExpression.strip()
         print_body = args.printBody is None or args.printBody.strip().lower() == "true"
-        try:
-            route = await admin.topic_route(topic)
-        except RocketMQError as exc:
-            raise RocketMQError(-1, f"Can not find Message Queue for this topic, {topic}{FAQ}") from exc
+        # an unknown topic: mqadmin's "Can not find Message Queue" exception reports the NameServer's code 17 cause
+        route = await admin.topic_route(topic)
         lines: list[str] = []
         for _, broker_name, queue_id in subscribe_queues(route, topic):
             addr = broker_addr(route, broker_name)

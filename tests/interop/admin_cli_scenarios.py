@@ -23,6 +23,10 @@ from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, Interop
 # (Restarts.java) leaves them behind before the two phases.
 CONSUMED_GROUP = "interop_restart_consumer"
 CONSUMED_TOPIC = "InteropRestartTopic"
+# The topic of the message look-ups: one message with a key and a tag in queue 1, sent before both phases.
+MSG_TOPIC = "AdmCliMsgTopic"
+NO_SUCH_ID = "0123456789ABCDEF0123456789ABCDEF"
+MSG_IDS: dict[str, str] = {}  # {mid}, {uid} of the templates: set by prepare_messages for the server under test
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
 # Comparisons: text = exact; lines = sorted lines (Java HashSet/HashMap order); shape = text with times, ids and
@@ -104,6 +108,29 @@ STEPS: list[tuple[str, str, str]] = [
     # Broker maintenance codes (CLEAN_UNUSED_TOPIC 316, DELETE_EXPIRED_COMMITLOG 329): "success" from both servers.
     ("cleanUnusedTopic", "text", "cleanUnusedTopic -n {ns} -b {br}"),
     ("deleteExpiredCommitLog", "text", "deleteExpiredCommitLog -n {ns} -c DefaultCluster"),
+    # Message look-ups (issue 9) of MSG_TOPIC's one message, sent before both phases ({mid}: its offset id, {uid}:
+    # its unique key), and of CONSUMED_TOPIC's first message (its group is offline: a NOT_ONLINE track).
+    ("queryMsgById", "msg", "queryMsgById -n {ns} -i {mid}"),
+    ("queryMsgByIdMissing", "text", "queryMsgById -n {ns} -i 0123"),
+    ("queryMsgByUniqueKey", "msg", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {{uid}}"),
+    ("queryMsgByUniqueKeyMissing", "text", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {NO_SUCH_ID}"),
+    ("queryMsgByOffset", "msg", f"queryMsgByOffset -n {{ns}} -t {MSG_TOPIC} -b {DEFAULT_BROKER} -i 1 -o 0"),
+    ("queryMsgByOffsetTrack", "msg", f"queryMsgByOffset -n {{ns}} -t {CONSUMED_TOPIC} -b {DEFAULT_BROKER} -i 0 -o 0"),
+    ("queryMsgByOffsetNone", "text", f"queryMsgByOffset -n {{ns}} -t {MSG_TOPIC} -b {DEFAULT_BROKER} -i 0 -o 5"),
+    ("printMsg", "msg", f"printMsg -n {{ns}} -t {MSG_TOPIC}"),
+    ("printMsgTag", "msg", f"printMsg -n {{ns}} -t {MSG_TOPIC} -s TagB -d false"),
+    ("printMsgUnknownTopic", "text", "printMsg -n {ns} -t NoSuchAdminCliTopic"),
+    (
+        "printMsgByQueue",
+        "msg",
+        f"printMsgByQueue -n {{ns}} -t {MSG_TOPIC} -a {DEFAULT_BROKER} -i 1 -p true -d true -f true",
+    ),
+    ("printMsgByQueueCount", "text", f"printMsgByQueue -n {{ns}} -t {CONSUMED_TOPIC} -a {DEFAULT_BROKER} -i 0 -f true"),
+    ("queryCq", "text", f"queryCq -n {{ns}} -t {MSG_TOPIC} -q 1 -i 0"),
+    ("sendMsgStatus", "rt", f"sendMsgStatus -n {{ns}} -b {DEFAULT_BROKER} -c 2"),
+    ("updateTopicRT", "text", "updateTopic -n {ns} -c DefaultCluster -t {T}RT -r 2 -w 2"),
+    ("checkMsgSendRT", "rt", "checkMsgSendRT -n {ns} -t {T}RT -a 3"),
+    ("deleteTopicRT", "text", "deleteTopic -n {ns} -c DefaultCluster -t {T}RT"),
 ]
 MAINTENANCE = ("cleanUnusedTopic", "deleteExpiredCommitLog")
 assert DEFAULT_CLUSTER == "DefaultCluster"
@@ -114,13 +141,15 @@ SAMPLED = {"remainHowManyDataToFlush", "putMessageDistributeTime"}
 # The broker.conf of this module: no transaction check within the test (the first check creates
 # RMQ_SYS_TRANS_HALF_TOPIC on either broker, which would change the topic list between the two phases).
 BROKER_CONF = {"transactionCheckInterval": "3600000"}
+_MSG_VARYING = re.compile(r"(bornHost=/|Born Host: +|Timestamp=)[0-9.:]+")
+_RT_VARYING = re.compile(r"(rt=|queueOffset=)\d+")
 _ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
 
 
 def _argv(template: str, env: InteropEnv, cli: str) -> list[str]:
     assert env.broker is not None
     prefix = PREFIX[cli]
-    text = template.format(ns=env.namesrv.addr, br=env.broker.addr, T=prefix + "Topic", G=prefix + "Group")
+    text = template.format(ns=env.namesrv.addr, br=env.broker.addr, T=prefix + "Topic", G=prefix + "Group", **MSG_IDS)
     return text.split(" ")
 
 
@@ -142,6 +171,11 @@ def _compare_form(kind: str, stdout: str) -> Any:
     if kind == "totals":  # message counters of the day: they grow with the other phase's sends
         rows = [line.split() for line in stdout.splitlines() if line.strip()]
         return rows[:1] + [[t if not t.isdigit() else "<count>" for t in row] for row in rows[1:]]
+    if kind == "msg":  # the producer's port (born host) and the raw millis of MessageExt.toString vary by run
+        return mqadmin_output.text_shape(_MSG_VARYING.sub(r"\1<varies>", stdout))
+    if kind == "rt":  # response times; the offsets of the broker's own topic grow with the other phase's sends
+        rows = mqadmin_output.text_shape(_RT_VARYING.sub(r"\1<varies>", stdout))
+        return [[*row[:-1], "<rt>"] if row[:1] == [DEFAULT_BROKER] else row for row in rows]
     if kind == "progress":  # the groups' table: #TPS (next to last column) is a rate
         rows = mqadmin_output.text_shape(stdout)
         return rows[:1] + [[*row[:-2], "<tps>", row[-1]] for row in rows[1:]]
@@ -153,6 +187,32 @@ def consume_some(env: InteropEnv) -> Any:
     return run_driver(
         env.build, "offsets-before", {"namesrv": env.namesrv.addr, "count": "40"}, env.driver_home("offsets")
     ).observations
+
+
+def prepare_messages(env: InteropEnv) -> None:
+    """MSG_TOPIC (2 queues) with one message in queue 1; its ids into MSG_IDS (read back with rocketpy admin, whose
+    look-ups the test then compares against mqadmin's)."""
+
+    def admin(*argv: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "rocketpy", "admin", *argv, "-n", env.namesrv.addr],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return proc.stdout
+
+    assert env.broker is not None
+    admin("updateTopic", "-b", env.broker.addr, "-t", MSG_TOPIC, "-r", "2", "-w", "2")
+    sent = admin(
+        "sendMessage", "-t", MSG_TOPIC, "-p", "hello-msg", "-k", "MsgKey", "-c", "TagA", "-b", DEFAULT_BROKER, "-i", "1"
+    )
+    MSG_IDS["uid"] = sent.split()[-1]
+    listed = admin("printMsgByQueue", "-t", MSG_TOPIC, "-a", DEFAULT_BROKER, "-i", "1", "-p", "true")
+    found = re.search(r"msgId=([0-9A-F]{32})", listed)
+    assert found, listed
+    MSG_IDS["mid"] = found.group(1)
 
 
 def run_mqadmin(env: InteropEnv) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ def admin_env(
         env.start_broker(conf_extra=scenarios.BROKER_CONF)
         consumed = scenarios.consume_some(env)
         assert consumed["consumed"]["complete"], consumed
+        scenarios.prepare_messages(env)
         yield env
 
 
@@ -53,6 +54,9 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "producerConnectionOffline",
         "sendMessageUnknownBroker",
         "queryMsgByKeyMissing",
+        "queryMsgByIdMissing",
+        "queryMsgByUniqueKeyMissing",
+        "printMsgUnknownTopic",
     }
     for label in scenarios.MAINTENANCE:
         assert java_cli[label]["stdout"] == "success", (label, java_cli[label])
