@@ -21,6 +21,7 @@ from rocketpy.admin import (
     namesrv_commands,
     send_rt_commands,
     topic_commands,
+    trace_commands,
 )
 from rocketpy.admin.command import SubCommand
 from rocketpy.client.admin import AdminClient
@@ -128,9 +129,11 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         message_query_commands.PrintMsg,
         message_query_commands.PrintMsgByQueue,
         message_query_commands.QueryCq,
+        message_query_commands.ConsumeMessage,
         send_rt_commands.SendMsgStatus,
         send_rt_commands.CheckMsgSendRT,
         send_rt_commands.ClusterRT,
+        trace_commands.QueryMsgTraceById,
     )
 }
 

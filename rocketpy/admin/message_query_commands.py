@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import datetime
+import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -79,12 +80,21 @@ def broker_addr(route: TopicRouteData, broker_name: str) -> str:
 
 
 async def pull(
-    admin: AdminClient, addr: str, topic: str, broker_name: str, queue_id: int, expression: str, offset: int, n: int
+    admin: AdminClient,
+    addr: str,
+    topic: str,
+    broker_name: str,
+    queue_id: int,
+    expression: str,
+    offset: int,
+    n: int,
+    *,
+    group: str = TOOLS_CONSUMER,
 ) -> PullResult:
     """DefaultMQPullConsumer.pull(mq, subExpression, offset, maxNums) including processPullResult (tags filtered
     again on the client; MIN_OFFSET / MAX_OFFSET put into each message's properties)."""
     header = PullMessageRequestHeader(
-        consumer_group=TOOLS_CONSUMER,
+        consumer_group=group,
         topic=topic,
         queue_id=queue_id,
         queue_offset=offset,
@@ -123,19 +133,20 @@ class QueryMsgById(SubCommand):
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
         ids = [i.strip() for i in args.msgId.strip().split(",") if i.strip()]
         if args.consumerGroup is not None and args.clientId is not None:
-            return [
-                ("direct", await consume_directly(admin, args.consumerGroup.strip(), args.clientId.strip(), i))
-                for i in ids
-            ]
+            group, client_id = args.consumerGroup.strip(), args.clientId.strip()
+            direct: list[tuple[str, Any]] = []
+            for msg_id in ids:
+                try:  # pushMsg: a failure is printed (a stack trace in mqadmin) and the next id goes on
+                    msg = await view_by_offset_id(admin, msg_id)
+                    direct.append(("direct", await consume_directly(admin, group, client_id, msg, msg_id)))
+                except RocketMQError as exc:
+                    direct.append(("error", f"CODE: {exc.code}  DESC: {exc.remark}"))
+            return direct
         if args.sendMessage is not None:
             raise RocketMQError(-1, "queryMsgById -s (resend) is not implemented in rocketpy admin yet")
         out: list[tuple[str, Any]] = []
         for msg_id in ids:
-            try:
-                addr, offset = decode_offset_msg_id(msg_id)
-            except ValueError:
-                raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by id finished, but no message.") from None
-            msg = await admin.view_message(addr, offset)
+            msg = await view_by_offset_id(admin, msg_id)
             out.append(("detail", await message_detail(admin, msg)))
         return out
 
@@ -143,31 +154,29 @@ class QueryMsgById(SubCommand):
         for kind, item in data:
             if kind == "direct":
                 out.write(item)
+            elif kind == "error":
+                sys.stderr.write(f"rocketpy admin queryMsgById: {item}\n")
             else:
                 render_detail(item, out)
 
 
-async def consume_directly(
-    admin: AdminClient, group: str, client_id: str, msg_id: str, topic: str | None = None
-) -> str:
-    """DefaultMQAdminExtImpl.consumeMessageDirectly: through the broker that stored the message (from the offset
-    id), else (a unique key) every broker of the topic's route; ConsumeMessageDirectlyResult.toString."""
-    if topic is None:
-        try:
-            addr, _ = decode_offset_msg_id(msg_id)
-        except ValueError:
-            raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by id finished, but no message.") from None
-    else:
-        route = await admin.topic_route(topic)
-        addrs = [a for a in (b.select_broker_addr() for b in route.broker_datas) if a]
-        if not addrs:
-            raise RocketMQError(ResponseCode.TOPIC_NOT_EXIST, f"The topic[{topic}] not matched route info")
-        addr = addrs[0]
-    result = await admin.consume_message_directly(addr, group, client_id, msg_id, topic)
+async def view_by_offset_id(admin: AdminClient, msg_id: str) -> MessageExt:
+    """MQAdminImpl.viewMessage: VIEW_MESSAGE_BY_ID at the broker and offset the id encodes."""
+    try:
+        addr, offset = decode_offset_msg_id(msg_id)
+    except ValueError:
+        raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by id finished, but no message.") from None
+    return await admin.view_message(addr, offset)
+
+
+async def consume_directly(admin: AdminClient, group: str, client_id: str, msg: MessageExt, msg_id: str) -> str:
+    """DefaultMQAdminExtImpl.consumeMessageDirectly: CONSUME_MESSAGE_DIRECTLY at the broker that stored the message,
+    relayed to the client; ConsumeMessageDirectlyResult.toString."""
+    result = await admin.consume_message_directly(msg.store_host, group, client_id, msg_id)
     return (
-        f"ConsumeMessageDirectlyResult [order={str(result.get('order', False)).lower()}, "
-        f"autoCommit={str(result.get('autoCommit', True)).lower()}, "
-        f"consumeResult={result.get('consumeResult')}, remark={result.get('remark')}, "
+        f"ConsumeMessageDirectlyResult [order={java_str(bool(result.get('order', False)))}, "
+        f"autoCommit={java_str(bool(result.get('autoCommit', True)))}, "
+        f"consumeResult={java_str(result.get('consumeResult'))}, remark={java_str(result.get('remark'))}, "
         f"spentTimeMills={result.get('spentTimeMills', 0)}]"
     )
 
@@ -186,12 +195,19 @@ class QueryMsgByUniqueKey(SubCommand):
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
         msg_id, topic = args.msgId.strip(), args.topic.strip()
         if args.consumerGroup is not None and args.clientId is not None:
-            return [
-                (
-                    "direct",
-                    await consume_directly(admin, args.consumerGroup.strip(), args.clientId.strip(), msg_id, topic),
-                )
-            ]
+            group, client_id = args.consumerGroup.strip(), args.clientId.strip()
+            try:  # DefaultMQAdminExtImpl.viewMessage(topic, msgId): an offset id first, else the unique key
+                msg = await view_by_offset_id(admin, msg_id)
+            except RocketMQError:
+                msg = (await self.by_unique_key(admin, topic, msg_id))[0]
+            target = msg.offset_msg_id if "UNIQ_KEY" in msg.properties else msg_id
+            return [("direct", await consume_directly(admin, group, client_id, msg, target))]
+        found = await self.by_unique_key(admin, topic, msg_id)
+        return [("detail", await message_detail(admin, m, index=i)) for i, m in enumerate(found)]
+
+    @staticmethod
+    async def by_unique_key(admin: AdminClient, topic: str, msg_id: str) -> list[MessageExt]:
+        """MQAdminImpl.queryMessage with the unique key: the earliest stored match over the topic's brokers."""
         try:
             route = await admin.topic_route(topic)
         except RocketMQError as exc:
@@ -212,7 +228,7 @@ class QueryMsgByUniqueKey(SubCommand):
                     found[:] = [m]
         if not found:
             raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by key finished, but no message.")
-        return [("detail", await message_detail(admin, m, index=i)) for i, m in enumerate(found)]
+        return found
 
     def render(self, data: Any, out: TextIO) -> None:
         for kind, item in data:
@@ -446,3 +462,148 @@ def _cq_data_string(entry: dict[str, Any]) -> str:
 def _subscription_bean(sub: dict[str, Any]) -> dict[str, Any]:
     """SubscriptionData as fastjson writes a bean: fields in alphabetical order (the body's own order otherwise)."""
     return {k: sub[k] for k in sorted(sub)}
+
+
+class ConsumeMessage(SubCommand):
+    """ConsumeMessageCommand: pull (TOOLS_CONSUMER or -g) the oldest -c messages of the topic, of one queue, or of
+    one queue from an offset, optionally within a time range, printing each as printMsgByQueue -p true -d true."""
+
+    NAME = "consumeMessage"
+    HELP = "Consume message"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        required(parser, "t", "topic", "Topic name")
+        optional(parser, "b", "brokerName", "Broker name")
+        optional(parser, "i", "queueId", "Queue Id")
+        optional(parser, "o", "offset", "Queue offset")
+        optional(parser, "g", "consumerGroup", "Consumer group name")
+        optional(parser, "s", "beginTimestamp", "Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]")
+        optional(parser, "e", "endTimestamp", "End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]")
+        optional(parser, "c", "MessageNumber", "Number of message to be consumed")
+
+    async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
+        self.group = TOOLS_CONSUMER if args.consumerGroup is None else args.consumerGroup.strip()
+        topic = args.topic.strip()
+        count = 128
+        if args.MessageNumber is not None:
+            count = int(args.MessageNumber.strip())
+            if count <= 0:
+                return ["Please input a positive messageNumber!"]
+        broker_name = None if args.brokerName is None else args.brokerName.strip()
+        queue_id: int | None = None
+        offset: int | None = None
+        if args.queueId is not None:
+            if broker_name is None:
+                return ["Please set the brokerName before queueId!"]
+            queue_id = int(args.queueId.strip())
+        if args.offset is not None:
+            if queue_id is None:
+                return ["Please set queueId before offset!"]
+            offset = int(args.offset.strip())
+        now = int(datetime.datetime.now().timestamp() * 1000)
+        begin = end = 0
+        if args.beginTimestamp is not None:
+            begin = parse_timestamp(args.beginTimestamp.strip())
+            if begin > now:
+                return ["Please set the beginTimestamp before now!"]
+        if args.endTimestamp is not None:
+            end = parse_timestamp(args.endTimestamp.strip())
+            if end > now:
+                return ["Please set the endTimestamp before now!"]
+            if begin > end:
+                return ["Please make sure that the beginTimestamp is less than or equal to the endTimestamp"]
+        lines: list[str] = []
+        try:  # executeDefault / executeByCondition print a failure's stack trace and return normally
+            if queue_id is None:
+                await self._all_queues(admin, topic, count, begin, end, lines)
+            else:
+                assert broker_name is not None
+                await self._one_queue(admin, topic, broker_name, queue_id, offset or 0, count, begin, end, lines)
+        except RocketMQError as exc:
+            sys.stderr.write(f"rocketpy admin consumeMessage: CODE: {exc.code}  DESC: {exc.remark}\n")
+        return lines
+
+    async def _range(self, admin: AdminClient, addr: str, topic: str, queue_id: int, begin: int, end: int) -> Any:
+        low = await admin.queue_offset(addr, RequestCode.GET_MIN_OFFSET, topic, queue_id)
+        high = await admin.queue_offset(addr, RequestCode.GET_MAX_OFFSET, topic, queue_id)
+        if begin > 0:
+            low = await admin.queue_offset(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, topic, queue_id, begin)
+        if end > 0:
+            high = await admin.queue_offset(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, topic, queue_id, end)
+        return low, high
+
+    async def _all_queues(
+        self, admin: AdminClient, topic: str, count: int, begin: int, end: int, lines: list[str]
+    ) -> None:
+        route = await admin.topic_route(topic)
+        left = count
+        for _, broker_name, queue_id in subscribe_queues(route, topic):
+            if left == 0:
+                return
+            addr = broker_addr(route, broker_name)
+            low, high = await self._range(admin, addr, topic, queue_id, begin, end)
+            if high - low > left:
+                lines.append(f"The older {left} message of the {queue_id} queue will be provided\n")
+                high, left = low + left - 1, 0
+            else:
+                left = left - (high - low) - 1
+            await self._pull_queue(admin, addr, topic, broker_name, queue_id, low, high, lines)
+
+    async def _one_queue(
+        self,
+        admin: AdminClient,
+        topic: str,
+        broker_name: str,
+        queue_id: int,
+        offset: int,
+        count: int,
+        begin: int,
+        end: int,
+        lines: list[str],
+    ) -> None:
+        route = await admin.topic_route(topic)
+        addr = broker_addr(route, broker_name)
+        low, high = await self._range(admin, addr, topic, queue_id, begin, end)
+        if offset > high:
+            lines.append(f"{message_queue_string(topic, broker_name, queue_id)} no matched msg, offset={offset}\n")
+            return
+        low = max(low, offset)
+        if high - low > count:
+            lines.append(f"The oldler {count} message will be provided\n")
+            high = low + count - 1
+        await self._pull_queue(admin, addr, topic, broker_name, queue_id, low, high, lines)
+
+    async def _pull_queue(
+        self,
+        admin: AdminClient,
+        addr: str,
+        topic: str,
+        broker_name: str,
+        queue_id: int,
+        low: int,
+        high: int,
+        lines: list[str],
+    ) -> None:
+        """pullMessageByQueue: from low to high inclusive, all that is left in one pull each time."""
+        mq = message_queue_string(topic, broker_name, queue_id)
+        offset = low
+        while offset <= high:
+            try:
+                result = await pull(
+                    admin, addr, topic, broker_name, queue_id, "*", offset, high - offset + 1, group=self.group
+                )
+            except RocketMQError as exc:
+                sys.stderr.write(f"rocketpy admin consumeMessage: CODE: {exc.code}  DESC: {exc.remark}\n")
+                return
+            offset = result.next_begin_offset
+            if result.status == "FOUND":
+                lines.append("Consume ok\n")
+                lines.extend(print_line(m, broker_name, "UTF-8", True) for m in result.found)
+            elif result.status == "NO_MATCHED_MSG":
+                lines.append(f"{mq} no matched msg. status={result.status}, offset={offset}\n")
+            else:
+                lines.append(f"{mq} print msg finished. status={result.status}, offset={offset}\n")
+                return
+
+    def render(self, data: Any, out: TextIO) -> None:
+        out.write("".join(data))

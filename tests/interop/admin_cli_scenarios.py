@@ -24,8 +24,12 @@ from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, Interop
 CONSUMED_GROUP = "interop_restart_consumer"
 CONSUMED_TOPIC = "InteropRestartTopic"
 # The topic of the message look-ups: one message with a key and a tag in queue 1, sent before both phases.
-MSG_TOPIC = "AdmCliMsgTopic"
+MSG_TOPIC = "AdminMsgLookupTopic"
 NO_SUCH_ID = "0123456789ABCDEF0123456789ABCDEF"
+# A trace topic holding one trace message (a Pub and a SubAfter record, as client.trace.TraceDataEncoder writes
+# them) about the message id TRACED_ID, its key.
+TRACE_TOPIC = "AdminMsgTraceTopic"
+TRACED_ID = "7F00000100002A9F0000000000000001"
 MSG_IDS: dict[str, str] = {}  # {mid}, {uid} of the templates: set by prepare_messages for the server under test
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
@@ -127,6 +131,9 @@ STEPS: list[tuple[str, str, str]] = [
     ),
     ("printMsgByQueueCount", "text", f"printMsgByQueue -n {{ns}} -t {CONSUMED_TOPIC} -a {DEFAULT_BROKER} -i 0 -f true"),
     ("queryCq", "text", f"queryCq -n {{ns}} -t {MSG_TOPIC} -q 1 -i 0"),
+    ("consumeMessage", "msg", f"consumeMessage -n {{ns}} -t {MSG_TOPIC} -b {DEFAULT_BROKER} -i 1"),
+    ("queryMsgTraceById", "msg", f"queryMsgTraceById -n {{ns}} -i {TRACED_ID} -t {TRACE_TOPIC}"),
+    ("queryMsgTraceByIdNoTopic", "text", f"queryMsgTraceById -n {{ns}} -i {TRACED_ID}"),
     ("sendMsgStatus", "rt", f"sendMsgStatus -n {{ns}} -b {DEFAULT_BROKER} -c 2"),
     ("updateTopicRT", "text", "updateTopic -n {ns} -c DefaultCluster -t {T}RT -r 2 -w 2"),
     ("checkMsgSendRT", "rt", "checkMsgSendRT -n {ns} -t {T}RT -a 3"),
@@ -209,6 +216,12 @@ def prepare_messages(env: InteropEnv) -> None:
         "sendMessage", "-t", MSG_TOPIC, "-p", "hello-msg", "-k", "MsgKey", "-c", "TagA", "-b", DEFAULT_BROKER, "-i", "1"
     )
     MSG_IDS["uid"] = sent.split()[-1]
+    admin("updateTopic", "-b", env.broker.addr, "-t", TRACE_TOPIC, "-r", "1", "-w", "1")
+    now = str(int(time.time() * 1000))
+    pub = ["Pub", now, "DefaultRegion", "TracedGroup", MSG_TOPIC, TRACED_ID, "TagA", "MsgKey", "127.0.0.1:10911"]
+    sub = ["SubAfter", "req-1", TRACED_ID, "7", "true", "MsgKey", "0", now, "TracedConsumer"]
+    trace = "\x01".join([*pub, "9", "3", "0", "0123", "true"]) + "\x02" + "\x01".join(sub)
+    admin("sendMessage", "-t", TRACE_TOPIC, "-p", trace, "-k", TRACED_ID, "-b", DEFAULT_BROKER, "-i", "0")
     listed = admin("printMsgByQueue", "-t", MSG_TOPIC, "-a", DEFAULT_BROKER, "-i", "1", "-p", "true")
     found = re.search(r"msgId=([0-9A-F]{32})", listed)
     assert found, listed

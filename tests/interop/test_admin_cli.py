@@ -57,6 +57,7 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "queryMsgByIdMissing",
         "queryMsgByUniqueKeyMissing",
         "printMsgUnknownTopic",
+        "queryMsgTraceByIdNoTopic",
     }
     for label in scenarios.MAINTENANCE:
         assert java_cli[label]["stdout"] == "success", (label, java_cli[label])
