@@ -78,6 +78,21 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         ["2", "0", "0"],
     ]
     assert not any("AdmCli" in t for t in java_cli["topicListAfter"]["stdout"])
+    # The message subcommands (issue 9) saw the prepared messages and traces, not just equal emptiness.
+    by_id = java_cli["queryMsgById"]["stdout"]
+    assert (
+        ["Topic:", scenarios.MSG_TOPIC] in by_id
+        and ["Tags:", "[TagA]"] in by_id
+        and by_id[-1] == ["WARN:", "No", "Consumer"]
+    )
+    assert by_id[1:] == java_cli["queryMsgByUniqueKey"]["stdout"]  # the same message, without the OffsetID line
+    assert java_cli["queryMsgByOffset"]["stdout"][13][:3] == ["Properties:", "{MIN_OFFSET=0,", "MAX_OFFSET=1,"]
+    track = " ".join(java_cli["queryMsgByOffsetTrack"]["stdout"][-1])
+    assert f"consumerGroup={scenarios.CONSUMED_GROUP}, trackType=NOT_ONLINE" in track, track
+    assert java_cli["printMsgByQueue"]["stdout"][-1] == ["Tag:", "TagA", "Count:", "1"]
+    assert [row[0] for row in java_cli["queryMsgTraceById"]["stdout"]] == ["#Type", "Pub", "#Type", "Sub"]
+    assert [row[1] for row in java_cli["checkMsgSendRT"]["stdout"][1:4]] == ["0", "1", "0"]
+    assert sum("SendResult=SendResult" in " ".join(row) for row in java_cli["sendMsgStatus"]["stdout"]) == 2
     # Start-up: mqadmin pays 1-3 s of JVM per command; rocketpy admin's median is far below that.
     median = sorted(times)[len(times) // 2]
     assert median < 1.5, f"median rocketpy admin time {median:.2f} s"
