@@ -142,8 +142,10 @@ class QueryMsgById(SubCommand):
                 except RocketMQError as exc:
                     direct.append(("error", f"CODE: {exc.code}  DESC: {exc.remark}"))
             return direct
-        if args.sendMessage is not None:
-            raise RocketMQError(-1, "queryMsgById -s (resend) is not implemented in rocketpy admin yet")
+        if args.sendMessage is not None:  # -s true resends the messages; any other value: nothing, as mqadmin
+            if args.sendMessage.strip().lower() == "true":
+                raise RocketMQError(-1, "queryMsgById -s true (resend) is not implemented in rocketpy admin yet")
+            return []
         out: list[tuple[str, Any]] = []
         for msg_id in ids:
             msg = await view_by_offset_id(admin, msg_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TextIO
 
 from rocketpy.admin.command import SubCommand, optional, printf, required
@@ -138,6 +139,11 @@ def _avg(elapsed: int, amount: int) -> str:
     return f"{elapsed / (amount - 1):.2f}"
 
 
+def _half_up(elapsed: int, amount: int) -> str:
+    """new BigDecimal(rt).setScale(0, ROUND_HALF_UP) of rt = elapsed / (amount - 1)."""
+    return str((Decimal(elapsed) / Decimal(amount - 1)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 class CheckMsgSendRT(SubCommand):
     NAME = "checkMsgSendRT"
     HELP = "check message send response time"
@@ -239,7 +245,7 @@ class ClusterRT(SubCommand):
                     lines.append(f"{cluster:<24}  {broker_name:<24}  {rt:<8}  {ok:<16}  {failed:<16}\n")
                 else:
                     when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 8 * 3600))
-                    rounded = rt if rt in ("NaN", "Infinity") else str(round(float(rt)))
+                    rounded = rt if rt in ("NaN", "Infinity") else _half_up(elapsed, amount)
                     lines.append(f"{when}|{room}|{cluster}|{broker_name}|{rounded}\n")
         return lines
 
