@@ -345,7 +345,7 @@ class AdminClient:
         ext = {"consumerGroup": group, "clientId": client_id, "msgId": msg_id}
         if topic is not None:
             ext["topic"] = topic
-        reply = await self.call(broker_addr, RequestCode.CONSUME_MESSAGE_DIRECTLY, ext, broker_error=True)
+        reply = await self.call(broker_addr, RequestCode.CONSUME_MESSAGE_DIRECTLY, ext)  # MQClientException
         return fastjson.loads(_body(reply) or b"{}")
 
     # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------

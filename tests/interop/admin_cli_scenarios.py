@@ -120,6 +120,8 @@ STEPS: list[tuple[str, str, str]] = [
     # its unique key), and of CONSUMED_TOPIC's first message (its group is offline: a NOT_ONLINE track).
     ("queryMsgById", "msg", "queryMsgById -n {ns} -i {mid}"),
     ("queryMsgByIdMissing", "text", "queryMsgById -n {ns} -i 0123"),
+    # -g/-d: consume directly through the broker; no such client online (mqadmin prints the failure and exits 0)
+    ("queryMsgByIdDirectOffline", "text", "queryMsgById -n {ns} -i {mid} -g NoSuchAdminCliGroup -d no-such-client"),
     ("queryMsgByUniqueKey", "msg", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {{uid}}"),
     ("queryMsgByUniqueKeyMissing", "text", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {NO_SUCH_ID}"),
     ("queryMsgByOffset", "msg", f"queryMsgByOffset -n {{ns}} -t {MSG_TOPIC} -b {DEFAULT_BROKER} -i 1 -o 0"),

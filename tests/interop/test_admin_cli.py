@@ -87,6 +87,9 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
     )
     assert by_id[1:] == java_cli["queryMsgByUniqueKey"]["stdout"]  # the same message, without the OffsetID line
     assert java_cli["queryMsgByOffset"]["stdout"][13][:3] == ["Properties:", "{MIN_OFFSET=0,", "MAX_OFFSET=1,"]
+    assert java_cli["queryMsgByIdDirectOffline"]["errors"] == [
+        "CODE: 1  DESC: The Consumer <NoSuchAdminCliGroup> <no-such-client> not online"
+    ], java_cli["queryMsgByIdDirectOffline"]
     track = " ".join(java_cli["queryMsgByOffsetTrack"]["stdout"][-1])
     assert f"consumerGroup={scenarios.CONSUMED_GROUP}, trackType=NOT_ONLINE" in track, track
     assert java_cli["printMsgByQueue"]["stdout"][-1] == ["Tag:", "TagA", "Count:", "1"]
