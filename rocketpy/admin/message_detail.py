@@ -109,7 +109,7 @@ def _remark(exc: RocketMQError) -> str:
 
 
 def _track(group: str, track_type: str, desc: str | None) -> str:
-    return f"MessageTrack [consumerGroup={group}, trackType={track_type}, exceptionDesc={desc}]"
+    return f"MessageTrack [consumerGroup={group}, trackType={track_type}, exceptionDesc={java_str(desc)}]"
 
 
 async def message_tracks(admin: AdminClient, msg: MessageExt) -> list[str]:

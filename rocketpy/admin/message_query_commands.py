@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from rocketpy.admin.command import SubCommand, java_str, optional, printf, required
 from rocketpy.admin.java_format import pretty_json
+from rocketpy.admin.message_commands import query_broker_addrs
 from rocketpy.admin.message_detail import (
     message_detail,
     message_ext_string,
@@ -210,17 +211,8 @@ class QueryMsgByUniqueKey(SubCommand):
     @staticmethod
     async def by_unique_key(admin: AdminClient, topic: str, msg_id: str) -> list[MessageExt]:
         """MQAdminImpl.queryMessage with the unique key: the earliest stored match over the topic's brokers."""
-        try:
-            route = await admin.topic_route(topic)
-        except RocketMQError as exc:
-            if exc.code != ResponseCode.TOPIC_NOT_EXIST:
-                raise
-            raise RocketMQError(ResponseCode.TOPIC_NOT_EXIST, f"The topic[{topic}] not matched route info") from None
         found: list[MessageExt] = []
-        for broker in route.broker_datas:
-            addr = broker.select_broker_addr()
-            if addr is None:
-                continue
+        for addr in await query_broker_addrs(admin, topic):
             for m in await admin.query_message_by_uniq_key(addr, topic, msg_id, 32):
                 if m.msg_id != msg_id:
                     continue

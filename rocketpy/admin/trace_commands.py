@@ -9,36 +9,13 @@ import datetime
 from typing import Any, TextIO
 
 from rocketpy.admin.command import SubCommand, optional, printf, required
+from rocketpy.admin.message_commands import query_by_key
 from rocketpy.client.admin import AdminClient
 from rocketpy.client.trace_data import TraceView, decode_trace_views
 from rocketpy.common.java import java_hash_order
-from rocketpy.protocol.codes import ResponseCode
-from rocketpy.protocol.errors import RocketMQError
-from rocketpy.protocol.message_record import MessageExt
 
 TRACE_TOPIC = "RMQ_SYS_TRACE_TOPIC"  # TopicValidator.RMQ_SYS_TRACE_TOPIC
 ROW = "%-10s %-20s %-20s %-20s %-10s %-10s%n"
-
-
-async def query_by_key(admin: AdminClient, topic: str, key: str, max_num: int) -> list[MessageExt]:
-    """MQAdminImpl.queryMessage by key: every broker of the topic's route, the messages whose keys hold `key`."""
-    try:
-        route = await admin.topic_route(topic)
-    except RocketMQError as exc:
-        if exc.code != ResponseCode.TOPIC_NOT_EXIST:
-            raise
-        raise RocketMQError(ResponseCode.TOPIC_NOT_EXIST, f"The topic[{topic}] not matched route info") from None
-    found: list[MessageExt] = []
-    for broker in route.broker_datas:
-        addr = broker.select_broker_addr()
-        if addr is None:
-            continue
-        for message in await admin.query_message(addr, topic, key, max_num):
-            if message.keys is not None and key in message.keys.split(" ") and message.topic == topic:
-                found.append(message)
-    if not found:
-        raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by key finished, but no message.")
-    return found
 
 
 def _time(millis: int) -> str:

@@ -22,6 +22,7 @@ from interop.harness import mqadmin_output
 from interop.harness.driver import run_admin_steps, run_driver
 from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, InteropEnv
 from rocketpy.admin import main as admin_main
+from tests.interop.online_consumer import OnlineConsumer
 
 # A group with committed offsets and no client online, and its topic: the driver's "offsets-before" scenario
 # (Restarts.java) leaves them behind before the two phases.
@@ -34,6 +35,11 @@ NO_SUCH_ID = "0123456789ABCDEF0123456789ABCDEF"
 # them) about the message id TRACED_ID, its key.
 TRACE_TOPIC = "AdminMsgTraceTopic"
 TRACED_ID = "7F00000100002A9F0000000000000001"
+# One client online during both phases (tests/interop/online_consumer.py), its groups subscribed to MSG_TOPIC:
+# offset 1 (past the message), offset 0, and no offset committed.
+ONLINE_CLIENT = "127.0.0.1@AdminCliOnline"
+TRACK_CONSUMED, TRACK_PENDING = "AdminTrackConsumedGroup", "AdminTrackPendingGroup"
+TRACK_NO_OFFSET = "AdminTrackNoOffsetGroup"
 MSG_IDS: dict[str, str] = {}  # {mid}, {uid} of the templates: set by prepare_messages for the server under test
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
@@ -59,6 +65,7 @@ STEPS: list[tuple[str, str, str]] = [
     ("sendMessageUnknownBroker", "text", "sendMessage -n {ns} -t {T}1 -p hello -b no-such-broker -i 0"),
     ("queryMsgByKey", "shape", "queryMsgByKey -n {ns} -t {T}1 -k {T}Key"),
     ("queryMsgByKeyMissing", "text", "queryMsgByKey -n {ns} -t {T}1 -k NoSuchKey"),
+    ("queryMsgByKeyUnknownTopic", "text", "queryMsgByKey -n {ns} -t NoSuchAdminCliTopic -k NoSuchKey"),
     ("topicStatus", "shape", "topicStatus -n {ns} -t {T}1"),
     ("topicStatusMissing", "text", "topicStatus -n {ns} -t NoSuchAdminCliTopic"),
     ("topicClusterList", "lines", "topicClusterList -n {ns} -t {T}1"),
@@ -117,8 +124,11 @@ STEPS: list[tuple[str, str, str]] = [
     ("cleanUnusedTopic", "text", "cleanUnusedTopic -n {ns} -b {br}"),
     ("deleteExpiredCommitLog", "text", "deleteExpiredCommitLog -n {ns} -c DefaultCluster"),
     # Message look-ups (issue 9) of MSG_TOPIC's one message, sent before both phases ({mid}: its offset id, {uid}:
-    # its unique key), and of CONSUMED_TOPIC's first message (its group is offline: a NOT_ONLINE track).
+    # its unique key), and of CONSUMED_TOPIC's first message (its group is offline: a NOT_ONLINE track). The
+    # TRACK_GROUPS of ONLINE_CLIENT are online on MSG_TOPIC: CONSUMED, NOT_CONSUME_YET and (no offsets) NOT_ONLINE.
     ("queryMsgById", "msg", "queryMsgById -n {ns} -i {mid}"),
+    # -g/-d with the client online: the broker relays the message to it, its ConsumeMessageDirectlyResult printed
+    ("queryMsgByIdDirect", "text", f"queryMsgById -n {{ns}} -i {{mid}} -g {TRACK_CONSUMED} -d {ONLINE_CLIENT}"),
     ("queryMsgByIdMissing", "text", "queryMsgById -n {ns} -i 0123"),
     # -g/-d: consume directly through the broker; no such client online (mqadmin prints the failure and exits 0)
     ("queryMsgByIdDirectOffline", "text", "queryMsgById -n {ns} -i {mid} -g NoSuchAdminCliGroup -d no-such-client"),
@@ -228,6 +238,15 @@ def prepare_messages(env: InteropEnv) -> None:
     found = re.search(r"msgId=([0-9A-F]{32})", listed)
     assert found, listed
     MSG_IDS["mid"] = found.group(1)
+
+
+def online_consumer(env: InteropEnv) -> OnlineConsumer:
+    """ONLINE_CLIENT with the TRACK_GROUPS on MSG_TOPIC, their offsets on its queue 1 committed (after
+    prepare_messages)."""
+    assert env.broker is not None
+    groups = dict.fromkeys((TRACK_CONSUMED, TRACK_PENDING, TRACK_NO_OFFSET), MSG_TOPIC)
+    offsets = [(TRACK_CONSUMED, MSG_TOPIC, 1, 1), (TRACK_PENDING, MSG_TOPIC, 1, 0)]
+    return OnlineConsumer(env.broker.addr, ONLINE_CLIENT, groups, offsets)
 
 
 def run_mqadmin(env: InteropEnv) -> list[dict[str, Any]]:

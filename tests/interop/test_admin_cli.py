@@ -13,6 +13,7 @@ import pytest
 from interop.harness.environment import TARGETS, InteropEnv, environment
 from interop.harness.normalise import diff_paths
 from tests.interop import admin_cli_scenarios as scenarios
+from tests.interop.online_consumer import OnlineConsumer
 
 pytestmark = pytest.mark.interop
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.interop
 @pytest.fixture(scope="module", params=TARGETS)
 def admin_env(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, interop_build: Any
-) -> Iterator[InteropEnv]:
+) -> Iterator[tuple[InteropEnv, OnlineConsumer]]:
     target: str = request.param
     workdir: Path = tmp_path_factory.mktemp(f"admin-cli-{target}")
     with environment(interop_build, target, workdir, with_broker=False, broker_kind=target) as env:
@@ -28,10 +29,15 @@ def admin_env(
         consumed = scenarios.consume_some(env)
         assert consumed["consumed"]["complete"], consumed
         scenarios.prepare_messages(env)
-        yield env
+        online = scenarios.online_consumer(env)
+        try:
+            yield env, online
+        finally:
+            online.close()
 
 
-def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> None:
+def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: tuple[InteropEnv, OnlineConsumer]) -> None:
+    admin_env, online = admin_env
     java_cli = scenarios.observe(admin_env, "mqadmin", scenarios.run_mqadmin(admin_env))
     raw, times = scenarios.run_rocketpy_admin(admin_env)
     py_cli = scenarios.observe(admin_env, "rocketpy", raw)
@@ -54,6 +60,7 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "producerConnectionOffline",
         "sendMessageUnknownBroker",
         "queryMsgByKeyMissing",
+        "queryMsgByKeyUnknownTopic",
         "queryMsgByIdMissing",
         "queryMsgByUniqueKeyMissing",
         "printMsgUnknownTopic",
@@ -80,11 +87,26 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
     assert not any("AdmCli" in t for t in java_cli["topicListAfter"]["stdout"])
     # The message subcommands (issue 9) saw the prepared messages and traces, not just equal emptiness.
     by_id = java_cli["queryMsgById"]["stdout"]
-    assert (
-        ["Topic:", scenarios.MSG_TOPIC] in by_id
-        and ["Tags:", "[TagA]"] in by_id
-        and by_id[-1] == ["WARN:", "No", "Consumer"]
-    )
+    assert ["Topic:", scenarios.MSG_TOPIC] in by_id and ["Tags:", "[TagA]"] in by_id
+    # MessageTrack.toString of each group, one after the other on one line (Java's HashSet order)
+    tracks = sorted("MessageTrack [" + t for t in " ".join(by_id[-1]).split("MessageTrack [")[1:])
+    assert tracks == [
+        f"MessageTrack [consumerGroup={scenarios.TRACK_CONSUMED}, trackType=CONSUMED, exceptionDesc=null]",
+        f"MessageTrack [consumerGroup={scenarios.TRACK_NO_OFFSET}, trackType=NOT_ONLINE, exceptionDesc=CODE:206 "
+        "DESC:Not found the consumer group consume stats, because return offset table is empty, maybe the consumer "
+        "not consume any message]",
+        f"MessageTrack [consumerGroup={scenarios.TRACK_PENDING}, trackType=NOT_CONSUME_YET, exceptionDesc=null]",
+    ], by_id
+    assert java_cli["queryMsgByIdDirect"]["stdout"] == (
+        "ConsumeMessageDirectlyResult [order=false, autoCommit=true, consumeResult=CR_SUCCESS, remark=null, "
+        "spentTimeMills=0]"
+    ), java_cli["queryMsgByIdDirect"]
+    relayed = [(r.get("consumerGroup"), r.get("clientId"), r["message"]) for r in online.direct_requests]
+    direct = (scenarios.TRACK_CONSUMED, scenarios.ONLINE_CLIENT, [(scenarios.MSG_TOPIC, 1, 0)])
+    assert relayed == [direct, direct], online.direct_requests  # one per phase
+    assert java_cli["queryMsgByKeyUnknownTopic"]["errors"] == [
+        "CODE: 17  DESC: The topic[NoSuchAdminCliTopic] not matched route info"
+    ]
     assert by_id[1:] == java_cli["queryMsgByUniqueKey"]["stdout"]  # the same message, without the OffsetID line
     assert java_cli["queryMsgByOffset"]["stdout"][13][:3] == ["Properties:", "{MIN_OFFSET=0,", "MAX_OFFSET=1,"]
     assert java_cli["queryMsgByIdDirectOffline"]["errors"] == [
