@@ -24,6 +24,8 @@ from rocketpy.admin.message_detail import (
     message_queue_string,
     render_detail,
 )
+from rocketpy.admin.resend import resend
+from rocketpy.admin.send_rt_commands import RoundRobin
 from rocketpy.client.admin import PULL_CODES, AdminClient
 from rocketpy.common.java import java_hash_order
 from rocketpy.protocol.bodies.route import TopicRouteData
@@ -144,9 +146,18 @@ class QueryMsgById(SubCommand):
                     direct.append(("error", f"CODE: {exc.code}  DESC: {exc.remark}"))
             return direct
         if args.sendMessage is not None:  # -s true resends the messages; any other value: nothing, as mqadmin
-            if args.sendMessage.strip().lower() == "true":
-                raise RocketMQError(-1, "queryMsgById -s true (resend) is not implemented in rocketpy admin yet")
-            return []
+            if args.sendMessage.strip().lower() != "true":
+                return []
+            queues_in_turn = RoundRobin()  # one producer for all the ids
+            sent: list[tuple[str, Any]] = []
+            for msg_id in ids:
+                try:  # sendMsg: a failure is printed (a stack trace in mqadmin) and the next id goes on
+                    msg = await view_by_offset_id(admin, msg_id)
+                    sent.append(("direct", f"prepare resend msg. originalMsgId={msg_id}"))
+                    sent.append(("direct", await resend(admin, msg, queues_in_turn)))
+                except RocketMQError as exc:
+                    sent.append(("error", f"CODE: {exc.code}  DESC: {exc.remark}"))
+            return sent
         out: list[tuple[str, Any]] = []
         for msg_id in ids:
             msg = await view_by_offset_id(admin, msg_id)

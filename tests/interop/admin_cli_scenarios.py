@@ -40,7 +40,9 @@ TRACED_ID = "7F00000100002A9F0000000000000001"
 ONLINE_CLIENT = "127.0.0.1@AdminCliOnline"
 TRACK_CONSUMED, TRACK_PENDING = "AdminTrackConsumedGroup", "AdminTrackPendingGroup"
 TRACK_NO_OFFSET = "AdminTrackNoOffsetGroup"
-MSG_IDS: dict[str, str] = {}  # {mid}, {uid} of the templates: set by prepare_messages for the server under test
+# A topic (one queue) holding one message that queryMsgById -s true sends again ({rid}: its offset id).
+RESEND_TOPIC = "AdminMsgResendTopic"
+MSG_IDS: dict[str, str] = {}  # {mid}, {uid}, {rid} of the templates: set by prepare_messages for the server under test
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
 # Comparisons: text = exact; lines = sorted lines (Java HashSet/HashMap order); shape = text with times, ids and
@@ -130,6 +132,9 @@ STEPS: list[tuple[str, str, str]] = [
     # -g/-d with the client online: the broker relays the message to it, its ConsumeMessageDirectlyResult printed
     ("queryMsgByIdDirect", "text", f"queryMsgById -n {{ns}} -i {{mid}} -g {TRACK_CONSUMED} -d {ONLINE_CLIENT}"),
     ("queryMsgByIdMissing", "text", "queryMsgById -n {ns} -i 0123"),
+    # -s true: RESEND_TOPIC's message sent again by each phase (no other step reads that topic)
+    ("queryMsgByIdResend", "rt", "queryMsgById -n {ns} -i {rid} -s true"),
+    ("queryMsgByIdResendMissing", "text", "queryMsgById -n {ns} -i 0123 -s true"),
     # -g/-d: consume directly through the broker; no such client online (mqadmin prints the failure and exits 0)
     ("queryMsgByIdDirectOffline", "text", "queryMsgById -n {ns} -i {mid} -g NoSuchAdminCliGroup -d no-such-client"),
     ("queryMsgByUniqueKey", "msg", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {{uid}}"),
@@ -210,9 +215,9 @@ def consume_some(env: InteropEnv) -> Any:
 
 
 def prepare_messages(env: InteropEnv) -> None:
-    """MSG_TOPIC (2 queues) with one message in queue 1 and TRACE_TOPIC with one trace message; the message's ids
-    into MSG_IDS. Done with rocketpy admin's commands in this process (no interpreter start per command); the
-    look-ups that read the ids back are then compared against mqadmin's."""
+    """MSG_TOPIC (2 queues) with one message in queue 1, TRACE_TOPIC with one trace message and RESEND_TOPIC with
+    one message; the messages' ids into MSG_IDS. Done with rocketpy admin's commands in this process (no
+    interpreter start per command); the look-ups that read the ids back are then compared against mqadmin's."""
 
     def admin(*argv: str) -> str:
         out, err = io.StringIO(), io.StringIO()
@@ -234,10 +239,13 @@ def prepare_messages(env: InteropEnv) -> None:
     sub = ["SubAfter", "req-1", TRACED_ID, "7", "true", "MsgKey", "0", now, "TracedConsumer"]
     trace = "\x01".join([*pub, "9", "3", "0", "0123", "true"]) + "\x02" + "\x01".join(sub)
     admin("sendMessage", "-t", TRACE_TOPIC, "-p", trace, "-k", TRACED_ID, "-b", DEFAULT_BROKER, "-i", "0")
-    listed = admin("printMsgByQueue", "-t", MSG_TOPIC, "-a", DEFAULT_BROKER, "-i", "1", "-p", "true")
-    found = re.search(r"msgId=([0-9A-F]{32})", listed)
-    assert found, listed
-    MSG_IDS["mid"] = found.group(1)
+    admin("updateTopic", "-b", env.broker.addr, "-t", RESEND_TOPIC, "-r", "1", "-w", "1")
+    admin("sendMessage", "-t", RESEND_TOPIC, "-p", "resend-me", "-k", "ResendKey", "-b", DEFAULT_BROKER, "-i", "0")
+    for label, topic, queue in (("mid", MSG_TOPIC, "1"), ("rid", RESEND_TOPIC, "0")):
+        listed = admin("printMsgByQueue", "-t", topic, "-a", DEFAULT_BROKER, "-i", queue, "-p", "true")
+        found = re.search(r"msgId=([0-9A-F]{32})", listed)
+        assert found, listed
+        MSG_IDS[label] = found.group(1)
 
 
 def online_consumer(env: InteropEnv) -> OnlineConsumer:

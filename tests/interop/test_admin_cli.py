@@ -104,6 +104,12 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: tuple[InteropEnv, 
     relayed = [(r.get("consumerGroup"), r.get("clientId"), r["message"]) for r in online.direct_requests]
     direct = (scenarios.TRACK_CONSUMED, scenarios.ONLINE_CLIENT, [(scenarios.MSG_TOPIC, 1, 0)])
     assert relayed == [direct, direct], online.direct_requests  # one per phase
+    resent = " ".join(java_cli["queryMsgByIdResend"]["stdout"][0])
+    assert resent.startswith("prepare resend msg. originalMsgId=") and "sendStatus=SEND_OK" in resent, resent
+    assert f"[topic={scenarios.RESEND_TOPIC}, brokerName=broker-a, queueId=0], queueOffset=<varies>]" in resent
+    assert java_cli["queryMsgByIdResendMissing"]["errors"] == [
+        "CODE: 208  DESC: query message by id finished, but no message."
+    ]
     assert java_cli["queryMsgByKeyUnknownTopic"]["errors"] == [
         "CODE: 17  DESC: The topic[NoSuchAdminCliTopic] not matched route info"
     ]
