@@ -21,11 +21,14 @@ from rocketpy.admin import (
     export_commands,
     export_metrics,
     message_commands,
+    message_query_commands,
     monitor,
     namesrv_commands,
     offset_commands,
+    send_rt_commands,
     stats_commands,
     topic_commands,
+    trace_commands,
 )
 from rocketpy.admin.command import SubCommand
 from rocketpy.client.acl import tools_credentials
@@ -144,6 +147,17 @@ IMPLEMENTED: dict[str, type[SubCommand]] = {
         export_commands.ExportMetadata,
         export_commands.ExportConfigs,
         export_metrics.ExportMetrics,
+        message_query_commands.QueryMsgById,
+        message_query_commands.QueryMsgByUniqueKey,
+        message_query_commands.QueryMsgByOffset,
+        message_query_commands.PrintMsg,
+        message_query_commands.PrintMsgByQueue,
+        message_query_commands.QueryCq,
+        message_query_commands.ConsumeMessage,
+        send_rt_commands.SendMsgStatus,
+        send_rt_commands.CheckMsgSendRT,
+        send_rt_commands.ClusterRT,
+        trace_commands.QueryMsgTraceById,
     )
 }
 

@@ -15,6 +15,7 @@ from rocketpy.protocol.bodies.route import TopicRouteData
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.protocol.message_headers import SendMessageRequestHeaderV2
+from rocketpy.protocol.message_record import MessageExt
 
 AUTO_CREATE_TOPIC = "TBW102"  # TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC
 COMPRESS_OVER = 4096  # DefaultMQProducer.compressMsgBodyOverHowmuch
@@ -24,6 +25,33 @@ NO_ROUTE_FAQ = "\nSee http://rocketmq.apache.org/docs/faq/ for further details."
 def properties_string(props: dict[str, str]) -> str:
     """MessageDecoder.messageProperties2String."""
     return "".join(f"{k}\x01{v}\x02" for k, v in props.items())
+
+
+async def query_broker_addrs(admin: AdminClient, topic: str) -> list[str]:
+    """MQAdminImpl.queryMessage's brokers: the master (else a slave) of each broker in the topic's route; no route
+    (the NameServer's failure is only logged) or no address is TOPIC_NOT_EXIST "The topic[X] not matched route info"."""
+    try:
+        route = await admin.topic_route(topic)
+    except RocketMQError as exc:
+        if exc.code != ResponseCode.TOPIC_NOT_EXIST:
+            raise
+        route = None
+    addrs = [] if route is None else [a for b in route.broker_datas if (a := b.select_broker_addr()) is not None]
+    if not addrs:
+        raise RocketMQError(ResponseCode.TOPIC_NOT_EXIST, f"The topic[{topic}] not matched route info")
+    return addrs
+
+
+async def query_by_key(admin: AdminClient, topic: str, key: str, max_num: int) -> list[MessageExt]:
+    """MQAdminImpl.queryMessage by key: every broker of the topic's route, the messages whose keys hold `key`."""
+    found: list[MessageExt] = []
+    for addr in await query_broker_addrs(admin, topic):
+        for message in await admin.query_message(addr, topic, key, max_num):
+            if message.keys is not None and key in message.keys.split(" ") and message.topic == topic:
+                found.append(message)
+    if not found:
+        raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by key finished, but no message.")
+    return found
 
 
 async def publish_route(admin: AdminClient, topic: str) -> TopicRouteData:
@@ -119,19 +147,7 @@ class QueryMsgByKey(SubCommand):
         required(parser, "k", "msgKey", "Message Key")
 
     async def run(self, admin: AdminClient, args: argparse.Namespace) -> Any:
-        topic, key = args.topic.strip(), args.msgKey.strip()
-        route = await admin.topic_route(topic)
-        found = []
-        for broker in route.broker_datas:
-            addr = broker.select_broker_addr()
-            if addr is None:
-                continue
-            for message in await admin.query_message(addr, topic, key, 64):
-                keys = (message.keys or "").split(" ") if message.keys is not None else None
-                if keys is not None and key in keys and message.topic == topic:
-                    found.append(message)
-        if not found:
-            raise RocketMQError(ResponseCode.NO_MESSAGE, "query message by key finished, but no message.")
+        found = await query_by_key(admin, args.topic.strip(), args.msgKey.strip(), 64)
         return [(m.msg_id, m.queue_id, m.queue_offset) for m in found]
 
     def render(self, data: Any, out: TextIO) -> None:

@@ -27,7 +27,12 @@ from rocketpy.protocol.bodies.topic_config import TopicConfig
 from rocketpy.protocol.bodies.topic_list import TopicList
 from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
 from rocketpy.protocol.errors import RocketMQError
-from rocketpy.protocol.message_headers import SendMessageRequestHeaderV2, SendMessageResponseHeader
+from rocketpy.protocol.message_headers import (
+    PullMessageRequestHeader,
+    PullMessageResponseHeader,
+    SendMessageRequestHeaderV2,
+    SendMessageResponseHeader,
+)
 from rocketpy.protocol.message_record import MessageExt, decode_all
 from rocketpy.remoting.client import RemotingClient
 from rocketpy.remoting.command import RemotingCommand
@@ -39,6 +44,13 @@ SEND_OK_CODES = {
     ResponseCode.FLUSH_DISK_TIMEOUT: "FLUSH_DISK_TIMEOUT",
     ResponseCode.FLUSH_SLAVE_TIMEOUT: "FLUSH_SLAVE_TIMEOUT",
     ResponseCode.SLAVE_NOT_AVAILABLE: "SLAVE_NOT_AVAILABLE",
+}
+# MQClientAPIImpl.processPullResponse: the codes that become a PullStatus instead of an exception
+PULL_CODES = {
+    ResponseCode.SUCCESS: "FOUND",
+    ResponseCode.PULL_NOT_FOUND: "NO_NEW_MSG",
+    ResponseCode.PULL_RETRY_IMMEDIATELY: "NO_MATCHED_MSG",
+    ResponseCode.PULL_OFFSET_MOVED: "OFFSET_ILLEGAL",
 }
 
 
@@ -388,6 +400,83 @@ class AdminClient:
         brokerAddr, version, allAclFileVersion); MQBrokerException when refused."""
         reply = await self.call(broker_addr, RequestCode.GET_BROKER_CLUSTER_ACL_INFO, broker_error=True)
         return dict(reply.ext_fields or {})
+
+    # -- messages (issue 9: the message subcommands) -------------------------------------------------------------
+
+    async def view_message(self, broker_addr: str, commit_log_offset: int) -> MessageExt:
+        """VIEW_MESSAGE_BY_ID (MQClientAPIImpl.viewMessage): the record at a commit-log offset."""
+        reply = await self.call(
+            broker_addr, RequestCode.VIEW_MESSAGE_BY_ID, {"offset": str(commit_log_offset)}, broker_error=True
+        )
+        return decode_all(_body(reply))[0]
+
+    async def query_message_by_uniq_key(self, broker_addr: str, topic: str, key: str, max_num: int) -> list[MessageExt]:
+        """QUERY_MESSAGE with _UNIQUE_KEY_QUERY=true over the whole time range; a refusal is skipped (Java logs it)."""
+        ext = {
+            "topic": topic,
+            "key": key,
+            "maxNum": str(max_num),
+            "beginTimestamp": "0",
+            "endTimestamp": str(2**63 - 1),
+            "_UNIQUE_KEY_QUERY": "true",
+        }
+        try:
+            reply = await self.call(broker_addr, RequestCode.QUERY_MESSAGE, ext)
+        except RocketMQError:
+            return []
+        return decode_all(_body(reply))
+
+    async def pull_message(
+        self, broker_addr: str, header: PullMessageRequestHeader
+    ) -> tuple[int, PullMessageResponseHeader, list[MessageExt]]:
+        """PULL_MESSAGE, sync (MQClientAPIImpl.pullMessageSync): the response code (SUCCESS, PULL_NOT_FOUND,
+        PULL_RETRY_IMMEDIATELY or PULL_OFFSET_MOVED; anything else raises as MQBrokerException), the header and
+        the decoded messages."""
+        request = RemotingCommand.request(RequestCode.PULL_MESSAGE, header.to_ext(), None)
+        try:
+            response = await self._remoting.invoke(broker_addr, request, self.timeout)
+        except trio.TooSlowError:
+            raise RocketMQError(
+                ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{broker_addr}> timeout"
+            ) from None
+        except OSError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{broker_addr}> failed: {exc}") from None
+        if response.code not in PULL_CODES:
+            raise RocketMQError(response.code, f"{response.remark} BROKER: {broker_addr}")
+        reply = PullMessageResponseHeader.from_ext_lenient(response.ext_fields)
+        found = decode_all(_body(response)) if response.code == ResponseCode.SUCCESS else []
+        return response.code, reply, found
+
+    async def queue_offset(self, broker_addr: str, code: int, topic: str, queue_id: int, timestamp: int = 0) -> int:
+        """GET_MAX_OFFSET / GET_MIN_OFFSET / SEARCH_OFFSET_BY_TIMESTAMP (MQAdminImpl.maxOffset, minOffset,
+        searchOffset): the `offset` of the answer."""
+        ext = {"topic": topic, "queueId": str(queue_id)}
+        if code == RequestCode.SEARCH_OFFSET_BY_TIMESTAMP:
+            ext["timestamp"] = str(timestamp)
+        reply = await self.call(broker_addr, code, ext, broker_error=True)
+        return int((reply.ext_fields or {}).get("offset", "0"))
+
+    async def query_consume_queue(
+        self, broker_addr: str, topic: str, queue_id: int, index: int, count: int, group: str | None
+    ) -> Any:
+        """QUERY_CONSUME_QUEUE (MQClientAPIImpl.queryConsumeQueue): the QueryConsumeQueueResponseBody as parsed
+        fastjson."""
+        ext = {"topic": topic, "queueId": str(queue_id), "index": str(index), "count": str(count)}
+        if group is not None:
+            ext["consumerGroup"] = group
+        reply = await self.call(broker_addr, RequestCode.QUERY_CONSUME_QUEUE, ext)
+        return fastjson.loads(_body(reply) or b"{}")
+
+    async def consume_message_directly(
+        self, broker_addr: str, group: str, client_id: str, msg_id: str, topic: str | None = None
+    ) -> Any:
+        """CONSUME_MESSAGE_DIRECTLY through the broker to a live client: the ConsumeMessageDirectlyResult as parsed
+        fastjson."""
+        ext = {"consumerGroup": group, "clientId": client_id, "msgId": msg_id}
+        if topic is not None:
+            ext["topic"] = topic
+        reply = await self.call(broker_addr, RequestCode.CONSUME_MESSAGE_DIRECTLY, ext)  # MQClientException
+        return fastjson.loads(_body(reply) or b"{}")
 
     # -- what several commands share (tools.command.CommandUtil) -------------------------------------------------
 

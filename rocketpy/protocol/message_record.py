@@ -42,6 +42,7 @@ class MessageExt:
     body: bytes
     body_crc: int
     properties: dict[str, str] = field(default_factory=dict)
+    store_size: int = 0  # the record's total size (MessageExt.storeSize)
 
     @property
     def offset_msg_id(self) -> str:
@@ -129,6 +130,7 @@ def decode_one(buf: bytes, pos: int = 0, *, decompress: bool = True) -> tuple[Me
         body,
         crc,
         parse_properties(props),
+        total,
     )
     return message, pos + total
 

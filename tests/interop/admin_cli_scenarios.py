@@ -9,6 +9,7 @@ permission), so that both phases start from the same server state.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -18,9 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import trio
+
 from interop.harness import mqadmin_output
 from interop.harness.driver import run_admin_steps, run_driver
 from interop.harness.environment import DEFAULT_BROKER, DEFAULT_CLUSTER, InteropEnv
+from rocketpy.admin import main as admin_main
+from tests.interop.online_consumer import OnlineConsumer
 
 # A group with committed offsets and no client online, and its topic: the driver's "offsets-before" scenario
 # (Restarts.java) leaves them behind before the two phases.
@@ -32,6 +37,21 @@ CONSUMED_TOPIC = "InteropRestartTopic"
 HELD_GROUP = "interop_admin_held_consumer"
 HELD_PRODUCER_GROUP = "interop_admin_held_producer"
 REBALANCE_EVERY_SECOND = "-Drocketmq.client.rebalance.waitInterval=1000"
+# The topic of the message look-ups: one message with a key and a tag in queue 1, sent before both phases.
+MSG_TOPIC = "AdminMsgLookupTopic"
+NO_SUCH_ID = "0123456789ABCDEF0123456789ABCDEF"
+# A trace topic holding one trace message (a Pub and a SubAfter record, as client.trace.TraceDataEncoder writes
+# them) about the message id TRACED_ID, its key.
+TRACE_TOPIC = "AdminMsgTraceTopic"
+TRACED_ID = "7F00000100002A9F0000000000000001"
+# One client online during both phases (tests/interop/online_consumer.py), its groups subscribed to MSG_TOPIC:
+# offset 1 (past the message), offset 0, and no offset committed.
+ONLINE_CLIENT = "127.0.0.1@AdminCliOnline"
+TRACK_CONSUMED, TRACK_PENDING = "AdminTrackConsumedGroup", "AdminTrackPendingGroup"
+TRACK_NO_OFFSET = "AdminTrackNoOffsetGroup"
+# A topic (one queue) holding one message that queryMsgById -s true sends again ({rid}: its offset id).
+RESEND_TOPIC = "AdminMsgResendTopic"
+MSG_IDS: dict[str, str] = {}  # {mid}, {uid}, {rid} of the templates: set by prepare_messages for the server under test
 
 # (label, how the output is compared, argv template). {ns} {br}: addresses; {T}/{G}: per-CLI topic/group prefix.
 # Comparisons: text = exact; lines = sorted lines (Java HashSet/HashMap order); shape = text with times, ids and
@@ -56,6 +76,7 @@ STEPS: list[tuple[str, str, str]] = [
     ("sendMessageUnknownBroker", "text", "sendMessage -n {ns} -t {T}1 -p hello -b no-such-broker -i 0"),
     ("queryMsgByKey", "shape", "queryMsgByKey -n {ns} -t {T}1 -k {T}Key"),
     ("queryMsgByKeyMissing", "text", "queryMsgByKey -n {ns} -t {T}1 -k NoSuchKey"),
+    ("queryMsgByKeyUnknownTopic", "text", "queryMsgByKey -n {ns} -t NoSuchAdminCliTopic -k NoSuchKey"),
     ("topicStatus", "shape", "topicStatus -n {ns} -t {T}1"),
     ("topicStatusMissing", "text", "topicStatus -n {ns} -t NoSuchAdminCliTopic"),
     ("topicClusterList", "lines", "topicClusterList -n {ns} -t {T}1"),
@@ -166,6 +187,37 @@ STEPS: list[tuple[str, str, str]] = [
     # Broker maintenance codes (CLEAN_UNUSED_TOPIC 316, DELETE_EXPIRED_COMMITLOG 329): "success" from both servers.
     ("cleanUnusedTopic", "text", "cleanUnusedTopic -n {ns} -b {br}"),
     ("deleteExpiredCommitLog", "text", "deleteExpiredCommitLog -n {ns} -c DefaultCluster"),
+    # Message look-ups (issue 9) of MSG_TOPIC's one message, sent before both phases ({mid}: its offset id, {uid}:
+    # its unique key), and of CONSUMED_TOPIC's first message (its group is offline: a NOT_ONLINE track). The
+    # TRACK_GROUPS of ONLINE_CLIENT are online on MSG_TOPIC: CONSUMED, NOT_CONSUME_YET and (no offsets) NOT_ONLINE.
+    ("queryMsgById", "msg", "queryMsgById -n {ns} -i {mid}"),
+    # -g/-d with the client online: the broker relays the message to it, its ConsumeMessageDirectlyResult printed
+    ("queryMsgByIdDirect", "text", f"queryMsgById -n {{ns}} -i {{mid}} -g {TRACK_CONSUMED} -d {ONLINE_CLIENT}"),
+    ("queryMsgByIdMissing", "text", "queryMsgById -n {ns} -i 0123"),
+    # -s true: RESEND_TOPIC's message sent again by each phase (no other step reads that topic)
+    ("queryMsgByIdResend", "rt", "queryMsgById -n {ns} -i {rid} -s true"),
+    ("queryMsgByIdResendMissing", "text", "queryMsgById -n {ns} -i 0123 -s true"),
+    # -g/-d: consume directly through the broker; no such client online (mqadmin prints the failure and exits 0)
+    ("queryMsgByIdDirectOffline", "text", "queryMsgById -n {ns} -i {mid} -g NoSuchAdminCliGroup -d no-such-client"),
+    ("queryMsgByUniqueKey", "msg", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {{uid}}"),
+    ("queryMsgByUniqueKeyMissing", "text", f"queryMsgByUniqueKey -n {{ns}} -t {MSG_TOPIC} -i {NO_SUCH_ID}"),
+    ("queryMsgByOffset", "msg", f"queryMsgByOffset -n {{ns}} -t {MSG_TOPIC} -b {DEFAULT_BROKER} -i 1 -o 0"),
+    ("queryMsgByOffsetTrack", "msg", f"queryMsgByOffset -n {{ns}} -t {CONSUMED_TOPIC} -b {DEFAULT_BROKER} -i 0 -o 0"),
+    ("printMsg", "msg", f"printMsg -n {{ns}} -t {MSG_TOPIC}"),
+    ("printMsgTag", "msg", f"printMsg -n {{ns}} -t {MSG_TOPIC} -s TagB -d false"),
+    ("printMsgUnknownTopic", "text", "printMsg -n {ns} -t NoSuchAdminCliTopic"),
+    (
+        "printMsgByQueue",
+        "msg",
+        f"printMsgByQueue -n {{ns}} -t {MSG_TOPIC} -a {DEFAULT_BROKER} -i 1 -p true -d true -f true",
+    ),
+    ("printMsgByQueueCount", "text", f"printMsgByQueue -n {{ns}} -t {CONSUMED_TOPIC} -a {DEFAULT_BROKER} -i 0 -f true"),
+    ("queryCq", "text", f"queryCq -n {{ns}} -t {MSG_TOPIC} -q 1 -i 0"),
+    ("consumeMessage", "msg", f"consumeMessage -n {{ns}} -t {MSG_TOPIC} -b {DEFAULT_BROKER} -i 1"),
+    ("queryMsgTraceById", "msg", f"queryMsgTraceById -n {{ns}} -i {TRACED_ID} -t {TRACE_TOPIC}"),
+    ("queryMsgTraceByIdNoTopic", "text", f"queryMsgTraceById -n {{ns}} -i {TRACED_ID}"),
+    ("sendMsgStatus", "rt", f"sendMsgStatus -n {{ns}} -b {DEFAULT_BROKER} -c 2"),
+    ("checkMsgSendRT", "rt", f"checkMsgSendRT -n {{ns}} -t {DEFAULT_BROKER} -a 3"),  # the broker's own topic
     # Last: the client suspends itself for 10 s, then consumes the topic again (see test_admin_cli).
     ("resetOffsetByTimeLive", "text", f"resetOffsetByTime -n {{ns}} -g {HELD_GROUP} -t {CONSUMED_TOPIC} -s 0"),
 ]
@@ -182,6 +234,8 @@ _DELAY = re.compile(r"undoneMsgsDelayTimeMills=-?\d+")
 _RUNNING_INFO_FILE = re.compile(r"\b\d{13}/")
 _PQ_TIME = re.compile(r"\b(last\w*Timestamp)=\d+")
 _HEARTBEAT_TIME = re.compile(r"lastUpdateTimestamp=\d+")
+_MSG_VARYING = re.compile(r"(bornHost=/|Born Host: +|Timestamp=)[0-9.:]+")
+_RT_VARYING = re.compile(r"(rt=|queueOffset=)\d+")
 _ERROR = re.compile(r"CODE: (-?\d+)\s+DESC: ([^\n]*)")
 
 
@@ -201,6 +255,7 @@ def _argv(template: str, env: InteropEnv, cli: str) -> list[str]:
         G=prefix + "Group",
         cid=cid,
         F=export_dir(env, cli),
+        **MSG_IDS,
     )
     return text.split(" ")
 
@@ -300,6 +355,11 @@ def _compare_form(kind: str, stdout: str) -> Any:
     if kind == "running":  # a client's running info: times, rates masked; Properties order is the JVM's
         masked = _PQ_TIME.sub(r"\1=<time>", stdout)
         return sorted(mqadmin_output.text_shape(masked))
+    if kind == "msg":  # the producer's port (born host) and the raw millis of MessageExt.toString vary by run
+        return mqadmin_output.text_shape(_MSG_VARYING.sub(r"\1<varies>", stdout))
+    if kind == "rt":  # response times; the offsets of the broker's own topic grow with the other phase's sends
+        rows = mqadmin_output.text_shape(_RT_VARYING.sub(r"\1<varies>", stdout))
+        return [[*row[:-1], "<rt>"] if row[:1] == [DEFAULT_BROKER] else row for row in rows]
     if kind == "progress":  # the groups' table: #TPS (next to last column) is a rate
         rows = mqadmin_output.text_shape(stdout)
         return rows[:1] + [[*row[:-2], "<tps>", row[-1]] for row in rows[1:]]
@@ -317,6 +377,49 @@ def consume_some(env: InteropEnv) -> Any:
     return run_driver(
         env.build, "offsets-before", {"namesrv": env.namesrv.addr, "count": "40"}, env.driver_home("offsets")
     ).observations
+
+
+def prepare_messages(env: InteropEnv) -> None:
+    """MSG_TOPIC (2 queues) with one message in queue 1, TRACE_TOPIC with one trace message and RESEND_TOPIC with
+    one message; the messages' ids into MSG_IDS. Done with rocketpy admin's commands in this process (no
+    interpreter start per command); the look-ups that read the ids back are then compared against mqadmin's."""
+
+    def admin(*argv: str) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        parsed = admin_main.parse([*argv, "-n", env.namesrv.addr], out, err)
+        assert not isinstance(parsed, int), err.getvalue()
+        status = trio.run(admin_main.execute, *parsed, out, err)
+        assert status == 0, err.getvalue()
+        return out.getvalue()
+
+    assert env.broker is not None
+    admin("updateTopic", "-b", env.broker.addr, "-t", MSG_TOPIC, "-r", "2", "-w", "2")
+    sent = admin(
+        "sendMessage", "-t", MSG_TOPIC, "-p", "hello-msg", "-k", "MsgKey", "-c", "TagA", "-b", DEFAULT_BROKER, "-i", "1"
+    )
+    MSG_IDS["uid"] = sent.split()[-1]
+    admin("updateTopic", "-b", env.broker.addr, "-t", TRACE_TOPIC, "-r", "1", "-w", "1")
+    now = str(int(time.time() * 1000))
+    pub = ["Pub", now, "DefaultRegion", "TracedGroup", MSG_TOPIC, TRACED_ID, "TagA", "MsgKey", "127.0.0.1:10911"]
+    sub = ["SubAfter", "req-1", TRACED_ID, "7", "true", "MsgKey", "0", now, "TracedConsumer"]
+    trace = "\x01".join([*pub, "9", "3", "0", "0123", "true"]) + "\x02" + "\x01".join(sub)
+    admin("sendMessage", "-t", TRACE_TOPIC, "-p", trace, "-k", TRACED_ID, "-b", DEFAULT_BROKER, "-i", "0")
+    admin("updateTopic", "-b", env.broker.addr, "-t", RESEND_TOPIC, "-r", "1", "-w", "1")
+    admin("sendMessage", "-t", RESEND_TOPIC, "-p", "resend-me", "-k", "ResendKey", "-b", DEFAULT_BROKER, "-i", "0")
+    for label, topic, queue in (("mid", MSG_TOPIC, "1"), ("rid", RESEND_TOPIC, "0")):
+        listed = admin("printMsgByQueue", "-t", topic, "-a", DEFAULT_BROKER, "-i", queue, "-p", "true")
+        found = re.search(r"msgId=([0-9A-F]{32})", listed)
+        assert found, listed
+        MSG_IDS[label] = found.group(1)
+
+
+def online_consumer(env: InteropEnv) -> OnlineConsumer:
+    """ONLINE_CLIENT with the TRACK_GROUPS on MSG_TOPIC, their offsets on its queue 1 committed (after
+    prepare_messages)."""
+    assert env.broker is not None
+    groups = dict.fromkeys((TRACK_CONSUMED, TRACK_PENDING, TRACK_NO_OFFSET), MSG_TOPIC)
+    offsets = [(TRACK_CONSUMED, MSG_TOPIC, 1, 1), (TRACK_PENDING, MSG_TOPIC, 1, 0)]
+    return OnlineConsumer(env.broker.addr, ONLINE_CLIENT, groups, offsets)
 
 
 def run_mqadmin(env: InteropEnv) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from interop.harness.environment import TARGETS, InteropEnv, environment
 from interop.harness.normalise import diff_paths
 from rocketpy.admin.offset_commands import mq_hash_order
 from tests.interop import admin_cli_scenarios as scenarios
+from tests.interop.online_consumer import OnlineConsumer
 
 pytestmark = pytest.mark.interop
 
@@ -21,19 +22,24 @@ pytestmark = pytest.mark.interop
 @pytest.fixture(scope="module", params=TARGETS)
 def admin_env(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, interop_build: Any
-) -> Iterator[InteropEnv]:
+) -> Iterator[tuple[InteropEnv, OnlineConsumer]]:
     target: str = request.param
     workdir: Path = tmp_path_factory.mktemp(f"admin-cli-{target}")
     with environment(interop_build, target, workdir, with_broker=False, broker_kind=target) as env:
         env.start_broker(conf_extra=scenarios.BROKER_CONF)
         held = scenarios.HeldConsumer(env)
         held.start()
+        online: OnlineConsumer | None = None
         try:
             consumed = scenarios.consume_some(env)
             assert consumed["consumed"]["complete"], consumed
+            scenarios.prepare_messages(env)
+            online = scenarios.online_consumer(env)
             held.wait_ready()
-            yield env
+            yield env, online
         finally:
+            if online is not None:
+                online.close()
             held.stop()
 
 
@@ -42,7 +48,8 @@ def _reset_order() -> list[int]:
     return [qid for _, _, qid in mq_hash_order([(scenarios.CONSUMED_TOPIC, "broker-a", q) for q in range(4)])]
 
 
-def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> None:
+def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: tuple[InteropEnv, OnlineConsumer]) -> None:
+    admin_env, online = admin_env
     java_cli = scenarios.observe(admin_env, "mqadmin", scenarios.run_mqadmin(admin_env))
     raw, times = scenarios.run_rocketpy_admin(admin_env)
     py_cli = scenarios.observe(admin_env, "rocketpy", raw)
@@ -71,6 +78,11 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
         "skipAccumulatedUnknownGroup",
         "consumerStatusOffline",
         "consumerStatusUnknownClient",
+        "queryMsgByKeyUnknownTopic",
+        "queryMsgByIdMissing",
+        "queryMsgByUniqueKeyMissing",
+        "printMsgUnknownTopic",
+        "queryMsgTraceByIdNoTopic",
     }
     for label in scenarios.MAINTENANCE:
         assert java_cli[label]["stdout"] == "success", (label, java_cli[label])
@@ -113,13 +125,53 @@ def test_rocketpy_admin_prints_what_mqadmin_prints(admin_env: InteropEnv) -> Non
     assert not any(scenarios.CONSUMED_GROUP in line for line in monitor), monitor  # offline: not reported
     held = scenarios.HELD[admin_env.namesrv.addr]
     assert held.wait_received(40 * 3, timeout=60) >= 40 * 3, held.received()
+    # The message subcommands (issue 9) saw the prepared messages and traces, not just equal emptiness.
+    by_id = java_cli["queryMsgById"]["stdout"]
+    assert ["Topic:", scenarios.MSG_TOPIC] in by_id and ["Tags:", "[TagA]"] in by_id
+    # MessageTrack.toString of each group, one after the other on one line (Java's HashSet order)
+    tracks = sorted("MessageTrack [" + t for t in " ".join(by_id[-1]).split("MessageTrack [")[1:])
+    assert tracks == [
+        f"MessageTrack [consumerGroup={scenarios.TRACK_CONSUMED}, trackType=CONSUMED, exceptionDesc=null]",
+        f"MessageTrack [consumerGroup={scenarios.TRACK_NO_OFFSET}, trackType=NOT_ONLINE, exceptionDesc=CODE:206 "
+        "DESC:Not found the consumer group consume stats, because return offset table is empty, maybe the consumer "
+        "not consume any message]",
+        f"MessageTrack [consumerGroup={scenarios.TRACK_PENDING}, trackType=NOT_CONSUME_YET, exceptionDesc=null]",
+    ], by_id
+    assert java_cli["queryMsgByIdDirect"]["stdout"] == (
+        "ConsumeMessageDirectlyResult [order=false, autoCommit=true, consumeResult=CR_SUCCESS, remark=null, "
+        "spentTimeMills=0]"
+    ), java_cli["queryMsgByIdDirect"]
+    relayed = [(r.get("consumerGroup"), r.get("clientId"), r["message"]) for r in online.direct_requests]
+    direct = (scenarios.TRACK_CONSUMED, scenarios.ONLINE_CLIENT, [(scenarios.MSG_TOPIC, 1, 0)])
+    assert relayed == [direct, direct], online.direct_requests  # one per phase
+    resent = " ".join(java_cli["queryMsgByIdResend"]["stdout"][0])
+    assert resent.startswith("prepare resend msg. originalMsgId=") and "sendStatus=SEND_OK" in resent, resent
+    assert f"[topic={scenarios.RESEND_TOPIC}, brokerName=broker-a, queueId=0], queueOffset=<varies>]" in resent
+    assert java_cli["queryMsgByIdResendMissing"]["errors"] == [
+        "CODE: 208  DESC: query message by id finished, but no message."
+    ]
+    assert java_cli["queryMsgByKeyUnknownTopic"]["errors"] == [
+        "CODE: 17  DESC: The topic[NoSuchAdminCliTopic] not matched route info"
+    ]
+    assert by_id[1:] == java_cli["queryMsgByUniqueKey"]["stdout"]  # the same message, without the OffsetID line
+    assert java_cli["queryMsgByOffset"]["stdout"][13][:3] == ["Properties:", "{MIN_OFFSET=0,", "MAX_OFFSET=1,"]
+    assert java_cli["queryMsgByIdDirectOffline"]["errors"] == [
+        "CODE: 1  DESC: The Consumer <NoSuchAdminCliGroup> <no-such-client> not online"
+    ], java_cli["queryMsgByIdDirectOffline"]
+    track = " ".join(java_cli["queryMsgByOffsetTrack"]["stdout"][-1])
+    assert f"consumerGroup={scenarios.CONSUMED_GROUP}, trackType=NOT_ONLINE" in track, track
+    assert java_cli["printMsgByQueue"]["stdout"][-1] == ["Tag:", "TagA", "Count:", "1"]
+    assert [row[0] for row in java_cli["queryMsgTraceById"]["stdout"]] == ["#Type", "Pub", "#Type", "Sub"]
+    assert [row[:3] for row in java_cli["checkMsgSendRT"]["stdout"][1:4]] == [["broker-a", "0", "true"]] * 3
+    assert sum("SendResult=SendResult" in " ".join(row) for row in java_cli["sendMsgStatus"]["stdout"]) == 2
     # Start-up: mqadmin pays 1-3 s of JVM per command; rocketpy admin's median is far below that.
     median = sorted(times)[len(times) // 2]
     assert median < 1.5, f"median rocketpy admin time {median:.2f} s"
 
 
-def test_export_files_hold_the_cluster(admin_env: InteropEnv) -> None:
+def test_export_files_hold_the_cluster(admin_env: tuple[InteropEnv, OnlineConsumer]) -> None:
     """What the export steps of the module's run wrote (issue 9): read back from mqadmin's files."""
+    admin_env, _ = admin_env
     files = {label: scenarios.read_export(admin_env, "mqadmin", label) for label in scenarios.EXPORTS}
     meta = files["exportMetadata"]
     assert {"AdmCliMqTopic1", "AdmCliMqTopic2", "AdmCliMqTopic3"} <= set(meta["topicConfigTable"])
