@@ -10,8 +10,10 @@ Per target and role, in fresh temporary stores: a NameServer, a master with that
 options and store geometry, rocketpy as `rocketpy namesrv` + two `rocketpy broker`); a topic of 8 queues created
 on the master with mqadmin; the benchmark Producer alone for --seconds (its first 10 s window dropped as
 warm-up). A SYNC_MASTER acknowledges a send only once the slave has it, so its RT carries a replication round trip.
-Printed: TPS and average RT per target and role, the SYNC/ASYNC ratios per target and the rocketpy/Java ratios per
-role; --markdown prints the section docs/benchmarks.md holds. A tool, not a test: nothing here asserts a timing.
+Printed: TPS and average RT per target and role, the server CPU (utime+stime) per message of the master and of
+the slave over the steady windows, the SYNC/ASYNC ratios per target and the rocketpy/Java ratios per
+role; --markdown prints the section docs/benchmarks.md holds; --profile DIR records a py-spy flame graph of each
+rocketpy master during the send phase. A tool, not a test: nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,19 +36,25 @@ if str(REPO) not in sys.path:
 from interop.harness.build import REFERENCE_DIR, InteropSetupError, reference_classpath  # noqa: E402
 from interop.harness.ports import free_broker_port, free_port  # noqa: E402
 from interop.harness.processes import BROKER_BOOT, NAMESRV_BOOT, ServerProcess, broker_conf  # noqa: E402
-from tools.bench.procs import BenchSetupError, bench_classpath, require_tool  # noqa: E402
-from tools.bench.results import SendSummary, parse_producer_output, ratio, summarise_send  # noqa: E402
+from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, require_tool, wait_until  # noqa: E402
+from tools.bench.results import (  # noqa: E402
+    SendSummary,
+    cpu_per_message_us,
+    parse_producer_output,
+    ratio,
+    summarise_send,
+)
 from tools.bench_broker import (  # noqa: E402
     CLIENT_OPTS,
     JAVA_SERVER_OPTS,
     STORE_DEFAULTS,
+    Client,
     Context,
     Settings,
     TargetError,
     _await_ready,
     _loadavg,
     _spawn,
-    _wait_windows,
     start_client,
 )
 
@@ -74,6 +83,8 @@ class Result:
     role: str
     send: SendSummary | None = None
     load: str = "?"
+    master_cpu_us: float | None = None  # server CPU per message, master and slave processes
+    slave_cpu_us: float | None = None
     error: str | None = None
 
 
@@ -126,7 +137,35 @@ def start_group(ctx: Context, target: str, role: str, workdir: Path) -> Group:
     return group
 
 
-def run_one(ctx: Context, target: str, role: str) -> Result:
+def _wait_cpu_marks(ctx: Context, producer: Client, pids: list[int]) -> list[tuple[int, float, float]]:
+    """Until the Producer printed the phase's statistics lines: (lines seen, master CPU s, slave CPU s) at each
+    new line, for the CPU cost per message of each server."""
+    want = ctx.settings.windows
+    marks: list[tuple[int, float, float]] = []
+
+    def done() -> bool:
+        seen = len(parse_producer_output(producer.text()))
+        if seen and (not marks or marks[-1][0] != seen):
+            cpu = [cpu_seconds([pid]) for pid in pids]
+            if None not in cpu:
+                marks.append((seen, cpu[0] or 0.0, cpu[1] or 0.0))
+        return seen >= want
+
+    wait_until(done, timeout=10.0 * want + 45.0, alive=producer.alive, interval=0.2)
+    return marks
+
+
+def _profile(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes] | None:
+    """py-spy on the master for the send phase (None when py-spy is not installed)."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200", "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_one(ctx: Context, target: str, role: str, profile: Path | None = None) -> Result:
     result = Result(target, role, load=_loadavg())
     workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-bench-ha-{target}-{role}-"))
     try:
@@ -143,11 +182,21 @@ def run_one(ctx: Context, target: str, role: str) -> Result:
             producer_args = ["org.apache.rocketmq.example.benchmark.Producer", "-n", group.namesrv_addr, "-t", TOPIC,
                              "-w", str(s.threads), "-s", str(s.size)]  # fmt: skip
             producer = start_client(ctx, "producer", producer_args, workdir)
+            master, slave = (p.proc.pid for p in group.processes[1:3])
+            spy = None
+            if profile is not None and target == "rocketpy":
+                spy = _profile(master, profile / f"{target}-{role}.svg", s.seconds)
             try:
-                _wait_windows(ctx, [(producer, False)], [])
+                marks = _wait_cpu_marks(ctx, producer, [master, slave])
             finally:
                 producer.stop()
-            result.send = summarise_send(parse_producer_output(producer.text()))
+                if spy is not None:
+                    spy.wait(60)
+            windows = parse_producer_output(producer.text())
+            result.send = summarise_send(windows)
+            tps = [w.tps for w in windows]
+            result.master_cpu_us = cpu_per_message_us([(n, m) for n, m, _ in marks], tps)
+            result.slave_cpu_us = cpu_per_message_us([(n, sl) for n, _, sl in marks], tps)
             if result.send is None:
                 raise TargetError(f"no statistics line from the Producer:\n{producer.text()[-2000:]}")
         finally:
@@ -166,11 +215,13 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 def render(results: list[Result], markdown: bool) -> str:
     by = {(r.target, r.role): r for r in results}
-    rows = [["target", "role", "send TPS", "avg RT ms", "max RT ms", "failed", "load (1 min)"]]
+    rows = [["target", "role", "send TPS", "avg RT ms", "max RT ms", "failed", "master CPU us/msg",
+             "slave CPU us/msg", "load (1 min)"]]  # fmt: skip
     for r in results:
         s = r.send
         rows.append([r.target, r.role, _fmt(s.tps if s else None, 0), _fmt(s.avg_rt_ms if s else None),
-                     str(s.max_rt_ms) if s else "-", str(s.failed) if s else "-", r.load])  # fmt: skip
+                     str(s.max_rt_ms) if s else "-", str(s.failed) if s else "-", _fmt(r.master_cpu_us, 1),
+                     _fmt(r.slave_cpu_us, 1), r.load])  # fmt: skip
     ratios = [["ratio", "send TPS", "avg RT"]]
     targets = sorted({r.target for r in results})
     for t in targets:
@@ -204,6 +255,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--targets", default="java,rocketpy")
     p.add_argument("--roles", default=",".join(ROLES))
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    p.add_argument("--profile", type=Path, help="directory for py-spy flame graphs of the rocketpy masters")
     a = p.parse_args(argv)
     targets = tuple(t for t in a.targets.split(",") if t)
     roles = tuple(r for r in a.roles.split(",") if r)
@@ -220,7 +272,7 @@ def main(argv: list[str]) -> int:
     for role in roles:  # interleaved, so that background load hits both targets alike
         for target in targets:
             print(f"[{target} {role}] ...", file=sys.stderr, flush=True)
-            results.append(run_one(ctx, target, role))
+            results.append(run_one(ctx, target, role, a.profile))
     print("python tools/bench_ha.py " + shlex.join(argv))
     print(f"JVM options of the Java servers: {' '.join(JAVA_SERVER_OPTS)}; clients: {' '.join(CLIENT_OPTS)}")
     print(render(results, a.markdown))

@@ -67,6 +67,10 @@ class RequestContext:
         """Send a deferred response (the handler returned None for a two-way request)."""
         return self.connection.send_response(self.request, response)
 
+    def respond_nowait(self, response: RemotingCommand) -> None:
+        """`respond` from code that must not yield (a callback): the reply joins the connection's next write."""
+        self.connection.send_response_nowait(self.request, response)
+
 
 def inline(handler: H) -> H:
     """Mark a handler that never waits on the network or the disk: it runs in the read loop, and its reply joins
@@ -279,6 +283,9 @@ class Connection:
                 self._drained = trio.Event()
 
     async def send_response(self, request: RemotingCommand, response: RemotingCommand) -> None:
+        self.send_response_nowait(request, response)
+
+    def send_response_nowait(self, request: RemotingCommand, response: RemotingCommand) -> None:
         if request.flag & ONEWAY_FLAG:
             return
         try:

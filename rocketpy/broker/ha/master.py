@@ -10,7 +10,9 @@ nothing for haHousekeepingInterval is closed. A slave far behind is read in a wo
 SYNC_MASTER (CommitLog.submitReplicaRequest): a put that waits for the store is acknowledged when some slave
 reported an offset at or past the put's end (push2SlaveMaxOffset), or FLUSH_SLAVE_TIMEOUT after slaveTimeout;
 SLAVE_NOT_AVAILABLE at once when no slave is connected or the slaves fall behind by haSlaveFallbehindMax or more.
-One wait serves a whole batch (the caller waits for its last record's end), as Java's group transfer does.
+One wait serves a whole batch (the caller waits for its last record's end), as Java's group transfer does, and
+waiting costs no task: `submit_replica` queues a callback, each acknowledgement answers every put it covers in one
+pass, one timer task answers FLUSH_SLAVE_TIMEOUT (the send path answers from the callback, `SendMessageProcessor`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +47,18 @@ class HAMasterConfig:
     slave_timeout_ms: int = 3000
 
 
+ReplicaCallback = Callable[[PutMessageStatus], None]
+
+
+@dataclass(slots=True, eq=False)
+class _Waiter:
+    """CommitLog.GroupCommitRequest: the offset a slave must reach, when to give up, whom to tell (None: told)."""
+
+    next_offset: int
+    deadline: float
+    done: ReplicaCallback | None
+
+
 @dataclass(slots=True, eq=False)
 class SlaveConnection:
     """HAConnection's state: where the slave asked to start and what it acknowledged."""
@@ -62,7 +77,9 @@ class HAMaster:
         self.config = config
         self.connections: set[SlaveConnection] = set()
         self.push2slave_max_offset = 0
-        self._waiters: list[tuple[int, int, trio.Event]] = []
+        self._waiters: list[tuple[int, int, _Waiter]] = []  # a heap by the offset a slave must reach
+        self._deadlines: deque[_Waiter] = deque()  # the same waiters in submission (= deadline) order
+        self._timer_wakeup = trio.Event()
         self._seq = itertools.count()
         self._new_data = trio.Event()
 
@@ -76,26 +93,86 @@ class HAMaster:
         """DefaultMessageStore.slaveFallBehindMuch."""
         return self.store.max_phy_offset - self.push2slave_max_offset
 
-    async def wait_replica(self, next_offset: int) -> PutMessageStatus:
-        """PUT_OK once a slave has everything before `next_offset`; FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE."""
+    def check_replica(self, next_offset: int) -> PutMessageStatus | None:
+        """The answer known at submission: SLAVE_NOT_AVAILABLE, PUT_OK if a slave has it already, else None."""
         if not self.is_slave_ok(next_offset):
             return PutMessageStatus.SLAVE_NOT_AVAILABLE
         if self.push2slave_max_offset >= next_offset:
             return PutMessageStatus.PUT_OK
-        event = trio.Event()
-        heapq.heappush(self._waiters, (next_offset, next(self._seq), event))
+        return None
+
+    def submit_replica(self, next_offset: int, done: ReplicaCallback) -> None:
+        """Call `done(status)` once a slave has everything before `next_offset` (PUT_OK), or FLUSH_SLAVE_TIMEOUT
+        after slaveTimeout: no task and no event of its own, the acknowledgement releases every covered waiter in
+        one pass (GroupTransferService), and one timer task expires them (`run_timer`)."""
+        waiter = _Waiter(next_offset, trio.current_time() + self.config.slave_timeout_ms / 1000, done)
+        heapq.heappush(self._waiters, (next_offset, next(self._seq), waiter))
+        self._deadlines.append(waiter)
+        if len(self._deadlines) == 1:
+            self._timer_wakeup.set()
         self.notify_new_data()  # wakeupAll: the writers need not sleep out their poll
-        with trio.move_on_after(self.config.slave_timeout_ms / 1000):
-            await event.wait()
-            return PutMessageStatus.PUT_OK
-        return PutMessageStatus.FLUSH_SLAVE_TIMEOUT
+
+    def replica_later(self, next_offset: int, done: ReplicaCallback) -> PutMessageStatus | None:
+        """`check_replica`'s answer if it has one, else None and `done` gets it later (the send path's)."""
+        status = self.check_replica(next_offset)
+        if status is None:
+            self.submit_replica(next_offset, done)
+        return status
+
+    async def wait_replica(self, next_offset: int) -> PutMessageStatus:
+        """PUT_OK once a slave has everything before `next_offset`; FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE."""
+        status = self.check_replica(next_offset)
+        if status is not None:
+            return status
+        event, outcome = trio.Event(), [PutMessageStatus.FLUSH_SLAVE_TIMEOUT]
+
+        def done(result: PutMessageStatus) -> None:
+            outcome[0] = result
+            event.set()
+
+        self.submit_replica(next_offset, done)
+        await event.wait()
+        return outcome[0]
 
     def notify_transfer(self, ack: int) -> None:
         """notifyTransferSome: the newest acknowledged offset of any slave releases the puts it covers."""
         if ack > self.push2slave_max_offset:
             self.push2slave_max_offset = ack
-        while self._waiters and self._waiters[0][0] <= self.push2slave_max_offset:
-            heapq.heappop(self._waiters)[2].set()
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= self.push2slave_max_offset:
+            self._complete(heapq.heappop(waiters)[2], PutMessageStatus.PUT_OK)
+
+    @staticmethod
+    def _complete(waiter: _Waiter, status: PutMessageStatus) -> None:
+        if waiter.done is None:
+            return
+        done, waiter.done = waiter.done, None
+        try:
+            done(status)
+        except Exception:  # one requester's failure (its connection gone) must not stop the others' answers
+            log.exception("replica callback failed")
+
+    async def run_timer(self) -> None:
+        """FLUSH_SLAVE_TIMEOUT for the waiters a slave did not acknowledge within slaveTimeout. Deadlines come in
+        submission order (one timeout for all), so the oldest is first; one sleep covers everything until it."""
+        deadlines = self._deadlines
+        while True:
+            while deadlines and deadlines[0].done is None:
+                deadlines.popleft()  # released by an acknowledgement
+            if not deadlines:
+                self._timer_wakeup = trio.Event()
+                await self._timer_wakeup.wait()
+                continue
+            now = trio.current_time()
+            first = deadlines[0]
+            if first.deadline > now:
+                await trio.sleep_until(first.deadline)
+                continue
+            while deadlines and (deadlines[0].done is None or deadlines[0].deadline <= now):
+                self._complete(deadlines.popleft(), PutMessageStatus.FLUSH_SLAVE_TIMEOUT)
+            if len(self._waiters) > 2 * len(deadlines) + 1024:  # answered entries an acknowledgement never passed
+                self._waiters = [entry for entry in self._waiters if entry[2].done is not None]
+                heapq.heapify(self._waiters)
 
     def notify_new_data(self) -> None:
         self._new_data.set()
@@ -108,6 +185,7 @@ class HAMaster:
         bound = listeners[0].socket.getsockname()[1]
         log.info("HAService listening on port %d", bound)
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.run_timer)
             task_status.started(bound)
             await trio.serve_listeners(self._handle, listeners, handler_nursery=nursery)
 

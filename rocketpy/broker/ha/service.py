@@ -59,6 +59,7 @@ class HAService:
         """Before the handlers are taken: a SYNC_MASTER's puts (sends and committed transactions) wait for the slave."""
         if self.role is BrokerRole.SYNC_MASTER:
             send.replica = self.master.wait_replica
+            send.replica_submit = self.master.replica_later
             if transaction is not None:
                 transaction.replica = self.master.wait_replica
 

@@ -2,9 +2,11 @@
 
 The master's HA address comes from the NameServer's REGISTER_BROKER reply (haServerAddr) or from
 haMasterAddress. Connected, the slave reports its max commit-log offset when nothing was written for
-haSendHeartbeatInterval and whenever its log grew; every frame from the master is checked against the log's end
-(a mismatch closes the connection: the slave is behind or ahead of what the master sends) and appended, which
-also dispatches the records to the consume queues and the index: on the loop while it fits the current file
+haSendHeartbeatInterval and whenever its log grew, once the frames of one read are appended (Java reports after
+each frame of its read buffer: no sooner for a SYNC_MASTER, as the frames of one read are appended within
+microseconds, but a write and a master wake-up per frame). Every frame from the master is checked against the
+log's end (a mismatch closes the connection: the slave is behind or ahead of what the master sends) and appended,
+which also dispatches the records to the consume queues and the index: on the loop while it fits the current file
 (page-cache writes, as a put on the master), in a worker thread when a new file is created. Nothing written for
 haHousekeepingInterval closes the connection; a closed connection is reopened at once, a failed connect after
 5 s, as the Java client's loop does.
@@ -111,10 +113,10 @@ class HASlave:
                         ok = await trio.to_thread.run_sync(self.store.append_replicated, frame.offset, frame.data)
                     if not ok:
                         return
-                current = self.store.max_phy_offset
-                if current > reported:  # reportSlaveMaxOffsetPlus
-                    reported = current
-                    await report(reported)
+            current = self.store.max_phy_offset
+            if current > reported:  # reportSlaveMaxOffsetPlus, once for all the frames of one read
+                reported = current
+                await report(reported)
             if trio.current_time() - last_write > housekeeping:
                 log.warning("HAClient, housekeeping, found this connection expired")
                 return

@@ -24,7 +24,9 @@ transaction check service runs (`transactions=False`).
 
 The header's `batch` flag, not the request code, selects the batch path, as in Java. Under SYNC_FLUSH the reply
 waits for the flush in a worker thread (the handler is then not inline); under ASYNC_FLUSH the append never waits
-on the disk, so the handler is inline and its reply joins the batch written for that read.
+on the disk, so the handler is inline and its reply joins the batch written for that read. A SYNC_MASTER's send
+is inline too: it appends, then leaves its reply to the slave's acknowledgement (`replica_submit`, the HA
+master's group transfer), without a task or an event of its own.
 """
 
 from __future__ import annotations
@@ -122,6 +124,16 @@ class PutOutcome:
     results: list[PutMessageResult]
 
 
+@dataclass(slots=True)
+class _ReplicaWait:
+    """A SYNC_MASTER put whose answer waits for a slave: what `put` leaves for `send_message_replicated`."""
+
+    next_offset: int
+    results: list[PutMessageResult]
+    began: float
+    topic: str | None  # counted per topic (None: not)
+
+
 class SendMessageProcessor:
     def __init__(
         self,
@@ -151,10 +163,16 @@ class SendMessageProcessor:
         self._sendable_topics: set[str] = set()  # names that passed validate_topic and refuse_not_allowed_send
         # SYNC_MASTER: CommitLog.submitReplicaRequest, awaited with the end offset of a put (ha/master.py).
         self.replica: Callable[[int], Awaitable[PutMessageStatus]] | None = None
+        # The same without waiting: the status if known at once, else None and the callback gets it later.
+        self.replica_submit: Callable[[int, Callable[[PutMessageStatus], None]], PutMessageStatus | None] | None = None
+        self._replica_waits: list[_ReplicaWait] | None = None  # set while send_message_replicated runs
 
     def handlers(self) -> dict[int, Handler]:
-        waits = self.sync_flush or self.replica is not None
-        handler: Handler = self.send_message if waits else self.send_message_inline
+        handler: Handler = self.send_message_inline
+        if self.sync_flush or (self.replica is not None and self.replica_submit is None):
+            handler = self.send_message
+        elif self.replica is not None:
+            handler = self.send_message_replicated
         codes = (RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE)
         return {code: handler for code in codes}
 
@@ -166,6 +184,34 @@ class SendMessageProcessor:
     async def send_message_inline(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
         """ASYNC_FLUSH: never waits, so it runs in the connection's read loop."""
         return await self._send(ctx, cmd)
+
+    @inline
+    async def send_message_replicated(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand | None:
+        """SYNC_MASTER under ASYNC_FLUSH: appends in the read loop (nothing here yields, so no other put sees
+        `_replica_waits`); a put a slave has not acknowledged yet is answered from the acknowledgement."""
+        waits: list[_ReplicaWait] = []
+        self._replica_waits = waits
+        try:
+            reply = await self._send(ctx, cmd)
+        finally:
+            self._replica_waits = None
+        if not waits:
+            return reply
+        assert self.replica_submit is not None
+        wait = waits[0]
+
+        def done(status: PutMessageStatus) -> None:
+            ctx.respond_nowait(self._replicated(wait, reply, status))
+
+        status = self.replica_submit(wait.next_offset, done)
+        return None if status is None else self._replicated(wait, reply, status)
+
+    def _replicated(self, wait: _ReplicaWait, reply: RemotingCommand, status: PutMessageStatus) -> RemotingCommand:
+        """The answer once the slave's status is known: the PUT_OK reply, or the same put answered with it."""
+        self._note_put(wait.results, wait.began, wait.topic)
+        if status is PutMessageStatus.PUT_OK:
+            return reply
+        return self._put_reply(PutOutcome(status, wait.results), int((reply.ext_fields or {})["queueId"]))
 
     # -- request -------------------------------------------------------------------------------------------------
 
@@ -419,17 +465,24 @@ class SendMessageProcessor:
         status = PutMessageStatus.PUT_OK
         if self.sync_flush and wait:
             status = await trio.to_thread.run_sync(self.store.wait_flushed, results[-1])
+        topic = msgs[0].topic if count_topic else None
         if self.replica is not None and wait:
             last = results[-1]
+            if self._replica_waits is not None:  # send_message_replicated answers (and counts) it later
+                self._replica_waits.append(_ReplicaWait(last.phys_offset + last.wrote_bytes, results, began, topic))
+                return PutOutcome(status, results)
             replica_status = await self.replica(last.phys_offset + last.wrote_bytes)
             if replica_status is not PutMessageStatus.PUT_OK:
                 status = replica_status
+        self._note_put(results, began, topic)
+        return PutOutcome(status, results)
+
+    def _note_put(self, results: list[PutMessageResult], began: float, topic: str | None) -> None:
         elapsed = int((time.monotonic() - began) * 1000)
         wrote = sum(r.wrote_bytes for r in results)
         self.stats.note_put(len(results), wrote, elapsed)
-        if count_topic:  # handlePutMessageResult's sendOK branch (every status put() returns here is one)
-            self.stats.manager.on_put(msgs[0].topic, len(results), wrote)
-        return PutOutcome(status, results)
+        if topic is not None:  # handlePutMessageResult's sendOK branch (every status put() returns here is one)
+            self.stats.manager.on_put(topic, len(results), wrote)
 
     def _msg_id(self, result: PutMessageResult) -> str:
         """result.msg_id (MessageDecoder.createMessageId) from a prefix computed once for our store host."""

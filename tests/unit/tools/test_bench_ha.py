@@ -7,7 +7,8 @@ from tools.bench_ha import Result, render
 
 
 def _result(target: str, role: str, tps: float, rt: float) -> Result:
-    return Result(target, role, SendSummary(tps=tps, avg_rt_ms=rt, max_rt_ms=90, failed=0, windows=1), load="1.5")
+    summary = SendSummary(tps=tps, avg_rt_ms=rt, max_rt_ms=90, failed=0, windows=1)
+    return Result(target, role, summary, load="1.5", master_cpu_us=120.0, slave_cpu_us=30.25)
 
 
 RESULTS = [
@@ -20,7 +21,7 @@ RESULTS = [
 
 def test_markdown_has_rows_and_ratios() -> None:
     text = render(RESULTS, markdown=True)
-    assert "| rocketpy | SYNC_MASTER | 1000 | 64.00 | 90 | 0 | 1.5 |" in text
+    assert "| rocketpy | SYNC_MASTER | 1000 | 64.00 | 90 | 0 | 120.0 | 30.2 | 1.5 |" in text
     assert "| java SYNC/ASYNC | 0.50 | 2.00 |" in text
     assert "| rocketpy SYNC/ASYNC | 0.50 | 2.00 |" in text
     assert "| SYNC_MASTER rocketpy/Java | 0.25 | 4.00 |" in text
