@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ _TABLE_ROW = re.compile(r"^(.{24}  .{24}  )(\S+) *(  \S.*)$")
 _TLOG_ROW = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\|.*\|)(\d+|NaN|Infinity)$")
 # ClientLogger's file (user.home/logs/rocketmqlogs), where DefaultMonitorListener writes mqadmin's report
 CLIENT_LOG = "logs/rocketmqlogs/rocketmq_client.log"
+MONITOR_ONE_ROUND = ("--rounds", "1", "--delay", "0")
 _DELAY = re.compile(r"undoneMsgsDelayTimeMills=-?\d+")
 
 
@@ -81,15 +83,17 @@ def _rocketpy_first_lines(env: InteropEnv, argv: list[str], lines: int, timeout:
     )
     assert proc.stdout is not None
     got: list[str] = []
-    deadline = time.monotonic() + timeout
+    watchdog = threading.Timer(timeout, proc.kill)  # a silent process must not block readline forever
+    watchdog.start()
     try:
-        while len(got) < lines and time.monotonic() < deadline:
+        while len(got) < lines:
             line = proc.stdout.readline()
             if not line:
                 break
             got.append(line)
         still_running = proc.poll() is None
     finally:
+        watchdog.cancel()
         proc.terminate()
         try:
             _, stderr = proc.communicate(timeout=10)
@@ -148,10 +152,11 @@ def test_start_monitoring_round_is_what_mqadmin_logs(loop_env: InteropEnv) -> No
     }
     props = [f"-Duser.home={home}", f"-Drocketmq.home.dir={REFERENCE_DIR}"]
     argv = ["mqadmin-first-lines"] + [word for key, value in args.items() for word in (f"--{key}", value)]
+    driver_stderr = (home / "driver.stderr").open("w")  # kept for a failure's diagnosis
     java = subprocess.Popen(
         [env.build.java, *DRIVER_JVM_OPTS, *props, "-cp", env.build.driver_classpath, DRIVER_MAIN, *argv],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=driver_stderr,
         text=True,
         cwd=home,
     )
@@ -161,8 +166,7 @@ def test_start_monitoring_round_is_what_mqadmin_logs(loop_env: InteropEnv) -> No
             assert java.poll() is None and time.monotonic() < deadline, "mqadmin startMonitoring logged no round"
             time.sleep(0.3)
         ours = subprocess.run(
-            [sys.executable, "-m", "rocketpy", "admin", "startMonitoring", "-n", env.namesrv.addr]
-            + ["--rounds", "1", "--delay", "0"],
+            [sys.executable, "-m", "rocketpy", "admin", "startMonitoring", "-n", env.namesrv.addr, *MONITOR_ONE_ROUND],
             capture_output=True,
             text=True,
             timeout=60,
@@ -175,6 +179,8 @@ def test_start_monitoring_round_is_what_mqadmin_logs(loop_env: InteropEnv) -> No
         except subprocess.TimeoutExpired:
             java.kill()
             stdout, _ = java.communicate()
+        driver_stderr.close()
+    assert stdout.strip(), f"the driver printed nothing; see {home / 'driver.stderr'}"
     observed = json.loads(stdout.strip().splitlines()[-1])["observations"]
     assert observed["complete"], observed
     expected = _monitor_lines(observed["log"])
