@@ -111,6 +111,8 @@ public final class Driver {
                 return new HeldConsumer(args).run();
             case "failover":
                 return new Failover(args).run();
+            case "mqadmin-first-lines":
+                return new LoopingMqadmin(args).run();
             default:
                 throw new IllegalArgumentException("unknown scenario: " + scenario);
         }
