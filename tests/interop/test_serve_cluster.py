@@ -91,6 +91,11 @@ def cluster_env(broker_target: str, tmp_path: Path, interop_build: Any) -> Itera
     try:
         yield env
     finally:
+        if broker_target == "rocketpy":
+            # SIGTERM: the supervisor stops its broker children; the harness's SIGKILL alone left them orphaned
+            # (found running long after the test, across full runs)
+            for server in env.servers:
+                server.stop(grace=30)
         env.stop()
 
 

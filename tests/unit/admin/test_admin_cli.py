@@ -122,11 +122,15 @@ def test_entry_point_registers_the_plugin() -> None:
 
 
 def test_cluster_list_interval_prints_again_until_interrupted(rocketpy_namesrv: str) -> None:
+    # Ctrl-C's default action in the child: a test run started in the background by a non-interactive shell (or
+    # under nohup) has SIGINT ignored, and an ignored SIGINT stays ignored across exec (the process then rightly
+    # does not stop: the cause of two failed full runs).
     proc = subprocess.Popen(
         [sys.executable, "-m", "rocketpy", "admin", "clusterList", "-n", rocketpy_namesrv, "-i", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt once two listings were printed (a fixed sleep raced the start-up on a loaded machine), and never
     # leave the process behind when it does not stop: that is the failure, reported with what it printed.

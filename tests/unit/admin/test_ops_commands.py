@@ -134,10 +134,17 @@ def test_start_monitoring_stops_on_sigint(rocketpy_server: RocketpyServer) -> No
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C's default action even when the test run itself has SIGINT ignored (started in the background)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"startMonitoring did not stop on SIGINT; stderr: {err[-2000:]}") from None
     assert proc.returncode == 130, err
     rounds = out.count("beginRound")
     assert rounds >= 1 and out.count("endRound") >= rounds - 1
