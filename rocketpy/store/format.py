@@ -138,6 +138,21 @@ def get_property(text: str, name: str) -> str | None:
         start = i + 1
 
 
+def dispatch_properties(text: str) -> tuple[str | None, str | None, str | None]:
+    """(TAGS, KEYS, UNIQ_KEY) as three ``get_property`` calls would find them, in one call for the append path."""
+    out: list[str | None] = []
+    for key in ("TAGS\x01", "KEYS\x01", "UNIQ_KEY\x01"):
+        i = text.find(key)
+        if i < 0:
+            out.append(None)
+        elif i == 0 or text[i - 1] == PROPERTY_SEPARATOR:
+            j = text.find(PROPERTY_SEPARATOR, i)
+            out.append(text[i + len(key) : j if j >= 0 else len(text)])
+        else:  # the name appears inside another name or value first: the careful scan
+            out.append(get_property(text, key[:-1]))
+    return out[0], out[1], out[2]
+
+
 def build_properties(props: dict[str, str]) -> str:
     """``MessageDecoder.messageProperties2String`` (no trailing separator in 4.9.7+)."""
     return PROPERTY_SEPARATOR.join(f"{k}{NAME_VALUE_SEPARATOR}{v}" for k, v in props.items())

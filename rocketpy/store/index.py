@@ -288,20 +288,28 @@ class IndexService:
 
     def build_index(self, info: DispatchInfo) -> None:
         """``buildIndex``: skip already indexed and rollback records, then UNIQ_KEY and every KEYS value."""
+        self.build_index_keys(info.topic, info.phys_offset, info.store_timestamp, info.sys_flag, info.keys,
+                              info.uniq_key)  # fmt: skip
+
+    def build_index_keys(
+        self, topic: str, phys_offset: int, store_timestamp: int, sys_flag: int, keys_prop: str | None,
+        uniq_key: str | None,
+    ) -> None:  # fmt: skip
+        """``build_index`` from the record's fields (the append path has no DispatchInfo)."""
         files = self.files
         last = files[-1] if files else None
         end = last.header.end_phy_offset if last is not None and last.header.index_count > 1 else self.end_phy_offset
-        if info.phys_offset <= end:
+        if phys_offset <= end:
             return
-        if info.sys_flag & TRANSACTION_MASK == TRANSACTION_ROLLBACK_TYPE:
+        if sys_flag & TRANSACTION_MASK == TRANSACTION_ROLLBACK_TYPE:
             return
-        prefix = info.topic + "#"
-        keys = [prefix + info.uniq_key] if info.uniq_key else []
-        if info.keys:
-            keys.extend(prefix + k for k in info.keys.split(" ") if k)
+        prefix = topic + "#"
+        keys = [prefix + uniq_key] if uniq_key else []
+        if keys_prop:
+            keys.extend(prefix + k for k in keys_prop.split(" ") if k)
         while keys:
             f = last if last is not None and last.header.index_count < last.entries else self._writable()
-            done = f.put_keys(keys, info.phys_offset, info.store_timestamp)
+            done = f.put_keys(keys, phys_offset, store_timestamp)
             keys = keys[done:]
             last = None
 
