@@ -200,10 +200,13 @@ class CommitLog:
             sys_flag |= BORNHOST_V6_FLAG
         if len(msg.store_host.ip) == 16:
             sys_flag |= STOREHOST_V6_FLAG
-        total = HEADERS[(sys_flag >> 4) & 3].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
+        hdr = HEADERS[(sys_flag >> 4) & 3]
+        body = msg.body
+        nb, nt, np_ = len(body), len(topic_b), len(props_b)
+        total = hdr.size + nb + 3 + nt + np_
         if total > self.max_message_size or total + END_FILE_MIN_BLANK_LENGTH > self.file_size:
             raise AppendError(f"message is {total} bytes, more than maxMessageSize {self.max_message_size}")
-        crc = zlib.crc32(msg.body) & 0x7FFFFFFF  # java_crc32, outside the lock
+        crc = zlib.crc32(body) & 0x7FFFFFFF  # java_crc32, outside the lock
         tran = sys_flag & TRANSACTION_MASK
         dispatch = tran != TRANSACTION_PREPARED_TYPE and tran != TRANSACTION_ROLLBACK_TYPE
         with self.lock:
@@ -211,10 +214,25 @@ class CommitLog:
             key = (msg.topic, msg.queue_id)
             queue_offset = self.queue_offsets.get(key, 0) if dispatch else 0
             store_ts = int(time.time() * 1000) if now_ms is None else now_ms
-            wrote = f.wrote
-            phys = f.file_from + wrote
-            _encode(f.view, wrote, msg, queue_offset, phys, store_ts, topic_b, props_b, sys_flag, crc)
-            f.wrote = wrote + total
+            pos = f.wrote
+            phys = f.file_from + pos
+            # _encode inline (the same writes in the same order: TOTALSIZE and MAGICCODE last)
+            buf = f.view
+            born, store = msg.born_host, msg.store_host
+            hdr.pack_into(buf, pos, 0, 0, crc, msg.queue_id, msg.flag, queue_offset, phys, sys_flag,
+                          msg.born_timestamp, born.ip, born.port, store_ts, store.ip, store.port,
+                          msg.reconsume_times, msg.prepared_tx_offset, nb)  # fmt: skip
+            p = pos + hdr.size
+            buf[p : p + nb] = body
+            p += nb
+            buf[p] = nt
+            buf[p + 1 : p + 1 + nt] = topic_b
+            p += 1 + nt
+            buf[p] = np_ >> 8
+            buf[p + 1] = np_ & 0xFF
+            buf[p + 2 : p + 2 + np_] = props_b
+            _TOTAL_AND_MAGIC.pack_into(buf, pos, total, MESSAGE_MAGIC)
+            f.wrote = pos + total
             if dispatch:
                 self.queue_offsets[key] = queue_offset + 1
             self.last_store_timestamp = store_ts

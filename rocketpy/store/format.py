@@ -139,18 +139,33 @@ def get_property(text: str, name: str) -> str | None:
 
 
 def dispatch_properties(text: str) -> tuple[str | None, str | None, str | None]:
-    """(TAGS, KEYS, UNIQ_KEY) as three ``get_property`` calls would find them, in one call for the append path."""
-    out: list[str | None] = []
-    for key in ("TAGS\x01", "KEYS\x01", "UNIQ_KEY\x01"):
-        i = text.find(key)
-        if i < 0:
-            out.append(None)
-        elif i == 0 or text[i - 1] == PROPERTY_SEPARATOR:
-            j = text.find(PROPERTY_SEPARATOR, i)
-            out.append(text[i + len(key) : j if j >= 0 else len(text)])
-        else:  # the name appears inside another name or value first: the careful scan
-            out.append(get_property(text, key[:-1]))
-    return out[0], out[1], out[2]
+    """(TAGS, KEYS, UNIQ_KEY) as ``get_property`` finds them; the three scans unrolled for the append path."""
+    sep = PROPERTY_SEPARATOR
+    i = text.find("TAGS\x01")
+    if i < 0:
+        tags = None
+    elif i == 0 or text[i - 1] == sep:
+        j = text.find(sep, i)
+        tags = text[i + 5 : j] if j >= 0 else text[i + 5 :]
+    else:
+        tags = get_property(text, PROPERTY_TAGS)
+    i = text.find("KEYS\x01")
+    if i < 0:
+        keys = None
+    elif i == 0 or text[i - 1] == sep:
+        j = text.find(sep, i)
+        keys = text[i + 5 : j] if j >= 0 else text[i + 5 :]
+    else:
+        keys = get_property(text, PROPERTY_KEYS)
+    i = text.find("UNIQ_KEY\x01")
+    if i < 0:
+        uniq = None
+    elif i == 0 or text[i - 1] == sep:
+        j = text.find(sep, i)
+        uniq = text[i + 9 : j] if j >= 0 else text[i + 9 :]
+    else:
+        uniq = get_property(text, PROPERTY_UNIQ_KEY)
+    return tags, keys, uniq
 
 
 def build_properties(props: dict[str, str]) -> str:
