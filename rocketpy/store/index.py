@@ -306,10 +306,15 @@ class IndexService:
         prefix = topic + "#"
         keys = [prefix + uniq_key] if uniq_key else []
         if keys_prop:
-            keys.extend(prefix + k for k in keys_prop.split(" ") if k)
+            if " " in keys_prop:
+                keys.extend([prefix + k for k in keys_prop.split(" ") if k])
+            else:  # one key: the usual case
+                keys.append(prefix + keys_prop)
         while keys:
             f = last if last is not None and last.header.index_count < last.entries else self._writable()
             done = f.put_keys(keys, phys_offset, store_timestamp)
+            if done == len(keys):
+                return
             keys = keys[done:]
             last = None
 
