@@ -1,6 +1,6 @@
 """Golden PULL_MESSAGE reply frames (issue 12): the store's read loop and the reply built from its records.
 
-Recorded from the pull path as it was before the read loop was inlined (commit 3ed90f2): a store filled through
+Recorded from the pull path as it was before this work (commit 9e12e9a): a store filled through
 the send handler under a frozen clock (three queues, tags, keys, a prepared record, 300-byte bodies so that the
 batch byte limits bite), then pulls with tag expressions, batch sizes and every offset class (too small, found,
 overflow), each reply encoded as the wire frame a Java consumer reads, header and record bytes included.
