@@ -5,10 +5,11 @@ Not a test.  Usage::
     python tools/bench_store.py [--dir /tmp/bench-store] [--seconds 3] [--threads 8] [--sizes 128,1024,4096]
 
 For each body size it reports:
-  * ASYNC_FLUSH appends/s and MB/s (single caller; the background flusher runs as in production);
+  * ASYNC_FLUSH appends/s and MB/s (single caller; the background flusher runs as in production), and the
+    process CPU time per append ("cpu us", all threads: the figure that survives a shared machine);
   * SYNC_FLUSH appends/s with ``--threads`` callers each waiting for its own flush (group commit), and the
     number of fsyncs/s those appends needed;
-  * pull throughput: ``get_message`` batches of 32 from the consume queue, records/s and MB/s;
+  * pull throughput: ``get_message`` batches of 32 from the consume queue, records/s, MB/s and CPU us per record;
   * for comparison, the raw cost of encoding a record into a preallocated buffer vs ``os.pwrite`` per record.
 """
 
@@ -45,18 +46,19 @@ def new_store(root: Path, mode: FlushDiskType) -> MessageStore:
     return s
 
 
-def bench_async(root: Path, size: int, seconds: float) -> tuple[float, float, MessageStore]:
+def bench_async(root: Path, size: int, seconds: float) -> tuple[float, float, float, MessageStore]:
+    """Rate, MB/s and the process CPU time (every thread: the flusher too) per append in us."""
     s = new_store(root, FlushDiskType.ASYNC_FLUSH)
     msgs = [message(i, size) for i in range(1000)]
     n = 0
     total = 0
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         for m in msgs:
             total += s.put_message(m).wrote_bytes
         n += len(msgs)
     dt = time.perf_counter() - t0
-    return n / dt, total / dt / 1e6, s
+    return n / dt, total / dt / 1e6, (time.process_time() - c0) / n * 1e6, s
 
 
 def bench_sync(root: Path, size: int, seconds: float, threads: int) -> tuple[float, float, float]:
@@ -85,10 +87,11 @@ def bench_sync(root: Path, size: int, seconds: float, threads: int) -> tuple[flo
     return sum(counts) / dt, flushes / dt, sum(counts) / max(flushes, 1)
 
 
-def bench_read(s: MessageStore, seconds: float) -> tuple[float, float]:
+def bench_read(s: MessageStore, seconds: float) -> tuple[float, float, float]:
+    """Records/s, MB/s and the process CPU time per record read in us."""
     n = 0
     total = 0
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         for q in range(8):
             off = 0
@@ -102,7 +105,7 @@ def bench_read(s: MessageStore, seconds: float) -> tuple[float, float]:
                 if time.perf_counter() - t0 >= seconds:
                     break
     dt = time.perf_counter() - t0
-    return n / dt, total / dt / 1e6
+    return n / dt, total / dt / 1e6, (time.process_time() - c0) / max(n, 1) * 1e6
 
 
 def bench_raw(root: Path, size: int, count: int = 100_000) -> tuple[float, float]:
@@ -136,19 +139,23 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--sizes", default="128,1024,4096")
+    ap.add_argument("--no-sync", action="store_true", help="only the ASYNC_FLUSH appends and the reads")
     args = ap.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="bench-store-"))
     print(f"store dir {root} (filesystem of that dir matters for fsync figures)")
-    print(f"{'body':>6} {'async msg/s':>12} {'MB/s':>7} {'sync msg/s':>11} {'fsync/s':>8} {'msg/fsync':>9} "
-          f"{'read msg/s':>11} {'MB/s':>7} {'encode/s':>9} {'pwrite/s':>9}")  # fmt: skip
+    print(f"{'body':>6} {'async msg/s':>12} {'MB/s':>7} {'cpu us':>7} {'sync msg/s':>11} {'fsync/s':>8} "
+          f"{'msg/fsync':>9} {'read msg/s':>11} {'MB/s':>7} {'cpu us':>7} {'encode/s':>9} {'pwrite/s':>9}")  # fmt: skip
     for size in (int(x) for x in args.sizes.split(",")):
-        a_rate, a_mb, s = bench_async(root / "a", size, args.seconds)
-        r_rate, r_mb = bench_read(s, args.seconds)
+        a_rate, a_mb, a_cpu, s = bench_async(root / "a", size, args.seconds)
+        r_rate, r_mb, r_cpu = bench_read(s, args.seconds)
         s.close()
-        y_rate, fsyncs, per = bench_sync(root / "s", size, args.seconds, args.threads)
-        enc, pw = bench_raw(root / "raw", size)
-        print(f"{size:>6} {a_rate:>12.0f} {a_mb:>7.1f} {y_rate:>11.0f} {fsyncs:>8.0f} {per:>9.1f} "
-              f"{r_rate:>11.0f} {r_mb:>7.1f} {enc:>9.0f} {pw:>9.0f}")  # fmt: skip
+        if args.no_sync:
+            y_rate = fsyncs = per = enc = pw = 0.0
+        else:
+            y_rate, fsyncs, per = bench_sync(root / "s", size, args.seconds, args.threads)
+            enc, pw = bench_raw(root / "raw", size)
+        print(f"{size:>6} {a_rate:>12.0f} {a_mb:>7.1f} {a_cpu:>7.2f} {y_rate:>11.0f} {fsyncs:>8.0f} {per:>9.1f} "
+              f"{r_rate:>11.0f} {r_mb:>7.1f} {r_cpu:>7.2f} {enc:>9.0f} {pw:>9.0f}")  # fmt: skip
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
 

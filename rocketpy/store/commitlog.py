@@ -12,6 +12,7 @@ import logging
 import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,30 +183,60 @@ class CommitLog:
 
     def append(self, msg: MessageInner, now_ms: int | None = None) -> AppendResult:
         """Encode ``msg`` into the log; raises ``AppendError`` for an unstorable message."""
+        return AppendResult(*self.append_fields(msg, now_ms))
+
+    def append_fields(self, msg: MessageInner, now_ms: int | None = None) -> tuple[int, int, int, int, int]:
+        """``append`` as (phys_offset, wrote_bytes, queue_offset, store_timestamp, sys_flag), no result object.
+
+        The message store's append path; the checks and the record are those of ``append``."""
         topic_b = _topic_bytes(msg.topic)
         props_b = msg.properties.encode()
         if len(topic_b) > 127:
             raise AppendError(f"topic is {len(topic_b)} bytes, more than 127")
         if len(props_b) > 32767:
             raise AppendError(f"properties are {len(props_b)} bytes, more than 32767", properties=True)
-        sys_flag = effective_sys_flag(msg)
-        total = HEADERS[(sys_flag >> 4) & 3].size + len(msg.body) + 3 + len(topic_b) + len(props_b)
+        sys_flag = msg.sys_flag & ~(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG)  # effective_sys_flag, inline
+        if len(msg.born_host.ip) == 16:
+            sys_flag |= BORNHOST_V6_FLAG
+        if len(msg.store_host.ip) == 16:
+            sys_flag |= STOREHOST_V6_FLAG
+        hdr = HEADERS[(sys_flag >> 4) & 3]
+        body = msg.body
+        nb, nt, np_ = len(body), len(topic_b), len(props_b)
+        total = hdr.size + nb + 3 + nt + np_
         if total > self.max_message_size or total + END_FILE_MIN_BLANK_LENGTH > self.file_size:
             raise AppendError(f"message is {total} bytes, more than maxMessageSize {self.max_message_size}")
-        crc = java_crc32(msg.body)  # outside the lock
-        key = (msg.topic, msg.queue_id)
-        dispatch = is_dispatched_to_queue(sys_flag)
+        crc = zlib.crc32(body) & 0x7FFFFFFF  # java_crc32, outside the lock
+        tran = sys_flag & TRANSACTION_MASK
+        dispatch = tran != TRANSACTION_PREPARED_TYPE and tran != TRANSACTION_ROLLBACK_TYPE
         with self.lock:
             f = self._file_with_room(total)
+            key = (msg.topic, msg.queue_id)
             queue_offset = self.queue_offsets.get(key, 0) if dispatch else 0
             store_ts = int(time.time() * 1000) if now_ms is None else now_ms
-            phys = f.file_from + f.wrote
-            _encode(f.view, f.wrote, msg, queue_offset, phys, store_ts, topic_b, props_b, sys_flag, crc)
-            f.wrote += total
+            pos = f.wrote
+            phys = f.file_from + pos
+            # _encode inline (the same writes in the same order: TOTALSIZE and MAGICCODE last)
+            buf = f.view
+            born, store = msg.born_host, msg.store_host
+            hdr.pack_into(buf, pos, 0, 0, crc, msg.queue_id, msg.flag, queue_offset, phys, sys_flag,
+                          msg.born_timestamp, born.ip, born.port, store_ts, store.ip, store.port,
+                          msg.reconsume_times, msg.prepared_tx_offset, nb)  # fmt: skip
+            p = pos + hdr.size
+            buf[p : p + nb] = body
+            p += nb
+            buf[p] = nt
+            buf[p + 1 : p + 1 + nt] = topic_b
+            p += 1 + nt
+            buf[p] = np_ >> 8
+            buf[p + 1] = np_ & 0xFF
+            buf[p + 2 : p + 2 + np_] = props_b
+            _TOTAL_AND_MAGIC.pack_into(buf, pos, total, MESSAGE_MAGIC)
+            f.wrote = pos + total
             if dispatch:
                 self.queue_offsets[key] = queue_offset + 1
             self.last_store_timestamp = store_ts
-        return AppendResult(phys, total, queue_offset, store_ts, sys_flag)
+        return phys, total, queue_offset, store_ts, sys_flag
 
     def _file_with_room(self, total: int) -> MappedFile:
         """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE)."""

@@ -164,7 +164,7 @@ class GetMessageStatus(Enum):
     NO_MESSAGE_IN_QUEUE = "NO_MESSAGE_IN_QUEUE"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PutMessageResult:
     """Outcome of an append.  ``flush_offset`` is what must be flushed before a SYNC_FLUSH ack."""
 

@@ -138,6 +138,36 @@ def get_property(text: str, name: str) -> str | None:
         start = i + 1
 
 
+def dispatch_properties(text: str) -> tuple[str | None, str | None, str | None]:
+    """(TAGS, KEYS, UNIQ_KEY) as ``get_property`` finds them; the three scans unrolled for the append path."""
+    sep = PROPERTY_SEPARATOR
+    i = text.find("TAGS\x01")
+    if i < 0:
+        tags = None
+    elif i == 0 or text[i - 1] == sep:
+        j = text.find(sep, i)
+        tags = text[i + 5 : j] if j >= 0 else text[i + 5 :]
+    else:
+        tags = get_property(text, PROPERTY_TAGS)
+    i = text.find("KEYS\x01")
+    if i < 0:
+        keys = None
+    elif i == 0 or text[i - 1] == sep:
+        j = text.find(sep, i)
+        keys = text[i + 5 : j] if j >= 0 else text[i + 5 :]
+    else:
+        keys = get_property(text, PROPERTY_KEYS)
+    i = text.find("UNIQ_KEY\x01")
+    if i < 0:
+        uniq = None
+    elif i == 0 or text[i - 1] == sep:
+        j = text.find(sep, i)
+        uniq = text[i + 9 : j] if j >= 0 else text[i + 9 :]
+    else:
+        uniq = get_property(text, PROPERTY_UNIQ_KEY)
+    return tags, keys, uniq
+
+
 def build_properties(props: dict[str, str]) -> str:
     """``MessageDecoder.messageProperties2String`` (no trailing separator in 4.9.7+)."""
     return PROPERTY_SEPARATOR.join(f"{k}{NAME_VALUE_SEPARATOR}{v}" for k, v in props.items())

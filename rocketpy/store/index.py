@@ -39,14 +39,27 @@ ENTRY = struct.Struct(">iqii")
 ENTRY_SIZE = 20
 assert ENTRY.size == ENTRY_SIZE
 SLOT = struct.Struct(">i")
+_INT_MAX = 2**31 - 1
+_pack_header, _pack_entry = HEADER.pack_into, ENTRY.pack_into
+_pack_slot, _unpack_slot = SLOT.pack_into, SLOT.unpack_from
+_LOW = bytes(b"0123456789abcdefghijklmnopqrstu"[c % 31] for c in range(256))  # base-31 digits of a byte
+_HIGH = bytes(b"0123456789abcdefghijklmnopqrstu"[c // 31 % 31] for c in range(256))
 
 
 def index_key_hash(key: str) -> int:
     """``IndexFile.indexKeyHashMethod``: Math.abs of the Java hash, 0 when abs overflows.
 
-    Uncached: index keys (topic#UNIQ_KEY, topic#KEYS) rarely repeat, so a cache would only churn."""
-    h = java_string_hash_uncached(key)
-    return 0 if h == -(2**31) else abs(h)
+    Uncached: index keys (topic#UNIQ_KEY, topic#KEYS) rarely repeat, so a cache would only churn.  ASCII keys
+    (nearly all) take the ``int(digits, 31)`` formulation of ``java.py`` inline, unsigned: abs of the signed
+    value is 2**32 - h for the upper half, and Integer.MIN_VALUE (2**31) stays negative in Java, hence 0."""
+    if key.isascii() and 0 < len(key) <= 4000:
+        b = key.encode()
+        h = (int(b.translate(_LOW), 31) + 31 * int(b.translate(_HIGH), 31)) & 0xFFFFFFFF
+        if h < 0x80000000:
+            return h
+        return 0 if h == 0x80000000 else 0x100000000 - h
+    s = java_string_hash_uncached(key)
+    return 0 if s == -(2**31) else abs(s)
 
 
 def time_to_name(ms: int) -> str:
@@ -110,41 +123,46 @@ class IndexFile:
         Entries first, then the header that counts them, then the slots that point to them: a kill in between
         leaves either unreferenced entries beyond indexCount (overwritten by the next put) or counted entries
         a slot does not reach yet, which recovery's rollback of the last record repairs.  Never a slot
-        pointing at a reusable entry.
+        pointing at a reusable entry.  Written for the append path: no per-key calls beyond the hash.
         """
         h = self.header
-        view, slots = self.view, self.slots
-        base = HEADER_SIZE + slots * 4
         count = h.index_count
+        room = self.entries - count
+        if room <= 0:
+            return 0
+        if len(keys) > room:
+            keys = keys[:room]
+        view, slots = self.view, self.slots
+        entry_pos = HEADER_SIZE + slots * 4 + count * ENTRY_SIZE
+        begin = h.begin_timestamp
         pending: dict[int, int] = {}  # slot position -> entry number, written after the header
-        written = 0
+        new_slots = 0
         for key in keys:
-            if count >= self.entries:
-                break
             key_hash = index_key_hash(key)
-            slot_pos = HEADER_SIZE + (key_hash % slots) * 4
+            slot_pos = HEADER_SIZE + key_hash % slots * 4
             slot_value = pending.get(slot_pos)
             if slot_value is None:
-                slot_value = SLOT.unpack_from(view, slot_pos)[0]
+                slot_value = _unpack_slot(view, slot_pos)[0]
                 if slot_value <= 0 or slot_value > count:
                     slot_value = 0
-            delta = store_timestamp - h.begin_timestamp
-            diff = 0 if h.begin_timestamp <= 0 or delta < 0 else min(delta // 1000, 2**31 - 1)
+            delta = store_timestamp - begin
+            diff = 0 if begin <= 0 or delta < 0 else min(delta // 1000, _INT_MAX)
             if count <= 1:  # after the diff, as Java: a rolled file's first diff is from the inherited begin
-                h.begin_phy_offset, h.begin_timestamp = phy_offset, store_timestamp
-            ENTRY.pack_into(view, base + count * ENTRY_SIZE, key_hash, phy_offset, diff, slot_value)
+                h.begin_phy_offset = phy_offset
+                h.begin_timestamp = begin = store_timestamp
+            _pack_entry(view, entry_pos, key_hash, phy_offset, diff, slot_value)
+            entry_pos += ENTRY_SIZE
             if slot_value == 0:
-                h.hash_slot_count += 1
+                new_slots += 1
             pending[slot_pos] = count
             count += 1
-            written += 1
-        if written:
-            h.index_count = count
-            h.end_phy_offset, h.end_timestamp = phy_offset, store_timestamp
-            self._write_header()
-            for slot_pos, entry_no in pending.items():
-                SLOT.pack_into(view, slot_pos, entry_no)
-        return written
+        h.hash_slot_count += new_slots
+        h.index_count = count
+        h.end_phy_offset, h.end_timestamp = phy_offset, store_timestamp
+        _pack_header(view, 0, begin, store_timestamp, h.begin_phy_offset, phy_offset, h.hash_slot_count, count)
+        for slot_pos, entry_no in pending.items():
+            _pack_slot(view, slot_pos, entry_no)
+        return len(keys)
 
     def rollback(self, phy_offset: int) -> int:
         """Remove the newest entries whose record is at or past ``phy_offset``; returns how many.
@@ -270,17 +288,35 @@ class IndexService:
 
     def build_index(self, info: DispatchInfo) -> None:
         """``buildIndex``: skip already indexed and rollback records, then UNIQ_KEY and every KEYS value."""
-        if info.phys_offset <= self.end_phy_offset:
+        self.build_index_keys(info.topic, info.phys_offset, info.store_timestamp, info.sys_flag, info.keys,
+                              info.uniq_key)  # fmt: skip
+
+    def build_index_keys(
+        self, topic: str, phys_offset: int, store_timestamp: int, sys_flag: int, keys_prop: str | None,
+        uniq_key: str | None,
+    ) -> None:  # fmt: skip
+        """``build_index`` from the record's fields (the append path has no DispatchInfo)."""
+        files = self.files
+        last = files[-1] if files else None
+        end = last.header.end_phy_offset if last is not None and last.header.index_count > 1 else self.end_phy_offset
+        if phys_offset <= end:
             return
-        if info.sys_flag & TRANSACTION_MASK == TRANSACTION_ROLLBACK_TYPE:
+        if sys_flag & TRANSACTION_MASK == TRANSACTION_ROLLBACK_TYPE:
             return
-        prefix = info.topic + "#"
-        keys = [prefix + info.uniq_key] if info.uniq_key else []
-        if info.keys:
-            keys.extend(prefix + k for k in info.keys.split(" ") if k)
+        prefix = topic + "#"
+        keys = [prefix + uniq_key] if uniq_key else []
+        if keys_prop:
+            if " " in keys_prop:
+                keys.extend([prefix + k for k in keys_prop.split(" ") if k])
+            else:  # one key: the usual case
+                keys.append(prefix + keys_prop)
         while keys:
-            done = self._writable().put_keys(keys, info.phys_offset, info.store_timestamp)
+            f = last if last is not None and last.header.index_count < last.entries else self._writable()
+            done = f.put_keys(keys, phys_offset, store_timestamp)
+            if done == len(keys):
+                return
             keys = keys[done:]
+            last = None
 
     def query(self, topic: str, key: str, max_num: int, begin: int, end: int) -> tuple[list[int], int, int]:
         """``queryOffset``: newest files first; returns (offsets, last update time, last update offset)."""

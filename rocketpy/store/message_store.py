@@ -34,14 +34,11 @@ from rocketpy.store.flush import AsyncFlushPolicy, GroupCommit
 from rocketpy.store.format import (
     INT_MAX,
     MESSAGE_MAGIC,
-    PROPERTY_KEYS,
-    PROPERTY_TAGS,
-    PROPERTY_UNIQ_KEY,
     SCHEDULE_TOPIC,
     DispatchInfo,
     StoredMessage,
     decode_record,
-    get_property,
+    dispatch_properties,
     parse_properties,
     read_store_timestamp,
     schedule_tags_code,
@@ -238,32 +235,40 @@ class MessageStore:
             if not self.writeable or self.disk_full:
                 return PutMessageResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, remark="store is not writeable")
             try:
-                r = self.commitlog.append(msg)
+                phys, size, queue_offset, store_ts, sys_flag = self.commitlog.append_fields(msg)
             except AppendError as e:
                 status = PutMessageStatus.PROPERTIES_SIZE_EXCEEDED if e.properties else PutMessageStatus.MESSAGE_ILLEGAL
                 return PutMessageResult(status, remark=str(e))
             except FileCreateError as e:
                 log.error("%s", e)
                 return PutMessageResult(PutMessageStatus.CREATE_MAPEDFILE_FAILED, remark=str(e))
-            code = tags_code(get_property(text, PROPERTY_TAGS)) if text else 0
-            if msg.topic == SCHEDULE_TOPIC:
-                code = schedule_tags_code(parse_properties(text), r.store_timestamp, self.delay_table, code)
-            keys = get_property(text, PROPERTY_KEYS) if text else None
-            uniq = get_property(text, PROPERTY_UNIQ_KEY) if text else None
-            info = DispatchInfo(msg.topic, msg.queue_id, r.phys_offset, r.wrote_bytes, code, r.store_timestamp,
-                                r.queue_offset, r.sys_flag, keys, uniq)  # fmt: skip
-            try:
-                self._dispatch(info)
+            topic = msg.topic
+            if text:
+                tags, keys, uniq = dispatch_properties(text)
+                code = tags_code(tags)
+                if topic == SCHEDULE_TOPIC:
+                    code = schedule_tags_code(parse_properties(text), store_ts, self.delay_table, code)
+            else:
+                code, keys, uniq = 0, None, None
+            try:  # _dispatch without the DispatchInfo
+                if is_dispatched_to_queue(sys_flag):
+                    queue_id = msg.queue_id
+                    cq = self.queues.get((topic, queue_id)) or self._queue(topic, queue_id)
+                    cq.put(queue_offset, phys, size, code)
+                    if self.arrival_listener is not None:
+                        self.arrival_listener(topic, queue_id, cq.max_offset)
+                if self.config.message_index_enable and (keys or uniq):
+                    self.index.build_index_keys(topic, phys, store_ts, sys_flag, keys, uniq)
+                self.last_dispatch_timestamp = store_ts
             except OSError:
                 # The record is in the log; its queue entry will come from the next recovery.  Like Java's
                 # runningFlags.makeLogicsQueueError, refuse further writes rather than leave queue gaps.
-                log.exception("dispatch of the record at %d failed; the store stops accepting writes", r.phys_offset)
+                log.exception("dispatch of the record at %d failed; the store stops accepting writes", phys)
                 self.writeable = False
         stats = self.stats
         stats.puts += 1
-        stats.put_bytes += r.wrote_bytes
-        return PutMessageResult(PutMessageStatus.PUT_OK, r.phys_offset, r.wrote_bytes, r.queue_offset,
-                                r.store_timestamp, store_host=msg.store_host)  # fmt: skip
+        stats.put_bytes += size
+        return PutMessageResult(PutMessageStatus.PUT_OK, phys, size, queue_offset, store_ts, "", msg.store_host)
 
     def put_messages(self, msgs: list[MessageInner]) -> list[PutMessageResult]:
         """A batch (SEND_BATCH_MESSAGE): appended under one lock, so queue offsets are consecutive.

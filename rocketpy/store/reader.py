@@ -19,27 +19,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rocketpy.store.config import GetMessageResult, GetMessageStatus, StoreConfig
-from rocketpy.store.consumequeue import UNIT, UNIT_SIZE, is_filler
+from rocketpy.store.consumequeue import UNIT, UNIT_SIZE
+from rocketpy.store.format import INT_MAX
 
 if TYPE_CHECKING:
+    from rocketpy.store.mapped_file import MappedFile
     from rocketpy.store.message_store import MessageStore
-
-
-def batch_full(cfg: StoreConfig, size: int, max_nums: int, total: int, count: int, in_disk: bool) -> bool:
-    """``isTheBatchFull``."""
-    if total == 0 or count == 0:
-        return False
-    if max_nums <= count:
-        return True
-    if in_disk:
-        return (
-            total + size > cfg.max_transfer_bytes_on_message_in_disk
-            or count > cfg.max_transfer_count_on_message_in_disk - 1
-        )
-    return (
-        total + size > cfg.max_transfer_bytes_on_message_in_memory
-        or count > cfg.max_transfer_count_on_message_in_memory - 1
-    )
 
 
 def read_queue(
@@ -73,34 +58,56 @@ def read_queue(
     max_py = commitlog.max_offset
     memory = int(_physical_memory(cfg) * cfg.access_message_in_memory_max_ratio / 100)
     limit = min(len(entries), max(16000, max_nums * UNIT_SIZE))
+    # The loop inlines Java's isTheBatchFull (limits looked up once) and CommitLog.get_message, reusing the
+    # commit-log file of the previous record (a batch nearly always lies in one file): ~0.5 us per record.
+    mem_bytes, mem_count = cfg.max_transfer_bytes_on_message_in_memory, cfg.max_transfer_count_on_message_in_memory
+    disk_bytes, disk_count = cfg.max_transfer_bytes_on_message_in_disk, cfg.max_transfer_count_on_message_in_disk
+    buffers, queue_offsets = res.buffers, res.queue_offsets
+    total = count = 0
+    f_from = f_end = 0
+    f: MappedFile | None = None
     next_file_start = -1
     max_pulling = 0
-    i = 0
-    while i < limit:
-        phys, size, code = UNIT.unpack_from(entries, i)
-        i += UNIT_SIZE
-        if is_filler(phys, size) or phys < next_file_start:
+    n = 0  # entries consumed
+    for phys, size, code in UNIT.iter_unpack(entries[: limit - limit % UNIT_SIZE]):
+        n += 1
+        if (phys == 0 and size == INT_MAX) or phys < next_file_start:  # a filler, or a record of a gone file
             continue
         max_pulling = phys
-        if batch_full(cfg, size, max_nums, res.buffer_total_size, len(res.buffers), max_py - phys > memory):
-            i -= UNIT_SIZE
-            break
+        if total and count:  # isTheBatchFull
+            if max_nums <= count:
+                n -= 1
+                break
+            if max_py - phys > memory:
+                if total + size > disk_bytes or count > disk_count - 1:
+                    n -= 1
+                    break
+            elif total + size > mem_bytes or count > mem_count - 1:
+                n -= 1
+                break
         if tags_filter is not None and not tags_filter(code):
             continue
-        rec = commitlog.get_message(phys, size)
-        if rec is None:
-            if not res.buffers:
+        if f is None or not f_from <= phys < f_end:
+            f = commitlog.files.find(phys)
+            if f is not None:
+                f_from, f_end = f.file_from, f.end_offset
+        pos = phys - f_from
+        if f is None or not f_from <= phys < f_end or size <= 0 or pos + size > f.wrote:
+            if not buffers:
                 res.status = GetMessageStatus.MESSAGE_WAS_REMOVING
             next_file_start = commitlog.roll_next_file(phys)
             continue
+        rec = f.view[pos : pos + size]
         if record_filter is not None and not record_filter(rec):
             continue
-        res.buffers.append(rec)
-        res.queue_offsets.append(offset + (i - UNIT_SIZE) // UNIT_SIZE)
-        res.buffer_total_size += size
+        buffers.append(rec)
+        queue_offsets.append(offset + n - 1)
+        total += size
+        count += 1
         res.status = GetMessageStatus.FOUND
         next_file_start = -1
-    res.next_begin_offset = offset + i // UNIT_SIZE
+    res.buffer_total_size = total
+    res.next_begin_offset = offset + n
     res.suggest_pulling_from_slave = max_py - max_pulling > memory
     return res
 

@@ -132,8 +132,10 @@ def tags_matcher(data: SubscriptionData) -> TagsMatcher | None:
         return None
     codes = frozenset(data.code_set)
 
-    def matches(code: int | None) -> bool:
-        return code is None or _as_int32(code) in codes
+    def matches(code: int | None) -> bool:  # per consume-queue entry: an int32 code is its own intValue
+        if code is None or code in codes:
+            return True
+        return not -0x80000000 <= code <= 0x7FFFFFFF and _as_int32(code) in codes
 
     return matches
 
