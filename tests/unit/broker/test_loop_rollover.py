@@ -14,7 +14,6 @@ this shared 2-core machine the OS alone leaves the process unscheduled for 100 m
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import threading
@@ -31,6 +30,7 @@ from rocketpy.remoting.codec import encode
 from rocketpy.remoting.command import RemotingCommand
 from tests.integration.test_cli_serve import _free_port
 from tests.unit.broker.conftest import make_settings
+from tests.unit.slow_disk import SlowDisk, install_slow_disk
 
 SLOW = 0.02  # seconds added to every sync call
 STEP_CPU_BOUND = 0.05  # the longest task step's CPU time
@@ -119,28 +119,11 @@ class PipelinedSender:
 
 
 @pytest.fixture
-def slow_disk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """[0] counts the slowed calls, [1] those made on this (the event loop's) thread; [2] = 1 slows the disk."""
-    calls = [0, 0, 0]
-    loop_thread = threading.get_ident()
-
-    def slowed(real):  # type: ignore[no-untyped-def]
-        def call(*args):  # type: ignore[no-untyped-def]
-            result = real(*args)
-            if calls[2]:
-                calls[0] += 1
-                calls[1] += threading.get_ident() == loop_thread
-                time.sleep(SLOW)
-            return result
-
-        return call
-
-    for name in ("fsync", "fdatasync", "posix_fallocate"):
-        monkeypatch.setattr(os, name, slowed(getattr(os, name)))
-    return calls
+def slow_disk(monkeypatch: pytest.MonkeyPatch) -> SlowDisk:
+    return install_slow_disk(monkeypatch, SLOW, enabled=False)
 
 
-async def test_roll_overs_under_pipelined_sends_do_not_block_the_loop(tmp_path: Path, slow_disk: list[int]) -> None:
+async def test_roll_overs_under_pipelined_sends_do_not_block_the_loop(tmp_path: Path, slow_disk: SlowDisk) -> None:
     settings = make_settings()
     settings.store.store_path_root_dir = str(tmp_path / "store")
     settings.config_path = str(tmp_path / "broker.properties")
@@ -161,14 +144,14 @@ async def test_roll_overs_under_pipelined_sends_do_not_block_the_loop(tmp_path: 
         thread = threading.Thread(target=sender.run, daemon=True)
         thread.start()
         await trio.to_thread.run_sync(sender.first_reply.wait, 30)
-        slow_disk[2] = 1
+        slow_disk.enabled = True
         trio.lowlevel.add_instrument(timer)
         try:
             sender.go.set()
             await trio.sleep(LOAD_S)
         finally:
             trio.lowlevel.remove_instrument(timer)
-            slow_disk[2] = 0
+            slow_disk.enabled = False
             sender.stop.set()
             sender.go.set()
         await trio.to_thread.run_sync(thread.join, 10)
@@ -179,13 +162,13 @@ async def test_roll_overs_under_pipelined_sends_do_not_block_the_loop(tmp_path: 
     index_files = len(list((store_dir / "index").iterdir()))
     wall, cpu = sorted(timer.wall), sorted(timer.cpu)
     print(f"{sender.replies} replies ({sender.failed} not SUCCESS), {commitlog_files} commit-log files, "
-          f"{cq_files} consume-queue files, {index_files} index files, {slow_disk[0]} slowed syncs "
-          f"({slow_disk[1]} on the loop), {len(wall)} task steps: CPU max {cpu[-1] * 1000:.1f} ms, "
+          f"{cq_files} consume-queue files, {index_files} index files, {slow_disk.slowed} slowed syncs "
+          f"({slow_disk.on_loop} on the loop), {len(wall)} task steps: CPU max {cpu[-1] * 1000:.1f} ms, "
           f"wall p99 {wall[len(wall) * 99 // 100] * 1000:.1f} ms, max {wall[-1] * 1000:.1f} ms")  # fmt: skip
     assert sender.error is None, sender.error
     assert sender.failed == 0
     assert commitlog_files >= 4
     assert cq_files >= 40
     assert index_files >= 3
-    assert slow_disk[1] == 0
+    assert slow_disk.on_loop == 0
     assert cpu[-1] < STEP_CPU_BOUND

@@ -15,9 +15,6 @@ loop.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +22,7 @@ import trio
 
 from rocketpy.store.config import FlushDiskType
 from rocketpy.store.message_store import MessageStore
+from tests.unit.slow_disk import SlowDisk, install_slow_disk
 
 from .conftest import make_msg, small_config
 
@@ -33,29 +31,11 @@ BOUND = 0.1  # on the 99th percentile of the loop's lateness: generous for a loa
 
 
 @pytest.fixture
-def slow_disk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """[0] counts the slowed calls, [2] those made on this (the event loop's) thread; setting [1] to 0 makes the
-    disk fast again (for the final close)."""
-    calls = [0, 1, 0]
-    loop_thread = threading.get_ident()
-
-    def slowed(real):  # type: ignore[no-untyped-def]
-        def call(*args):  # type: ignore[no-untyped-def]
-            result = real(*args)
-            if calls[1]:
-                calls[0] += 1
-                calls[2] += threading.get_ident() == loop_thread
-                time.sleep(SLOW)
-            return result
-
-        return call
-
-    for name in ("fsync", "fdatasync", "posix_fallocate"):
-        monkeypatch.setattr(os, name, slowed(getattr(os, name)))
-    return calls
+def slow_disk(monkeypatch: pytest.MonkeyPatch) -> SlowDisk:
+    return install_slow_disk(monkeypatch, SLOW, enabled=True)
 
 
-async def test_roll_overs_do_not_block_the_event_loop(store_dir: Path, slow_disk: list[int]) -> None:
+async def test_roll_overs_do_not_block_the_event_loop(store_dir: Path, slow_disk: SlowDisk) -> None:
     cfg = small_config(
         store_dir,
         mapped_file_size_commit_log=1024 * 1024,
@@ -67,9 +47,9 @@ async def test_roll_overs_do_not_block_the_event_loop(store_dir: Path, slow_disk
     store = MessageStore(cfg)
     await trio.to_thread.run_sync(store.open)
     store.start()
-    slow_disk[1] = 0  # the first file of a new store is created by its first put, once in its life
+    slow_disk.enabled = False  # the first file of a new store is created by its first put, once in its life
     assert store.put_message(make_msg(0, body=b"first")).ok
-    slow_disk[1] = 1
+    slow_disk.enabled = True
     lateness: list[float] = []
     body = b"x" * 1000
     try:
@@ -92,17 +72,17 @@ async def test_roll_overs_do_not_block_the_event_loop(store_dir: Path, slow_disk
                 await trio.sleep(0.005)
             nursery.cancel_scope.cancel()
     finally:
-        slow_disk[1] = 0
+        slow_disk.enabled = False
         await trio.to_thread.run_sync(store.close)
     commitlog_files = len(list(cfg.commitlog_dir.iterdir()))
     cq_files = sum(1 for p in cfg.consume_queue_dir.rglob("*") if p.is_file())
     lateness.sort()
     p99 = lateness[len(lateness) * 99 // 100]
     print(f"{i} messages, {commitlog_files} commit-log files, {cq_files} consume-queue files, "
-          f"{slow_disk[0]} slowed syncs ({slow_disk[2]} on the loop), loop lateness p99 {p99 * 1000:.1f} ms, "
+          f"{slow_disk.slowed} slowed syncs ({slow_disk.on_loop} on the loop), loop lateness p99 {p99 * 1000:.1f} ms, "
           f"max {lateness[-1] * 1000:.1f} ms")  # fmt: skip
     assert commitlog_files >= 3
     assert cq_files >= 80
-    assert slow_disk[0] >= 40
-    assert slow_disk[2] == 0
+    assert slow_disk.slowed >= 40
+    assert slow_disk.on_loop == 0
     assert p99 < BOUND
