@@ -224,7 +224,7 @@ class QueryMsgByUniqueKey(SubCommand):
         """MQAdminImpl.queryMessage with the unique key: the earliest stored match over the topic's brokers."""
         found: list[MessageExt] = []
         for addr in await query_broker_addrs(admin, topic):
-            for m in await admin.query_message_by_uniq_key(addr, topic, msg_id, 32):
+            for m in await admin.query_message(addr, topic, msg_id, 32, unique=True):
                 if m.msg_id != msg_id:
                     continue
                 if not found:

@@ -87,6 +87,16 @@ class AdminClient:
             self.credentials.sign(fields, body)
         return RemotingCommand.request(code, fields or None, body)
 
+    async def _invoke(self, addr: str, request: RemotingCommand, timeout: float) -> RemotingCommand:
+        """One request, its transport failures as MQClientAPIImpl words them (RemotingTimeoutException,
+        RemotingConnectException), both as SYSTEM_ERROR."""
+        try:
+            return await self._remoting.invoke(addr, request, timeout)
+        except trio.TooSlowError:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{addr}> timeout") from None
+        except OSError as exc:
+            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{addr}> failed: {exc}") from None
+
     async def call(
         self,
         addr: str,
@@ -100,13 +110,7 @@ class AdminClient:
 
         `broker_error`: the calls where MQClientAPIImpl throws MQBrokerException(code, remark, addr), whose message
         ends with " BROKER: addr"."""
-        request = self.request(code, ext, body)
-        try:
-            response = await self._remoting.invoke(addr, request, self.timeout)
-        except trio.TooSlowError:
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{addr}> timeout") from None
-        except OSError as exc:
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{addr}> failed: {exc}") from None
+        response = await self._invoke(addr, self.request(code, ext, body), self.timeout)
         if response.code != ResponseCode.SUCCESS:
             remark = f"{response.remark} BROKER: {addr}" if broker_error else response.remark
             raise RocketMQError(response.code, remark)
@@ -258,28 +262,23 @@ class AdminClient:
         """SEND_MESSAGE_V2 (MQClientAPIImpl.sendMessage, sync): the response code (SUCCESS or one of the
         FLUSH_*_TIMEOUT / SLAVE_NOT_AVAILABLE codes Java maps to a send status) and the response header."""
         request = self.request(RequestCode.SEND_MESSAGE_V2, header.to_ext(), body)
-        try:
-            response = await self._remoting.invoke(broker_addr, request, self.timeout)
-        except trio.TooSlowError:
-            raise RocketMQError(
-                ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{broker_addr}> timeout"
-            ) from None
-        except OSError as exc:
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{broker_addr}> failed: {exc}") from None
+        response = await self._invoke(broker_addr, request, self.timeout)
         if response.code not in SEND_OK_CODES:
             raise RocketMQError(response.code, f"{response.remark} BROKER: {broker_addr}")
         return response.code, SendMessageResponseHeader.from_ext_lenient(response.ext_fields)
 
-    async def query_message(self, broker_addr: str, topic: str, key: str, max_num: int) -> list[MessageExt]:
-        """QUERY_MESSAGE over the whole time range (MQAdminImpl.queryMessage); a broker's refusal is skipped, as
-        Java only logs it."""
+    async def query_message(
+        self, broker_addr: str, topic: str, key: str, max_num: int, unique: bool = False
+    ) -> list[MessageExt]:
+        """QUERY_MESSAGE over the whole time range (MQAdminImpl.queryMessage; `unique`: by unique key, as
+        queryMessageByUniqKey); a broker's refusal is skipped, as Java only logs it."""
         ext = {
             "topic": topic,
             "key": key,
             "maxNum": str(max_num),
             "beginTimestamp": "0",
             "endTimestamp": str(2**63 - 1),
-            "_UNIQUE_KEY_QUERY": "false",
+            "_UNIQUE_KEY_QUERY": "true" if unique else "false",
         }
         try:
             reply = await self.call(broker_addr, RequestCode.QUERY_MESSAGE, ext)
@@ -290,12 +289,7 @@ class AdminClient:
     async def _invoke_with_body(self, addr: str, request: RemotingCommand, timeout: float) -> RemotingCommand:
         """The calls where MQClientAPIImpl needs a body: anything but a SUCCESS with a body is an
         MQClientException(code, remark) (a bodiless SUCCESS too, with code 0)."""
-        try:
-            response = await self._remoting.invoke(addr, request, timeout)
-        except trio.TooSlowError:
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{addr}> timeout") from None
-        except OSError as exc:
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{addr}> failed: {exc}") from None
+        response = await self._invoke(addr, request, timeout)
         if response.code != ResponseCode.SUCCESS or response.body is None:
             raise RocketMQError(response.code, response.remark)
         return response
@@ -410,22 +404,6 @@ class AdminClient:
         )
         return decode_all(_body(reply))[0]
 
-    async def query_message_by_uniq_key(self, broker_addr: str, topic: str, key: str, max_num: int) -> list[MessageExt]:
-        """QUERY_MESSAGE with _UNIQUE_KEY_QUERY=true over the whole time range; a refusal is skipped (Java logs it)."""
-        ext = {
-            "topic": topic,
-            "key": key,
-            "maxNum": str(max_num),
-            "beginTimestamp": "0",
-            "endTimestamp": str(2**63 - 1),
-            "_UNIQUE_KEY_QUERY": "true",
-        }
-        try:
-            reply = await self.call(broker_addr, RequestCode.QUERY_MESSAGE, ext)
-        except RocketMQError:
-            return []
-        return decode_all(_body(reply))
-
     async def pull_message(
         self, broker_addr: str, header: PullMessageRequestHeader
     ) -> tuple[int, PullMessageResponseHeader, list[MessageExt]]:
@@ -433,14 +411,7 @@ class AdminClient:
         PULL_RETRY_IMMEDIATELY or PULL_OFFSET_MOVED; anything else raises as MQBrokerException), the header and
         the decoded messages."""
         request = RemotingCommand.request(RequestCode.PULL_MESSAGE, header.to_ext(), None)
-        try:
-            response = await self._remoting.invoke(broker_addr, request, self.timeout)
-        except trio.TooSlowError:
-            raise RocketMQError(
-                ResponseCode.SYSTEM_ERROR, f"wait response on the channel <{broker_addr}> timeout"
-            ) from None
-        except OSError as exc:
-            raise RocketMQError(ResponseCode.SYSTEM_ERROR, f"connect to <{broker_addr}> failed: {exc}") from None
+        response = await self._invoke(broker_addr, request, self.timeout)
         if response.code not in PULL_CODES:
             raise RocketMQError(response.code, f"{response.remark} BROKER: {broker_addr}")
         reply = PullMessageResponseHeader.from_ext_lenient(response.ext_fields)
