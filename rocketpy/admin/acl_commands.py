@@ -115,9 +115,6 @@ class UpdateAclConfig(SubCommand):
         lines.append(object_identity("org.apache.rocketmq.common.PlainAccessConfig"))
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 class DeleteAclConfig(SubCommand):
     NAME = "deleteAclConfig"
@@ -138,9 +135,6 @@ class DeleteAclConfig(SubCommand):
         await _each_broker(admin, args, lines, delete)
         lines.append(f"account's accesskey is:{access_key}")
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
 
 
 class UpdateGlobalWhiteAddr(SubCommand):
@@ -172,9 +166,6 @@ class UpdateGlobalWhiteAddr(SubCommand):
 
         await _each_broker(admin, args, lines, update)
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
 
 
 def version_rows(info: dict[str, str]) -> list[tuple[str | None, ...]]:

@@ -94,9 +94,6 @@ class UpdateBrokerConfig(SubCommand):
                 print(_error_line(exc), file=sys.stderr)
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 class BrokerStatus(SubCommand):
     NAME = "brokerStatus"
@@ -198,9 +195,6 @@ class UpdateSubGroup(SubCommand):
         lines.append(subscription_group_text(c))
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 class DeleteSubGroup(SubCommand):
     NAME = "deleteSubGroup"
@@ -232,9 +226,6 @@ class DeleteSubGroup(SubCommand):
         except RocketMQError as exc:
             print(_error_line(exc), file=sys.stderr)
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
 
 
 class _BrokerMaintenance(SubCommand):

@@ -25,7 +25,8 @@ class SubCommand:
         raise NotImplementedError
 
     def render(self, data: Any, out: TextIO) -> None:
-        raise NotImplementedError
+        """Print what `run` returned; by default the lines it built, already in mqadmin's layout."""
+        out.write("".join(data))
 
     def repeat_every(self, args: argparse.Namespace) -> float | None:
         """Seconds between rounds for commands that print again until interrupted (clusterList -i); None: once."""

@@ -326,9 +326,6 @@ class UpdateTopicPerm(SubCommand):
             lines.append(f"update topic perm from {first.perm} to {perm} in {addr} success.\n")
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 class UpdateOrderConf(SubCommand):
     NAME = "updateOrderConf"

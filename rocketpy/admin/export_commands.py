@@ -221,9 +221,6 @@ class ExportMetadata(SubCommand):
         await write_file(path, pretty(obj))
         return [f"export {path} success"]
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 class ExportConfigs(SubCommand):
     NAME = "exportConfigs"
@@ -270,6 +267,3 @@ class ExportConfigs(SubCommand):
         await write_file(path, pretty(hash_map(result)))
         lines.append(f"export {path} success")
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))

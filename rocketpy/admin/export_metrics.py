@@ -4,7 +4,7 @@ rates, one-day counts and sizes, and the clients' versions, with cluster totals,
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
+from typing import Any
 
 from rocketpy.admin.command import SubCommand, required
 from rocketpy.admin.export_commands import (
@@ -172,6 +172,3 @@ class ExportMetrics(SubCommand):
             for conn in connection.connection_set:
                 clients.add(f"{language_name(conn.language)}%{version_desc(conn.version)}")
         return java_hash_order(clients)
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))

@@ -350,9 +350,6 @@ class PrintMsg(SubCommand):
             lines.append("--------------------------------------------------------\n")
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 class PrintMsgByQueue(SubCommand):
     NAME = "printMsgByQueue"
@@ -403,9 +400,6 @@ class PrintMsgByQueue(SubCommand):
             ordered = sorted(java_hash_order(counts), key=lambda t: -counts[t])
             lines.extend(f"Tag: {t:<30} Count: {counts[t]}\n" for t in ordered)
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
 
 
 class QueryCq(SubCommand):
@@ -609,6 +603,3 @@ class ConsumeMessage(SubCommand):
             else:
                 lines.append(f"{mq} print msg finished. status={result.status}, offset={offset}\n")
                 return
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))

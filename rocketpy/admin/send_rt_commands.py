@@ -128,9 +128,6 @@ class SendMsgStatus(SubCommand):
             lines.append(f"rt={_now() - begin}ms, SendResult={result}\n")
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 def _avg(elapsed: int, amount: int) -> str:
     """String.format("%.2f", (double) elapsed / (amount - 1)), NaN/Infinity included."""
@@ -248,6 +245,3 @@ class ClusterRT(SubCommand):
                     rounded = rt if rt in ("NaN", "Infinity") else _half_up(elapsed, amount)
                     lines.append(f"{when}|{room}|{cluster}|{broker_name}|{rounded}\n")
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))

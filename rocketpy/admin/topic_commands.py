@@ -198,9 +198,6 @@ class UpdateTopic(SubCommand):
         lines.append(topic_config_text(config))
         return lines
 
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
-
 
 async def _merge_order_conf(admin: AdminClient, topic: str, conf: str) -> None:
     """DefaultMQAdminExtImpl.createOrUpdateOrderConf(isCluster=false): this broker's entry replaces its old one."""
@@ -229,9 +226,6 @@ class DeleteTopic(SubCommand):
         lines: list[str] = []
         await delete_topic_lines(admin, args.clusterName.strip(), args.topic.strip(), lines)
         return lines
-
-    def render(self, data: Any, out: TextIO) -> None:
-        out.write("".join(data))
 
 
 async def delete_topic_lines(admin: AdminClient, cluster: str, topic: str, lines: list[str]) -> None:
