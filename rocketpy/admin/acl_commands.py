@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from rocketpy.admin.command import SubCommand, printf, required
 from rocketpy.admin.topic_commands import CLUSTER_ERROR
 from rocketpy.client.admin import AdminClient
-from rocketpy.common.java import java_hash_order
+from rocketpy.common.java import java_hash_order, split_commas
 from rocketpy.protocol.acl_headers import CreateAccessConfigRequestHeader
 from rocketpy.protocol.errors import RocketMQError
 
@@ -30,16 +30,6 @@ def _where(parser: argparse.ArgumentParser, what: str) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("-b", "--brokerAddr", dest="brokerAddr", help=f"{what} which broker")
     group.add_argument("-c", "--clusterName", dest="clusterName", help=f"{what} which cluster")
-
-
-def java_split(text: str) -> list[str]:
-    """String.split(","): trailing empty strings dropped; a text without a comma is itself."""
-    if "," not in text:
-        return [text]
-    parts = text.split(",")
-    while parts and parts[-1] == "":
-        parts.pop()
-    return parts
 
 
 def object_identity(class_name: str) -> str:
@@ -90,7 +80,7 @@ class UpdateAclConfig(SubCommand):
             return None if value is None else value.strip()
 
         def perms(value: str | None) -> str | None:  # split(",") then UtilAll.join(list, ",")
-            return None if value is None else ",".join(java_split(value.strip()))
+            return None if value is None else ",".join(split_commas(value.strip()))
 
         return CreateAccessConfigRequestHeader(
             access_key=args.accessKey.strip(),

@@ -86,3 +86,13 @@ def java_hash_order(
         return (h ^ (h >> 16)) & (capacity - 1), -index if newest_first else index
 
     return [key for _, key in sorted(enumerate(ordered), key=slot)]
+
+
+def split_commas(text: str) -> list[str]:
+    """Java's String.split(","): trailing empty strings dropped; a text without a comma is itself."""
+    if "," not in text:
+        return [text]
+    parts = text.split(",")
+    while parts and parts[-1] == "":
+        parts.pop()
+    return parts

@@ -17,6 +17,7 @@ import trio
 
 from rocketpy.broker.acl.errors import AclError
 from rocketpy.broker.processors.common import success
+from rocketpy.common.java import split_commas
 from rocketpy.protocol.acl_headers import (
     CreateAccessConfigRequestHeader,
     DeleteAccessConfigRequestHeader,
@@ -38,12 +39,7 @@ def java_split(text: str | None) -> list[str] | None:
     """UtilAll.split(str, ","): String.split, which drops trailing empty strings."""
     if text is None:
         return None
-    if "," not in text:
-        return [text]
-    parts = text.split(",")
-    while parts and parts[-1] == "":
-        parts.pop()
-    return parts
+    return split_commas(text)
 
 
 def _java(value: str | None) -> str:

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from rocketpy.admin.acl_commands import UpdateAclConfig, java_split, version_rows
+from rocketpy.admin.acl_commands import UpdateAclConfig, version_rows
 from rocketpy.admin.export_commands import CONFIG_KEYS
 from rocketpy.admin.java_properties_order import properties_order
 from rocketpy.admin.main import IMPLEMENTED, build_parser
 from rocketpy.admin.pretty_json import pretty
 from rocketpy.client.acl import SessionCredentials, credentials_from_file, tools_credentials
 from rocketpy.client.admin import AdminClient
+from rocketpy.common.java import split_commas
 from rocketpy.protocol.acl_signature import calc_signature, request_content
 from rocketpy.protocol.codes import RequestCode
 from rocketpy.testing import RocketpyServer
@@ -108,11 +109,11 @@ def test_broker_and_cluster_options_exclude_each_other() -> None:
         _parse(["-b", "h:1", "-c", "C", "-a", "user01", "-s", "s"])
 
 
-def test_java_split_drops_trailing_empty_strings() -> None:
-    assert java_split("a,b,,") == ["a", "b"]
-    assert java_split("a,,b") == ["a", "", "b"]
-    assert java_split(",,,") == []
-    assert java_split("") == [""]
+def test_split_commas_drops_trailing_empty_strings() -> None:
+    assert split_commas("a,b,,") == ["a", "b"]
+    assert split_commas("a,,b") == ["a", "", "b"]
+    assert split_commas(",,,") == []
+    assert split_commas("") == [""]
 
 
 def test_version_rows_one_per_acl_file() -> None:
