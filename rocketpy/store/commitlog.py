@@ -13,9 +13,11 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rocketpy.store.allocate import COMMITLOG_CHUNK
 from rocketpy.store.format import (
     BORNHOST_V6_FLAG,
     END_FILE_MIN_BLANK_LENGTH,
@@ -159,8 +161,17 @@ def encode_record(msg: MessageInner, queue_offset: int, phys_offset: int, store_
 class CommitLog:
     """Append-only log over a ``MappedFileQueue`` plus the per-queue next offsets (``topicQueueTable``)."""
 
-    def __init__(self, directory: Path, file_size: int, max_message_size: int, preallocate: bool = False) -> None:
-        self.files = MappedFileQueue(directory, file_size, preallocate, prepare_ahead=True)
+    def __init__(
+        self,
+        directory: Path,
+        file_size: int,
+        max_message_size: int,
+        preallocate: bool = False,
+        warm: Callable[[MappedFile], None] | None = None,
+    ) -> None:
+        """``preallocate``: reserve blocks ahead of the writer (``allocate.py``); ``warm``: warm new files."""
+        chunk = COMMITLOG_CHUNK if preallocate else 0
+        self.files = MappedFileQueue(directory, file_size, chunk, prepare_ahead=True, warm=warm)
         self.file_size = file_size
         self.max_message_size = max_message_size
         self.queue_offsets: dict[tuple[str, int], int] = {}
@@ -239,19 +250,43 @@ class CommitLog:
         return phys, total, queue_offset, store_ts, sys_flag
 
     def _file_with_room(self, total: int) -> MappedFile:
-        """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE)."""
+        """The last file if ``total`` + 8 fits, else blank out its end and roll (``doAppend`` END_OF_FILE).
+
+        The 8 bytes of a later blank are always reserved with the record.  Below ``f.limit`` nothing is due (the
+        hot path: one comparison); at it, ``_room_due`` reserves blocks and starts the next file."""
         f = self.files.last()
-        if f is not None and f.wrote + total + END_FILE_MIN_BLANK_LENGTH <= f.size:
-            if f.wrote >= f.size >> 2:  # a quarter full: the worker builds the next file (a no-op once it does)
-                self.files.prepare_next()
-            return f
-        if f is not None and f.wrote < f.size:  # == size: a file whose blank was written just before a crash
-            pack_blank(f.view, f.wrote, f.size - f.wrote)
-            f.wrote = f.size
+        if f is not None:
+            need = f.wrote + total + END_FILE_MIN_BLANK_LENGTH
+            if need <= f.limit:
+                return f
+            if need <= f.size:
+                self._room_due(f, need)
+                return f
+            if f.wrote < f.size:  # == size: a file whose blank was written just before a crash
+                if f.wrote + END_FILE_MIN_BLANK_LENGTH > f.allocated:  # only a file loaded at start-up
+                    self._room_due(f, min(f.size, f.wrote + END_FILE_MIN_BLANK_LENGTH))
+                pack_blank(f.view, f.wrote, f.size - f.wrote)
+                f.wrote = f.size
         try:
-            return self.files.create_file(0 if f is None else f.end_offset)
+            f = self.files.create_file(0 if f is None else f.end_offset)
         except OSError as e:
             raise FileCreateError(e.errno, f"cannot create a commit-log file: {e}") from e
+        self._room_due(f, total + END_FILE_MIN_BLANK_LENGTH)
+        return f
+
+    def _room_due(self, f: MappedFile, need: int) -> None:
+        """[0, need) of ``f`` reserved (a full disk: ``FileCreateError``, nothing written); once a quarter is
+        written the worker builds the next file (``prepare_next``, a no-op once it does); ``f.limit`` set to
+        the next point where something is due."""
+        try:
+            self.files.ensure(f, need)
+        except OSError as e:
+            raise FileCreateError(e.errno, f"cannot reserve disk space in the commit log: {e}") from e
+        quarter = f.size >> 2
+        if f.wrote >= quarter:
+            self.files.prepare_next()
+        elif f.limit > quarter:
+            f.limit = quarter
 
     def get_message(self, phys_offset: int, size: int) -> memoryview | None:
         """Zero-copy slice of one record, or None if that range is not in the written log."""

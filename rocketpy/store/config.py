@@ -50,7 +50,11 @@ class StoreConfig:
     check_crc_on_recover: bool = True
     message_index_enable: bool = True
     message_delay_level: str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
-    preallocate_files: bool = True  # posix_fallocate new files: a full disk fails at creation, not with SIGBUS
+    # Reserve disk blocks (posix_fallocate) ahead of the writer in sparse files, so that a full disk refuses a
+    # message cleanly instead of SIGBUS on an mmap write (allocate.py); not a Java key.
+    preallocate_files: bool = True
+    warm_maped_file_enable: bool = False  # new commit-log files reserved whole and pre-faulted (warmMappedFile)
+    flush_least_pages_when_warm_maped_file: int = 1024 // 4 * 16
     total_physical_memory: int = field(default=0)  # 0 = read from the OS
 
     def __post_init__(self) -> None:
@@ -117,7 +121,7 @@ class StoreConfig:
 
 
 _JAVA_NAME_EXCEPTIONS = {"check_crc_on_recover": "checkCRCOnRecover"}
-_BOOL_FIELDS = {"check_crc_on_recover", "message_index_enable", "preallocate_files"}
+_BOOL_FIELDS = {"check_crc_on_recover", "message_index_enable", "preallocate_files", "warm_maped_file_enable"}
 _STR_FIELDS = {"delete_when", "message_delay_level"}
 
 

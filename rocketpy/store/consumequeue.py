@@ -18,6 +18,7 @@ import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from rocketpy.store.allocate import CONSUME_QUEUE_CHUNK
 from rocketpy.store.format import INT_MAX
 from rocketpy.store.mapped_file import MappedFile, MappedFileQueue, zero_range
 
@@ -37,10 +38,12 @@ def is_filler(phys: int, size: int) -> bool:
 class ConsumeQueue:
     """One logical queue; ``put`` is idempotent so recovery can re-dispatch any range safely."""
 
-    def __init__(self, root: Path, topic: str, queue_id: int, file_size: int) -> None:
+    def __init__(self, root: Path, topic: str, queue_id: int, file_size: int, reserve: bool = False) -> None:
+        """``reserve``: the flush thread reserves blocks ahead of the writer (``MappedFileQueue.reserve_tail``)."""
         self.topic = topic
         self.queue_id = queue_id
-        self.files = MappedFileQueue(root / topic / str(queue_id), file_size)
+        chunk = CONSUME_QUEUE_CHUNK if reserve else 0
+        self.files = MappedFileQueue(root / topic / str(queue_id), file_size, chunk)
         self.file_size = file_size
         self.min_logic_offset = 0  # byte offset of the first live entry
         self.max_physic_offset = -1  # end (offset + size) of the newest entry's record
@@ -259,7 +262,12 @@ class ConsumeQueue:
                 return
 
     def flush(self) -> None:
+        """From the flush thread: the written entries to disk, then blocks reserved ahead of the writer."""
         self.files.flush(self.files.max_offset)
+        try:
+            self.files.reserve_tail()
+        except OSError as e:  # a full disk: the store's disk check refuses writes; entries may still fit
+            log.warning("consume queue %s-%d: cannot reserve disk space: %s", self.topic, self.queue_id, e)
 
     def destroy(self) -> None:
         for f in self.files.snapshot():

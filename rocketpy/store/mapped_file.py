@@ -5,10 +5,11 @@ what ASYNC_FLUSH acknowledges), reads are zero-copy ``memoryview`` slices the br
 ``msync`` of a dirty range is the flush.  ``docs/store.md`` has the pwrite comparison.
 
 Java refuses to load a queue whose files are not exactly ``mappedFileSize`` long, so every file is created at
-full size (sparse, optionally ``posix_fallocate``d so a full disk fails at creation, not with SIGBUS later).
+full size, sparse as Java's; a queue with ``reserve_chunk`` reserves its blocks in chunks ahead of the writer
+(``allocate.py``) so that a full disk fails at a reservation, not with SIGBUS on an mmap write.
 
 Nothing slow happens on the caller's thread (the broker appends on its event loop): a queue created with
-``prepare_ahead`` (the commit log) builds its next file, preallocation and fsyncs included, in a worker thread
+``prepare_ahead`` (the commit log) builds its next file, first reservation and fsyncs included, in a worker thread
 while the current one fills (Java's ``AllocateMappedFileService``), in a staging directory beside the queue's
 (``commitlog.next``: no reader, listing or Java broker ever sees an unwritten file in ``commitlog``); taking it is
 a rename.  The other queues (consume queues) create their
@@ -23,8 +24,10 @@ import logging
 import mmap
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from rocketpy.store.allocate import AheadAllocator, reserve, reserve_dup
 
 log = logging.getLogger("rocketpy.store")
 
@@ -41,9 +44,7 @@ class StoreError(Exception):
 class MappedFile:
     """One file mapped whole; ``wrote`` is the write position, ``flushed`` how far it was msync'ed."""
 
-    def __init__(
-        self, path: Path, file_from: int, size: int, create: bool, preallocate: bool = False, sync: bool = True
-    ) -> None:
+    def __init__(self, path: Path, file_from: int, size: int, create: bool, sync: bool = True) -> None:
         self.path = path
         self.file_from = file_from
         self.size = size
@@ -53,8 +54,6 @@ class MappedFile:
             if actual != size:
                 if actual > size or (not create and actual != 0):
                     raise StoreError(f"{path}: size {actual}, expected {size}")
-                if preallocate:
-                    _try_fallocate(fd, size)
                 os.ftruncate(fd, size)
                 if sync:  # else the first flush's fdatasync makes the size durable
                     os.fdatasync(fd)  # the size is metadata a power failure could otherwise lose
@@ -68,6 +67,8 @@ class MappedFile:
         self.view = memoryview(self.mm)
         self.wrote = 0
         self.flushed = 0
+        self.allocated = size  # blocks reserved from byte 0 (allocate.py); a reserving queue lowers it
+        self.limit = size  # the writer's fast-path bound: below it no reservation (or other work) is due
 
     @property
     def end_offset(self) -> int:
@@ -97,13 +98,6 @@ class MappedFile:
         self.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-
-
-def _try_fallocate(fd: int, size: int) -> None:
-    try:
-        os.posix_fallocate(fd, 0, size)
-    except OSError as e:  # tmpfs or a filesystem without fallocate: fall back to a sparse file
-        log.debug("posix_fallocate unsupported: %s", e)
 
 
 def fsync_dir(path: Path) -> None:
@@ -188,11 +182,23 @@ def zero_range(mm: mmap.mmap, start: int, end: int) -> None:
 class MappedFileQueue:
     """The ordered files of one directory (``MappedFileQueue``); only the last file is being written."""
 
-    def __init__(self, directory: Path, file_size: int, preallocate: bool = False, prepare_ahead: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        file_size: int,
+        reserve_chunk: int = 0,
+        prepare_ahead: bool = False,
+        warm: Callable[[MappedFile], None] | None = None,
+    ) -> None:
+        """``reserve_chunk``: reserve blocks ahead of the writer in chunks of that size (0: plain sparse files,
+        Java's behaviour); ``warm``: run on every new file instead (``warmMapedFileEnable``)."""
         self.dir = directory
         self.file_size = file_size
-        self.preallocate = preallocate
+        self.reserve_chunk = reserve_chunk
         self.prepare_ahead = prepare_ahead
+        self.warm = warm
+        self.ahead = AheadAllocator(reserve_chunk)
+        self._tail_seen = 0  # reserve_tail: the last file's write position at its previous call
         self.files: list[MappedFile] = []
         self.lock = threading.Lock()  # guards self.files against the flush/retention thread
         self._next: _NextFile | None = None  # prepare_ahead: the next file, built in a worker thread
@@ -215,6 +221,8 @@ class MappedFileQueue:
                 log.warning("%s: last file is %d bytes, short of %d; extended with zeros", p, size, self.file_size)
                 os.truncate(p, self.file_size)
             f = MappedFile(p, int(p.name), self.file_size, create=False)
+            if self.reserve_chunk:  # unknown: reserving again what is reserved is a cheap no-op
+                f.allocated = f.limit = 0
             f.wrote = f.flushed = self.file_size  # trusted until recovery sets the real write position
             self.files.append(f)
         for a, b in zip(self.files, self.files[1:], strict=False):
@@ -224,7 +232,7 @@ class MappedFileQueue:
     def create_file(self, file_from: int) -> MappedFile:
         """The file starting at ``file_from``, appended to the queue.
 
-        With ``prepare_ahead`` it is the one a worker thread built (durable: preallocated, size and directory
+        With ``prepare_ahead`` it is the one a worker thread built (durable: first chunk reserved, size and directory
         entry fsynced) if ``prepare_next`` asked for it, else it is built here.  Otherwise it is created sparse
         here and its creation becomes durable at the next ``flush``, before any data written to it is counted as
         flushed.
@@ -244,7 +252,7 @@ class MappedFileQueue:
         else:
             new_dirs = make_dirs(self.dir)
             path = self.dir / offset_to_name(file_from)
-            f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate, sync=False)
+            f = self._new_file(path, file_from, sync=False)
             with self.lock:
                 self._unsynced_dirs.update(new_dirs)
                 self._unsynced_dirs.add(self.dir)
@@ -259,9 +267,50 @@ class MappedFileQueue:
         if not directory.is_dir():
             make_dirs_durable(directory)
         path = directory / offset_to_name(file_from)
-        f = MappedFile(path, file_from, self.file_size, create=True, preallocate=self.preallocate)
+        f = self._new_file(path, file_from, sync=True)
         fsync_dir(directory)
         return f
+
+    def _new_file(self, path: Path, file_from: int, sync: bool) -> MappedFile:
+        """A new sparse file, warmed or (``sync``: built off the writer's thread) with its first chunk reserved;
+        removed again if that fails (a full disk).  A file created on the writer's thread (``sync`` False, the
+        consume queues) is left to the flush thread's ``reserve_tail``.  ``sync``: make the size and the
+        reservation (metadata both) durable here."""
+        f = MappedFile(path, file_from, self.file_size, create=True, sync=False)
+        try:
+            if self.warm is not None:
+                self.warm(f)
+                f.limit = 0  # the writer's first append sets the real limit (ensure)
+            elif self.reserve_chunk:
+                f.allocated = f.limit = 0
+                if sync:
+                    reserve(f, min(self.file_size, self.reserve_chunk))
+            if sync:
+                os.fdatasync(f.fd)
+        except BaseException:
+            f.destroy()
+            raise
+        return f
+
+    def ensure(self, f: MappedFile, need: int) -> None:
+        """The writer reached ``f.limit``: [0, need) reserved, the next chunk under way (``AheadAllocator``)."""
+        if self.reserve_chunk:
+            self.ahead.ensure(f, need)
+        else:
+            f.limit = f.size
+
+    def reserve_tail(self) -> None:
+        """From the flush thread (consume queues): keep the last file reserved at least ``reserve_chunk``, or
+        twice what was written since the previous call, ahead of its write position."""
+        f = self.last()
+        if not self.reserve_chunk or f is None or f.allocated >= f.size:
+            return
+        grown = max(0, f.wrote - self._tail_seen)
+        self._tail_seen = f.wrote
+        target = f.wrote + max(self.reserve_chunk, 2 * grown)
+        if target > f.allocated:
+            target += -target % self.reserve_chunk
+            reserve_dup(f, min(f.size, target))
 
     def prepare_next(self) -> None:
         """Start building the file after the last one if nothing is under way; cheap when it is."""
@@ -325,6 +374,7 @@ class MappedFileQueue:
                 f.flush(min(f.wrote, upto - f.file_from))
 
     def remove_first(self, count: int) -> list[MappedFile]:
+        self.ahead.join()
         with self.lock:
             gone, self.files = self.files[:count], self.files[count:]
         for f in gone:
@@ -333,6 +383,7 @@ class MappedFileQueue:
 
     def truncate(self, offset: int) -> None:
         """Cut at ``offset``: zero the tail of its file, delete files wholly after it (callers keep copies)."""
+        self.ahead.join()
         keep: list[MappedFile] = []
         for f in self.snapshot():
             if f.file_from >= offset and not (f.file_from == offset and f is self.files[0]):
@@ -352,6 +403,7 @@ class MappedFileQueue:
         return iter(self.snapshot())
 
     def close(self) -> None:
+        self.ahead.join()
         nxt, self._next = self._next, None
         if nxt is not None:
             nxt.discard()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rocketpy.store.allocate import warm as warm_file
 from rocketpy.store.checkpoint import StoreCheckpoint, StoreLock, create_abort_file, remove_abort_file
 from rocketpy.store.commitlog import AppendError, CommitLog, FileCreateError, MessageInner, is_dispatched_to_queue
 from rocketpy.store.config import (
@@ -75,8 +76,19 @@ class MessageStore:
     def __init__(self, config: StoreConfig, arrival_listener: ArrivalListener | None = None) -> None:
         self.config = config
         self.arrival_listener = arrival_listener
+        warm = None
+        if config.warm_maped_file_enable:  # AllocateMappedFileService warms commit-log files only
+            warm = functools.partial(
+                warm_file,
+                sync_flush=config.flush_disk_type is FlushDiskType.SYNC_FLUSH,
+                flush_pages=config.flush_least_pages_when_warm_maped_file,
+            )
         self.commitlog = CommitLog(
-            config.commitlog_dir, config.mapped_file_size_commit_log, config.max_message_size, config.preallocate_files
+            config.commitlog_dir,
+            config.mapped_file_size_commit_log,
+            config.max_message_size,
+            config.preallocate_files,
+            warm,
         )
         self.queues: dict[tuple[str, int], ConsumeQueue] = {}
         self.index = IndexService(config.index_dir, config.max_hash_slot_num, config.max_index_num)
@@ -131,7 +143,13 @@ class MessageStore:
                 continue
             for qdir in sorted(tdir.iterdir()):
                 if qdir.is_dir() and qdir.name.lstrip("-").isdigit():
-                    cq = ConsumeQueue(root, tdir.name, int(qdir.name), self.config.mapped_file_size_consume_queue)
+                    cq = ConsumeQueue(
+                        root,
+                        tdir.name,
+                        int(qdir.name),
+                        self.config.mapped_file_size_consume_queue,
+                        self.config.preallocate_files,
+                    )
                     cq.load()
                     self.queues[(tdir.name, int(qdir.name))] = cq
 
@@ -308,8 +326,9 @@ class MessageStore:
     def _queue(self, topic: str, queue_id: int) -> ConsumeQueue:
         cq = self.queues.get((topic, queue_id))
         if cq is None:
+            cfg = self.config
             cq = ConsumeQueue(
-                self.config.consume_queue_dir, topic, queue_id, self.config.mapped_file_size_consume_queue
+                cfg.consume_queue_dir, topic, queue_id, cfg.mapped_file_size_consume_queue, cfg.preallocate_files
             )
             self.queues[(topic, queue_id)] = cq
         return cq

@@ -39,11 +39,17 @@ def append_replicated(store: MessageStore, phys_offset: int, data: bytes | memor
                 start = f.end_offset if f is not None else phys_offset - phys_offset % cl.file_size
                 f = cl.files.create_file(start)
             n = min(len(view), f.size - f.wrote)
+            if f.wrote + n > f.limit:  # reserve the blocks first (allocate.py): a full disk refuses cleanly
+                try:
+                    cl.files.ensure(f, f.wrote + n)
+                except OSError as e:
+                    log.error("replicated data at %d refused: cannot reserve disk space: %s", f.file_from + f.wrote, e)
+                    break  # what was written so far stays (the log's end moved to it) and is dispatched
             f.view[f.wrote : f.wrote + n] = view[:n]
             f.wrote += n
             view = view[n:]
     reput(store)
-    return True
+    return not view
 
 
 def reput(store: MessageStore) -> int:

@@ -76,8 +76,8 @@ class HASlave:
                 await stream.aclose()
 
     def _fits(self, size: int) -> bool:
-        last = self.store.commitlog.files.last()
-        return last is not None and last.size - last.wrote >= size
+        last = self.store.commitlog.files.last()  # limit <= size: past it blocks are reserved (allocate.py)
+        return last is not None and last.wrote + size <= last.limit
 
     async def _session(self, stream: trio.SocketStream) -> None:
         heartbeat = self.config.heartbeat_interval_ms / 1000
@@ -109,7 +109,7 @@ class HASlave:
                 if frame.data:
                     if self._fits(len(frame.data)):  # into the mapped page cache, as a put on the master does
                         ok = self.store.append_replicated(frame.offset, frame.data)
-                    else:  # a new commit-log file is created: a worker thread
+                    else:  # a new file or disk blocks to reserve: a worker thread
                         ok = await trio.to_thread.run_sync(self.store.append_replicated, frame.offset, frame.data)
                     if not ok:
                         return
