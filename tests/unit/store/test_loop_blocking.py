@@ -86,3 +86,37 @@ async def test_roll_overs_do_not_block_the_event_loop(store_dir: Path, slow_disk
     assert slow_disk.slowed >= 40
     assert slow_disk.on_loop == 0
     assert p99 < BOUND
+
+
+async def test_reservations_ahead_do_not_block_the_event_loop(
+    store_dir: Path, slow_disk: SlowDisk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a commit-log file the blocks are reserved chunk by chunk (allocate.py): with 256 KiB chunks and
+    ~2 MB/s of appends the reservation runs ahead many times a second, always in a worker thread."""
+    monkeypatch.setattr("rocketpy.store.commitlog.COMMITLOG_CHUNK", 256 * 1024)
+    cfg = small_config(
+        store_dir, mapped_file_size_commit_log=16 * 1024 * 1024, flush_disk_type=FlushDiskType.ASYNC_FLUSH
+    )
+    store = MessageStore(cfg)
+    await trio.to_thread.run_sync(store.open)
+    store.start()
+    slow_disk.enabled = False
+    assert store.put_message(make_msg(0, body=b"first")).ok
+    slow_disk.enabled = True
+    body = b"x" * 1000
+    try:
+        deadline = trio.current_time() + 2.0
+        i = 1
+        while trio.current_time() < deadline:
+            for _ in range(10):
+                assert store.put_message(make_msg(i, queue_id=i % 8, body=body)).ok
+                i += 1
+            await trio.sleep(0.005)
+    finally:
+        slow_disk.enabled = False
+        await trio.to_thread.run_sync(store.close)
+    written = i * 1100
+    print(f"{i} messages, {slow_disk.slowed} slowed syncs ({slow_disk.on_loop} on the loop)")
+    assert written > 8 * 256 * 1024  # the writer crossed several reservation marks
+    assert slow_disk.slowed >= 8
+    assert slow_disk.on_loop == 0
