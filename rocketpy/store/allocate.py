@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rocketpy.store")
 
-COMMITLOG_CHUNK = 16 * 1024 * 1024  # 4x the default maxMessageSize; docs/store.md has the measurement
+# A reservation costs ~1-2 us on ext4 (metadata only), a worker thread ~45 us: per message either is noise, so
+# the chunk is chosen for the disk it holds ahead (at most two chunks per file being written) and the time the
+# worker has before the writer catches up (~1 s at the store's top append rate); docs/store.md.
+COMMITLOG_CHUNK = 4 * 1024 * 1024
 CONSUME_QUEUE_CHUNK = 64 * 1024  # 3,276 entries; the flush thread reserves at least this much ahead
 OS_PAGE_SIZE = 4096
 _WARM_STEP = 16 * 1024 * 1024  # pages pre-faulted per call, the GIL released between calls
