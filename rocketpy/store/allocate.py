@@ -62,14 +62,19 @@ def reserve(f: MappedFile, end: int, fd: int | None = None) -> None:
 
 
 def reserve_dup(f: MappedFile, end: int) -> None:
-    """``reserve`` from another thread than the writer's: through a duplicate of the descriptor, so a file
-    closed meanwhile (and its number reused by another file) is never the one extended."""
+    """``reserve`` from another thread than the writer's: through a duplicate of the descriptor, checked to be
+    the file's, so that a file closed meanwhile (its number reused by another file) is never the one extended."""
     fd = f.fd
     if fd < 0:
         return
-    dup = os.dup(fd)
     try:
-        reserve(f, end, dup)
+        dup = os.dup(fd)
+    except OSError:  # closed meanwhile
+        return
+    try:
+        st = os.fstat(dup)
+        if (st.st_dev, st.st_ino) == f.identity:
+            reserve(f, end, dup)
     finally:
         os.close(dup)
 

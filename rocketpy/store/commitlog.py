@@ -181,7 +181,13 @@ class CommitLog:
         self.flushed_store_timestamp = 0
 
     def load(self) -> None:
+        """Map the files; an empty log has its first file built now (in ``commitlog.next``, taken by the first
+        put), so that no put ever creates a file on the caller's thread: the broker opens the store in a worker
+        thread."""
         self.files.load()
+        if not self.files.files:
+            self.files.prepare_next()
+            self.files.wait_next()
 
     @property
     def max_offset(self) -> int:

@@ -50,7 +50,8 @@ class MappedFile:
         self.size = size
         fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
         try:
-            actual = os.fstat(fd).st_size
+            st = os.fstat(fd)
+            actual = st.st_size
             if actual != size:
                 if actual > size or (not create and actual != 0):
                     raise StoreError(f"{path}: size {actual}, expected {size}")
@@ -64,6 +65,7 @@ class MappedFile:
         # Kept open (one per file, as Java's FileChannel) for fdatasync: mmap.flush() holds the GIL during
         # msync, which stalled every thread for the whole flush and defeated group commit.
         self.fd = fd
+        self.identity = (st.st_dev, st.st_ino)  # checked by a reservation from another thread (allocate.py)
         self.view = memoryview(self.mm)
         self.wrote = 0
         self.flushed = 0
@@ -313,16 +315,20 @@ class MappedFileQueue:
             reserve_dup(f, min(f.size, target))
 
     def prepare_next(self) -> None:
-        """Start building the file after the last one if nothing is under way; cheap when it is."""
+        """Start building the file after the last one (the first one, at 0, in an empty queue) if nothing is
+        under way; cheap when it is."""
         last = self.files[-1] if self.files else None
-        if last is None:
-            return
-        want = last.end_offset
+        want = 0 if last is None else last.end_offset
         if self._next is not None and self._next.file_from == want:
             return
         if self._next is not None:
             self._next.discard()
         self._next = _NextFile(self, want)
+
+    def wait_next(self) -> None:
+        """Wait until the file ``prepare_next`` asked for is built (or failed: its taker sees the error)."""
+        if self._next is not None:
+            self._next.join()
 
     def sync_created(self) -> None:
         """fsync the directories of files created since the last call (``create_file`` without prepare_ahead)."""

@@ -87,8 +87,8 @@ class PipelinedSender:
     def run(self) -> None:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
-                # One message first: a new store creates its first commit-log file on its first put, once in its
-                # life (Java's first put waits for AllocateMappedFileService likewise); that is not a roll-over.
+                # One message first, before the disk is made slow: the broker's start-up (the store's open, in a
+                # worker thread, builds the first commit-log file) is not what this test measures.
                 frames, nxt = self.frames, DEPTH
                 sock.sendall(frames[-1])
                 buf = bytearray()

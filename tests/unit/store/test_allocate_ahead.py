@@ -23,7 +23,8 @@ def _files(root: Path, directory: str = "commitlog") -> list[str]:
 def _put_until_next_built(store: MessageStore, first: int) -> int:
     """Puts from message ``first`` until the next file is under way (the current one a quarter full), then
     waits for the worker; returns the next message number."""
-    i = first
+    assert store.put_message(make_msg(first)).ok  # an empty store's first file, built by open, is taken
+    i = first + 1
     while store.commitlog.files._next is None:
         assert store.put_message(make_msg(i)).ok
         i += 1
