@@ -111,7 +111,8 @@ class AheadAllocator:
             log.warning("%s: cannot reserve disk blocks up to %d: %s", f.path, end, e)
 
     def join(self) -> None:
-        t, self._thread = self._thread, None
+        """Wait for the worker (from the writer, or from a thread about to close or delete files)."""
+        t = self._thread
         if t is not None:
             t.join()
 
