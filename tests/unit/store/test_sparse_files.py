@@ -197,3 +197,35 @@ def test_reopened_store_reserves_before_writing(store_dir: Path) -> None:
         assert last is not None and last.allocated == 0 and last.limit == 0
         assert store.put_message(make_msg(1)).ok
         assert last.allocated >= last.wrote + 8 and last.limit == min(last.allocated, last.size // 4)
+
+
+def test_full_disk_on_a_slave_refuses_the_frame_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HA slave: replicated bytes crossing a reservation mark on a full disk are refused (append_replicated is
+    False, the bytes before the mark stay), never written into a hole; once space is back the slave catches up
+    and holds the master's log byte for byte."""
+    monkeypatch.setattr("rocketpy.store.commitlog.COMMITLOG_CHUNK", 64 * 1024)
+    disk = FullDisk(monkeypatch)
+    cfg = {"mapped_file_size_commit_log": 1 * MiB}
+    master = MessageStore(small_config(tmp_path / "m", **cfg))
+    slave = MessageStore(small_config(tmp_path / "s", **cfg))
+    master.open()
+    slave.open()
+    try:
+        for i in range(2000):  # ~1.2 MB: two files
+            assert master.put_message(make_msg(i, body=b"r" * 500)).ok
+        refused = 0
+        while slave.max_phy_offset < master.max_phy_offset:
+            disk.full = slave.max_phy_offset > 300_000 and refused < 3
+            data = master.get_commit_log_data(slave.max_phy_offset)
+            assert data is not None
+            if not slave.append_replicated(slave.max_phy_offset, data[:40_000]):
+                refused += 1
+            last = slave.commitlog.files.last()
+            assert last is not None and last.wrote <= last.allocated
+        assert refused == 3
+        for start in (0, MiB):  # both files
+            assert bytes(slave.get_commit_log_data(start) or b"") == bytes(master.get_commit_log_data(start) or b"")
+        assert slave.commitlog.queue_offsets == master.commitlog.queue_offsets
+    finally:
+        master.close()
+        slave.close()
