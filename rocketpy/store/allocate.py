@@ -131,7 +131,7 @@ def warm(f: MappedFile, sync_flush: bool, flush_pages: int) -> None:
         except OSError:  # an older kernel: touch each page as Java does
             for i in range(pos, pos + n, OS_PAGE_SIZE):
                 f.mm[i] = 0
-        if sync_flush and (pos + n - flushed) // OS_PAGE_SIZE >= flush_pages:
+        if sync_flush and pos + n < f.size and (pos + n - flushed) // OS_PAGE_SIZE >= flush_pages:
             os.fdatasync(f.fd)
             flushed = pos + n
         time.sleep(0)  # Java's Thread.sleep(0): let the event loop's thread take the GIL
