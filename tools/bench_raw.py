@@ -3,6 +3,7 @@
 
     python tools/bench_raw.py [--seconds 20] [--connections 4] [--depth 256] [--size 128] [--targets java,rocketpy]
     python tools/bench_raw.py --phase route [--seconds 20] [--connections 4] [--depth 64]
+    python tools/bench_raw.py --phase async [--seconds 20] [--depth 256] [--size 128]
 
 No client library in the way: each connection keeps `--depth` requests in flight, written as pre-encoded frames
 (the JSON header a 4.9.8 DefaultMQProducer sends, distinct opaques), and counts reply frames by their length
@@ -16,6 +17,10 @@ This is a tool, not a test: nothing here asserts a timing.
 MQClientAPIImpl.getTopicRouteInfoFromNameServer sends), first for one topic, then for a mix of five registered
 topics, and divides the NameServer's CPU time by the replies: for Java the NameServer JVM alone, for rocketpy the
 one process that serves both (its broker idles meanwhile, and its small cost is counted in).
+
+`--phase async` runs the official 4.9.8 client instead: one DefaultMQProducer keeping `--depth` send(msg, callback)
+calls in flight (interop/driver's AsyncSendBench; the benchmark Producer has no async mode), and divides the server
+processes' CPU time (NameServer and Broker JVMs; the rocketpy process) by the messages acknowledged SEND_OK.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from interop.harness.build import InteropSetupError, reference_classpath  # noqa: E402
+from interop.harness.build import InteropSetupError, driver_classpath, reference_classpath  # noqa: E402
 from rocketpy.broker.processors.send_support import properties_string  # noqa: E402
 from rocketpy.protocol.codes import RequestCode  # noqa: E402
 from rocketpy.remoting.codec import encode  # noqa: E402
@@ -43,6 +49,7 @@ from rocketpy.remoting.command import RemotingCommand  # noqa: E402
 from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, process_tree, require_tool  # noqa: E402
 from tools.bench_broker import (  # noqa: E402
     BROKER_NAME,
+    CLIENT_OPTS,
     CLUSTER,
     QUEUES,
     TOPIC_MIXED,
@@ -260,7 +267,7 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
     p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
-    p.add_argument("--phase", choices=("send", "route"), default="send", help="send (default) or route lookups")
+    p.add_argument("--phase", choices=("send", "route", "async"), default="send", help="send (default), route, async")
     p.add_argument("--depth", type=int, help=f"requests in flight per connection (256; route: {ROUTE_DEPTH})")
     p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
     p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
@@ -277,6 +284,13 @@ def main(argv: list[str]) -> int:
         return 2
     settings = Settings(args.seconds, args.size, 1, tuple(targets), "ASYNC_FLUSH", False, False)
     ctx = Context(settings, java, client_cp, server_cp)
+    if args.phase == "async":
+        try:
+            driver_cp = driver_classpath()
+        except InteropSetupError as exc:
+            print(f"bench_raw: cannot build interop/driver: {exc}", file=sys.stderr)
+            return 2
+        return report_async([measure_async(t, ctx, args, driver_cp) for t in targets], args)
     if args.phase == "route":
         return report_route([r for t in targets for r in measure_route(t, ctx, args)], args)
     results = [measure(t, ctx, args) for t in targets]
@@ -287,6 +301,98 @@ def main(argv: list[str]) -> int:
             print(f"{r.target:<10} ERROR: {r.error.splitlines()[0]}")
         else:
             print(f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} {r.failed:>12,}")
+    return 0 if all(r.error is None for r in results) else 1
+
+
+ASYNC_WARMUP_S = 5  # client JIT and route lookups: progress lines before this are not measured
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One `progress` line of AsyncSendBench with the servers' CPU seconds and the time when it was read."""
+
+    ok: int
+    failed: int
+    cpu: float | None
+    at: float
+
+
+def parse_progress(line: str) -> tuple[int, int] | None:
+    """(ok, failed) of a `progress <ok> <failed> <ns>` line; None for any other line."""
+    parts = line.split()
+    if len(parts) == 4 and parts[0] == "progress" and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+def async_window(marks: list[Mark], warmup: int, result: RawResult) -> None:
+    """Rate and server CPU per acknowledged message between the mark after `warmup` seconds and the last one."""
+    if len(marks) <= warmup + 1:
+        raise TargetError(f"AsyncSendBench printed {len(marks)} progress lines, fewer than the warm-up needs")
+    first, last = marks[warmup], marks[-1]
+    result.replies = last.ok - first.ok
+    result.failed = last.failed
+    if result.replies <= 0:
+        raise TargetError(f"no send acknowledged SEND_OK in the window ({last.failed} failed)")
+    result.tps = result.replies / (last.at - first.at)
+    if first.cpu is not None and last.cpu is not None:
+        result.cpu_us_per_msg = (last.cpu - first.cpu) * 1e6 / result.replies
+
+
+def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp: str) -> RawResult:
+    result = RawResult(target, label=f"{args.depth} in flight")
+    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchasync-{target}-"))
+    start = start_java if target == "java" else start_rocketpy
+    try:
+        servers = start(ctx, workdir)
+        try:
+            create_topics(ctx, servers, workdir)
+            pids = servers.pids()
+            cmd = [
+                ctx.java,
+                *CLIENT_OPTS,
+                f"-Duser.home={workdir}",
+                "-cp",
+                driver_cp,
+                "rocketpy.interop.AsyncSendBench",
+                *("--namesrv", servers.namesrv_addr, "--topic", TOPIC_SEND, "--inflight", str(args.depth)),
+                *("--seconds", str(args.seconds + ASYNC_WARMUP_S), "--size", str(args.size)),
+            ]
+            marks: list[Mark] = []
+            with (workdir / "async-client.err").open("wb") as err:
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=workdir, text=True)
+                try:
+                    assert proc.stdout is not None
+                    for line in proc.stdout:
+                        progress = parse_progress(line)
+                        if progress is not None:
+                            marks.append(Mark(*progress, cpu_seconds(pids), time.monotonic()))
+                    proc.wait(30)
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait(10)
+            if proc.returncode != 0:
+                tail = (workdir / "async-client.err").read_text(errors="replace")[-2000:]
+                raise TargetError(f"AsyncSendBench exited with {proc.returncode}: {tail}")
+            async_window(marks, ASYNC_WARMUP_S, result)
+        finally:
+            servers.stop()
+    except TargetError as exc:
+        result.error = str(exc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def report_async(results: list[RawResult], args: argparse.Namespace) -> int:
+    print(f"async send (4.9.8 DefaultMQProducer, send with callback): {args.depth} in flight, {args.size}-byte bodies")
+    print(f"{'target':<10} {'TPS':>10} {'server CPU us/msg':>18} {'SEND_OK':>10} {'failed':>8}   {_loadavg()}")
+    for r in results:
+        if r.error:
+            print(f"{r.target:<10} ERROR: {r.error.splitlines()[0]}")
+        else:
+            print(f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} {r.failed:>8,}")
     return 0 if all(r.error is None for r in results) else 1
 
 

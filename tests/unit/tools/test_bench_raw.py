@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rocketpy.protocol.codes import CURRENT_VERSION, RequestCode, ResponseCode, SerializeType
 from rocketpy.remoting.codec import FrameDecoder, encode
 from rocketpy.remoting.command import RemotingCommand
-from tools.bench_raw import count_replies, request_frame, route_frame
+from tools.bench_broker import TargetError
+from tools.bench_raw import Mark, RawResult, async_window, count_replies, parse_progress, request_frame, route_frame
 
 
 def test_route_frame_is_what_a_4_9_8_client_sends() -> None:
@@ -38,3 +41,25 @@ def test_the_send_frame_is_unchanged() -> None:
     (cmd,) = FrameDecoder().feed(request_frame("BenchSend", 3, 9, 16, 5))
     assert (cmd.code, cmd.opaque, len(cmd.body or b"")) == (RequestCode.SEND_MESSAGE_V2, 9, 16)
     assert cmd.ext_fields is not None and cmd.ext_fields["e"] == "3" and cmd.ext_fields["b"] == "BenchSend"
+
+
+def test_progress_lines_of_the_async_sender() -> None:
+    assert parse_progress("progress 1200 3 987654321\n") == (1200, 3)
+    assert parse_progress("done 1200 3") is None
+    assert parse_progress("progress x 3 1") is None
+    assert parse_progress("") is None
+
+
+def test_async_window_skips_the_warm_up() -> None:
+    marks = [Mark(0, 0, 1.0, 0.0), Mark(500, 0, 1.5, 1.0), Mark(1500, 0, 1.6, 2.0), Mark(3500, 2, 1.8, 4.0)]
+    result = RawResult("rocketpy")
+    async_window(marks, 1, result)
+    assert (result.replies, result.failed, result.tps) == (3000, 2, 1000.0)
+    assert abs(result.cpu_us_per_msg - 0.3 * 1e6 / 3000) < 1e-6
+
+
+def test_async_window_refuses_too_few_marks_or_no_success() -> None:
+    with pytest.raises(TargetError, match="progress lines"):
+        async_window([Mark(0, 0, None, 0.0)], 1, RawResult("java"))
+    with pytest.raises(TargetError, match="SEND_OK"):
+        async_window([Mark(0, 0, None, 0.0), Mark(0, 5, None, 1.0)], 0, RawResult("java"))
