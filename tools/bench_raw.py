@@ -2,6 +2,8 @@
 """Raw pipelined sender: pre-encoded SEND_MESSAGE_V2 frames against rocketpy and the Java reference (issue 12).
 
     python tools/bench_raw.py [--seconds 20] [--connections 4] [--depth 256] [--size 128] [--targets java,rocketpy]
+    python tools/bench_raw.py --phase route [--seconds 20] [--connections 4] [--depth 64]
+    python tools/bench_raw.py --phase async [--seconds 20] [--depth 256] [--size 128]
 
 No client library in the way: each connection keeps `--depth` requests in flight, written as pre-encoded frames
 (the JSON header a 4.9.8 DefaultMQProducer sends, distinct opaques), and counts reply frames by their length
@@ -10,6 +12,15 @@ utime + stime of the server process(es) over the measured window divided by the 
 meaningful on a shared machine; TPS is replies per second. The senders are one thread per connection in this
 process, on the same machine: the figures compare the two servers under identical load, not absolute capacities.
 This is a tool, not a test: nothing here asserts a timing.
+
+`--phase route` does the same against the NameServer port with GET_ROUTEINFO_BY_TOPIC (the header a 4.9.8
+MQClientAPIImpl.getTopicRouteInfoFromNameServer sends), first for one topic, then for a mix of five registered
+topics, and divides the NameServer's CPU time by the replies: for Java the NameServer JVM alone, for rocketpy the
+one process that serves both (its broker idles meanwhile, and its small cost is counted in).
+
+`--phase async` runs the official 4.9.8 client instead: one DefaultMQProducer keeping `--depth` send(msg, callback)
+calls in flight (interop/driver's AsyncSendBench; the benchmark Producer has no async mode), and divides the server
+processes' CPU time (NameServer and Broker JVMs; the rocketpy process) by the messages acknowledged SEND_OK.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import argparse
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,14 +41,18 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from interop.harness.build import InteropSetupError, reference_classpath  # noqa: E402
+from interop.harness.build import InteropSetupError, driver_classpath, reference_classpath  # noqa: E402
 from rocketpy.broker.processors.send_support import properties_string  # noqa: E402
 from rocketpy.protocol.codes import RequestCode  # noqa: E402
 from rocketpy.remoting.codec import encode  # noqa: E402
 from rocketpy.remoting.command import RemotingCommand  # noqa: E402
-from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, require_tool  # noqa: E402
+from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, process_tree, require_tool  # noqa: E402
 from tools.bench_broker import (  # noqa: E402
+    BROKER_NAME,
+    CLIENT_OPTS,
+    CLUSTER,
     QUEUES,
+    TOPIC_MIXED,
     TOPIC_SEND,
     Context,
     Settings,
@@ -48,7 +64,8 @@ from tools.bench_broker import (  # noqa: E402
 
 WARMUP_S = 3.0
 _LEN = struct.Struct(">i")
-_CODE0 = b'"code":0,'
+_CODE0 = b'{"code":0,'  # both servers' JSON headers start with the code (fastjson sorts the keys)
+ROUTE_DEPTH = 64
 
 
 def request_frame(topic: str, queue_id: int, opaque: int, size: int, n: int) -> bytes:
@@ -73,6 +90,29 @@ def request_frame(topic: str, queue_id: int, opaque: int, size: int, n: int) -> 
     cmd = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, ext, bytes(size))
     cmd.opaque = opaque
     return encode(cmd)
+
+
+def route_frame(topic: str, opaque: int) -> bytes:
+    """GET_ROUTEINFO_BY_TOPIC as a 4.9.8 client writes it: JSON header, extFields {"topic"} (a null
+    acceptStandardJsonOnly is left out), version V4_9_8, no body."""
+    cmd = RemotingCommand.request(RequestCode.GET_ROUTEINFO_BY_TOPIC, {"topic": topic})
+    cmd.opaque = opaque
+    return encode(cmd)
+
+
+def count_replies(buf: bytes | bytearray) -> tuple[int, int, int]:
+    """(complete frames, frames whose header is not code 0, bytes they take) at the start of `buf`, read by the
+    length prefix alone; the success check looks only at the start of the JSON header."""
+    pos, got, failed, end = 0, 0, 0, len(buf)
+    while end - pos >= 4:
+        (total,) = _LEN.unpack_from(buf, pos)
+        if end - pos - 4 < total:
+            break
+        if not buf.startswith(_CODE0, pos + 8):
+            failed += 1
+        got += 1
+        pos += 4 + total
+    return got, failed, pos
 
 
 @dataclass
@@ -105,16 +145,9 @@ class Sender:
                 if not data:
                     raise ConnectionError("server closed the connection")
                 buf += data
-                pos, got, end = 0, 0, len(buf)
-                while end - pos >= 4:
-                    (total,) = _LEN.unpack_from(buf, pos)
-                    if end - pos - 4 < total:
-                        break
-                    if buf.find(_CODE0, pos + 8, pos + 4 + total) < 0:
-                        self.failed += 1
-                    got += 1
-                    pos += 4 + total
+                got, failed, pos = count_replies(buf)
                 del buf[:pos]
+                self.failed += failed
                 self.replies += got
                 if got:
                     sock.sendall(b"".join(frames[(nxt + i) % nframes] for i in range(got)))
@@ -129,6 +162,33 @@ class RawResult:
     replies: int = 0
     failed: int = 0
     error: str | None = None
+    label: str = ""
+
+
+def pump(
+    addr: tuple[str, int], frames: list[bytes], args: argparse.Namespace, pids: list[int], result: RawResult
+) -> None:
+    """`args.connections` senders `args.depth` deep for a warm-up and `args.seconds`; fills rate and CPU per reply."""
+    senders = [Sender(addr, frames, args.depth) for _ in range(args.connections)]
+    threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
+    for t in threads:
+        t.start()
+    time.sleep(WARMUP_S)
+    c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+    time.sleep(args.seconds)
+    c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+    for s in senders:
+        s.stop.set()
+    for t in threads:
+        t.join(10)
+    errors = [s.error for s in senders if s.error]
+    if errors:
+        raise TargetError("; ".join(errors))
+    result.replies = n1 - n0
+    result.failed = sum(s.failed for s in senders)
+    result.tps = result.replies / (t1 - t0)
+    if c0 is not None and c1 is not None and result.replies:
+        result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
 
 
 def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
@@ -141,27 +201,7 @@ def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
             create_topics(ctx, servers, workdir)
             host, port = servers.broker_addr.rsplit(":", 1)
             frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(4096)]
-            senders = [Sender((host, int(port)), frames, args.depth) for _ in range(args.connections)]
-            threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
-            for t in threads:
-                t.start()
-            time.sleep(WARMUP_S)
-            pids = servers.pids()
-            c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
-            time.sleep(args.seconds)
-            c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
-            for s in senders:
-                s.stop.set()
-            for t in threads:
-                t.join(10)
-            errors = [s.error for s in senders if s.error]
-            if errors:
-                raise TargetError("; ".join(errors))
-            result.replies = n1 - n0
-            result.failed = sum(s.failed for s in senders)
-            result.tps = result.replies / (t1 - t0)
-            if c0 is not None and c1 is not None and result.replies:
-                result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
+            pump((host, int(port)), frames, args, servers.pids(), result)
         finally:
             servers.stop()
     except TargetError as exc:
@@ -171,14 +211,69 @@ def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
     return result
 
 
+ROUTE_MIX = (TOPIC_SEND, TOPIC_MIXED, "TBW102", CLUSTER, BROKER_NAME)  # all registered by both brokers
+
+
+def await_routes(addr: tuple[str, int], topics: tuple[str, ...], timeout: float = 30.0) -> None:
+    """Ask for each topic's route until every answer is SUCCESS (the broker registers a new topic with the
+    NameServer shortly after mqadmin created it); TargetError otherwise."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection(addr, timeout=10) as sock:
+        for i, topic in enumerate(topics):
+            while True:
+                sock.sendall(route_frame(topic, i + 1))
+                buf = bytearray()
+                while not count_replies(buf)[0]:
+                    data = sock.recv(1 << 16)
+                    if not data:
+                        raise TargetError("the NameServer closed the connection")
+                    buf += data
+                if not count_replies(buf)[1]:
+                    break
+                if time.monotonic() > deadline:
+                    raise TargetError(
+                        f"GET_ROUTEINFO_BY_TOPIC {topic} is not SUCCESS after {timeout:.0f}s: {buf[:300]!r}"
+                    )
+                time.sleep(0.5)
+
+
+def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[RawResult]:
+    """One boot: the one-topic window, then the mixed one; the NameServer's own process(es) are measured."""
+    results = [RawResult(target, label=TOPIC_SEND), RawResult(target, label=f"mix of {len(ROUTE_MIX)}")]
+    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchroute-{target}-"))
+    start = start_java if target == "java" else start_rocketpy
+    try:
+        servers = start(ctx, workdir)
+        try:
+            create_topics(ctx, servers, workdir)
+            host, port = servers.namesrv_addr.rsplit(":", 1)
+            addr = (host, int(port))
+            await_routes(addr, ROUTE_MIX)
+            pids = process_tree(servers.processes[0].proc.pid)  # the NameServer JVM, or rocketpy's one process
+            for result, topics in zip(results, ((TOPIC_SEND,), ROUTE_MIX), strict=True):
+                frames = [route_frame(topics[i % len(topics)], i + 1) for i in range(4096)]
+                pump(addr, frames, args, pids, result)
+        finally:
+            servers.stop()
+    except TargetError as exc:
+        for result in results:
+            result.error = result.error or str(exc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
     p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
-    p.add_argument("--depth", type=int, default=256, help="requests in flight per connection (256)")
+    p.add_argument("--phase", choices=("send", "route", "async"), default="send", help="send (default), route, async")
+    p.add_argument("--depth", type=int, help=f"requests in flight per connection (256; route: {ROUTE_DEPTH})")
     p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
     p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
     args = p.parse_args(argv)
+    if args.depth is None:
+        args.depth = ROUTE_DEPTH if args.phase == "route" else 256
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     try:
         java = require_tool("java")
@@ -189,6 +284,15 @@ def main(argv: list[str]) -> int:
         return 2
     settings = Settings(args.seconds, args.size, 1, tuple(targets), "ASYNC_FLUSH", False, False)
     ctx = Context(settings, java, client_cp, server_cp)
+    if args.phase == "async":
+        try:
+            driver_cp = driver_classpath()
+        except InteropSetupError as exc:
+            print(f"bench_raw: cannot build interop/driver: {exc}", file=sys.stderr)
+            return 2
+        return report_async([measure_async(t, ctx, args, driver_cp) for t in targets], args)
+    if args.phase == "route":
+        return report_route([r for t in targets for r in measure_route(t, ctx, args)], args)
     results = [measure(t, ctx, args) for t in targets]
     print(f"raw pipelined SEND_MESSAGE_V2: {args.connections} connections x {args.depth} deep, {args.size}-byte bodies")
     print(f"{'target':<10} {'TPS':>10} {'server CPU us/msg':>18} {'replies':>10} {'not SUCCESS':>12}")
@@ -198,6 +302,119 @@ def main(argv: list[str]) -> int:
         else:
             print(f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} {r.failed:>12,}")
     return 0 if all(r.error is None for r in results) else 1
+
+
+ASYNC_WARMUP_S = 5  # client JIT and route lookups: progress lines before this are not measured
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One `progress` line of AsyncSendBench with the servers' CPU seconds and the time when it was read."""
+
+    ok: int
+    failed: int
+    cpu: float | None
+    at: float
+
+
+def parse_progress(line: str) -> tuple[int, int] | None:
+    """(ok, failed) of a `progress <ok> <failed> <ns>` line; None for any other line."""
+    parts = line.split()
+    if len(parts) == 4 and parts[0] == "progress" and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+def async_window(marks: list[Mark], warmup: int, result: RawResult) -> None:
+    """Rate and server CPU per acknowledged message between the mark after `warmup` seconds and the last one."""
+    if len(marks) <= warmup + 1:
+        raise TargetError(f"AsyncSendBench printed {len(marks)} progress lines, fewer than the warm-up needs")
+    first, last = marks[warmup], marks[-1]
+    result.replies = last.ok - first.ok
+    result.failed = last.failed
+    if result.replies <= 0:
+        raise TargetError(f"no send acknowledged SEND_OK in the window ({last.failed} failed)")
+    result.tps = result.replies / (last.at - first.at)
+    if first.cpu is not None and last.cpu is not None:
+        result.cpu_us_per_msg = (last.cpu - first.cpu) * 1e6 / result.replies
+
+
+def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp: str) -> RawResult:
+    result = RawResult(target, label=f"{args.depth} in flight")
+    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchasync-{target}-"))
+    start = start_java if target == "java" else start_rocketpy
+    try:
+        servers = start(ctx, workdir)
+        try:
+            create_topics(ctx, servers, workdir)
+            pids = servers.pids()
+            cmd = [
+                ctx.java,
+                *CLIENT_OPTS,
+                f"-Duser.home={workdir}",
+                "-cp",
+                driver_cp,
+                "rocketpy.interop.AsyncSendBench",
+                *("--namesrv", servers.namesrv_addr, "--topic", TOPIC_SEND, "--inflight", str(args.depth)),
+                *("--seconds", str(args.seconds + ASYNC_WARMUP_S), "--size", str(args.size)),
+            ]
+            marks: list[Mark] = []
+            with (workdir / "async-client.err").open("wb") as err:
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=workdir, text=True)
+                try:
+                    assert proc.stdout is not None
+                    for line in proc.stdout:
+                        progress = parse_progress(line)
+                        if progress is not None:
+                            marks.append(Mark(*progress, cpu_seconds(pids), time.monotonic()))
+                    proc.wait(30)
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait(10)
+            if proc.returncode != 0:
+                tail = (workdir / "async-client.err").read_text(errors="replace")[-2000:]
+                raise TargetError(f"AsyncSendBench exited with {proc.returncode}: {tail}")
+            async_window(marks, ASYNC_WARMUP_S, result)
+        finally:
+            servers.stop()
+    except TargetError as exc:
+        result.error = str(exc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def report_async(results: list[RawResult], args: argparse.Namespace) -> int:
+    print(f"async send (4.9.8 DefaultMQProducer, send with callback): {args.depth} in flight, {args.size}-byte bodies")
+    print(f"{'target':<10} {'TPS':>10} {'server CPU us/msg':>18} {'SEND_OK':>10} {'failed':>8}   {_loadavg()}")
+    for r in results:
+        if r.error:
+            print(f"{r.target:<10} ERROR: {r.error.splitlines()[0]}")
+        else:
+            print(f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} {r.failed:>8,}")
+    return 0 if all(r.error is None for r in results) else 1
+
+
+def report_route(results: list[RawResult], args: argparse.Namespace) -> int:
+    print(f"pipelined GET_ROUTEINFO_BY_TOPIC: {args.connections} connections x {args.depth} deep, {_loadavg()}")
+    print(f"{'target':<10} {'topics':<12} {'QPS':>10} {'server CPU us/req':>18} {'replies':>10} {'not SUCCESS':>12}")
+    for r in results:
+        if r.error:
+            print(f"{r.target:<10} {r.label:<12} ERROR: {r.error.splitlines()[0]}")
+        else:
+            print(
+                f"{r.target:<10} {r.label:<12} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} "
+                f"{r.failed:>12,}"
+            )
+    return 0 if all(r.error is None for r in results) else 1
+
+
+def _loadavg() -> str:
+    try:
+        return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "load average unknown"
 
 
 if __name__ == "__main__":

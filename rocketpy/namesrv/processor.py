@@ -21,6 +21,7 @@ from rocketpy.common import properties
 from rocketpy.common.files import write_atomically as write_file_atomically
 from rocketpy.namesrv.config import ConfigUpdateRefused, NamesrvSettings, java_key
 from rocketpy.namesrv.kvconfig import NAMESPACE_ORDER_TOPIC_CONFIG, KVConfigManager
+from rocketpy.namesrv.route_cache import RouteCache
 from rocketpy.namesrv.route_info import RouteInfo
 from rocketpy.protocol.bodies import BodyError, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper, body_crc32
 from rocketpy.protocol.codes import RequestCode, ResponseCode, Version
@@ -34,7 +35,6 @@ from rocketpy.protocol.namesrv_headers import (
     GetKVConfigRequestHeader,
     GetKVConfigResponseHeader,
     GetKVListByNamespaceRequestHeader,
-    GetRouteInfoRequestHeader,
     GetTopicsByClusterRequestHeader,
     PutKVConfigRequestHeader,
     QueryDataVersionRequestHeader,
@@ -77,7 +77,7 @@ def _body(request: RemotingCommand) -> bytes | None:
     return bytes(request.body) if request.body else None
 
 
-ROUTE_CACHE_MAX = 100_000  # encoded routes kept; past it the cache starts afresh
+_V4_9_4 = int(Version.V4_9_4)
 
 
 class NamesrvProcessor:
@@ -98,8 +98,7 @@ class NamesrvProcessor:
         # The path is fixed at start-up; no request can move it (CVE-2023-37582).
         self.config_store_path = Path(config_store_path or settings.namesrv.config_store_path)
         self._write_lock = trio.Lock()
-        # GET_ROUTEINFO_BY_TOPIC answers, encoded: (topic, standard JSON) -> (route generation, order conf, body).
-        self._routes: dict[tuple[str, bool], tuple[int, str | None, bytes]] = {}
+        self._routes = RouteCache()  # GET_ROUTEINFO_BY_TOPIC answers, encoded
 
     def handlers(self) -> dict[int, Handler]:
         return {
@@ -248,30 +247,40 @@ class NamesrvProcessor:
 
     @inline
     async def get_route_info_by_topic(self, ctx: RequestContext | None, request: RemotingCommand) -> RemotingCommand:
-        header = decode_request(GetRouteInfoRequestHeader, request.ext_fields)
-        cluster_test = self.settings.namesrv.cluster_test
-        order_conf = None
-        if header.topic is not None and (cluster_test or self.settings.namesrv.order_message_enable):
-            order_conf = self.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, header.topic)
+        """DefaultRequestProcessor.getRouteInfoByTopic (ClusterTestRequestProcessor's when clusterTest is on).
+
+        Clients ask every 30 s for each topic they use, and a busy client fleet far more often: the encoded answer
+        is kept per (topic, JSON form) and served while no route changed (the route info's generation) and the
+        order conf is the same, as the same bytes a fresh pickup would give. Only the two header fields are read,
+        as decodeCommandCustomHeader does (a missing topic is null, acceptStandardJsonOnly is Boolean.parseBoolean).
+        """
+        ext = request.ext_fields
+        topic = ext.get("topic") if ext is not None else None
+        ns = self.settings.namesrv
         # ClusterTestRequestProcessor always encodes plain fastjson; the default one quotes keys for new clients.
-        standard = not cluster_test and (request.version >= Version.V4_9_4 or bool(header.accept_standard_json_only))
-        # Clients ask every 30 s for each topic: answer from the encoded route while no route changed (the route
-        # info's generation) and the order conf is the same, as the same bytes a fresh pickup would give.
+        if ns.cluster_test:
+            standard = False
+        elif request.version >= _V4_9_4:
+            standard = True
+        else:
+            accept = ext.get("acceptStandardJsonOnly") if ext is not None else None
+            standard = accept is not None and accept.lower() == "true"
+        order_conf = None
+        if topic is not None and (ns.cluster_test or ns.order_message_enable):
+            order_conf = self.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, topic)
         generation = self.route_info.generation
-        key = (header.topic or "", standard)
-        cached = self._routes.get(key) if header.topic is not None else None
-        if cached is not None and cached[0] == generation and cached[1] == order_conf:
-            return _ok(body=cached[2])
-        route = self.route_info.pickup_topic_route_data(header.topic)
+        if topic is not None:
+            reply = self._routes.reply(topic, standard, generation, order_conf)
+            if reply is not None:
+                return reply
+        route = self.route_info.pickup_topic_route_data(topic)
         if route is None:
-            remark = f"No topic route info in name server for the topic: {_j(header.topic)}{APPLY_TOPIC_TIP}"
+            remark = f"No topic route info in name server for the topic: {_j(topic)}{APPLY_TOPIC_TIP}"
             return RemotingCommand.response(ResponseCode.TOPIC_NOT_EXIST, remark)
         route.order_topic_conf = order_conf
         body = route.to_json(standard_json=standard)
-        if header.topic is not None:
-            if len(self._routes) >= ROUTE_CACHE_MAX:
-                self._routes.clear()
-            self._routes[key] = (generation, order_conf, body)
+        if topic is not None:
+            self._routes.put(topic, standard, generation, order_conf, body)
         return _ok(body=body)
 
     @inline

@@ -40,6 +40,8 @@ _I32 = struct.Struct(">i")
 _I16 = struct.Struct(">h")
 _DECIMAL = re.compile(r"-?[0-9]{1,19}")
 _STR_ONLY = frozenset((str,))
+_I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
+_SER_JSON = int(SerializeType.JSON)
 
 
 class HeaderError(ValueError):
@@ -133,18 +135,27 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
                 ext_fields = {k: v if isinstance(v, str) else _scalar_text(v) for k, v in ext.items() if v is not None}
                 if len(ext_fields) != len(ext):
                     null_keys = tuple(k for k, v in ext.items() if v is None)
-        remark = doc.get("remark")
-        return RemotingCommand(
-            code=_int(doc.get("code", 0)),
-            language=lang,
-            version=_int(doc.get("version", 0)),
-            opaque=_int(doc.get("opaque", 0)),
-            flag=_int(doc.get("flag", 0)),
-            remark=remark if remark is None or isinstance(remark, str) else _scalar_text(remark),
-            ext_fields=ext_fields,
-            serialize_type=SerializeType.JSON,
-            null_ext_keys=null_keys,
+        # Every request of a busy connection comes here: the int fields checked inline, _int only for odd values,
+        # and the command built positionally (keyword arguments cost as much as the rest of this function).
+        code, version, opaque, flag = (
+            doc.get("code", 0),
+            doc.get("version", 0),
+            doc.get("opaque", 0),
+            doc.get("flag", 0),
         )
+        if type(code) is not int or not _I32_MIN <= code <= _I32_MAX:
+            code = _int(code)
+        if type(version) is not int or not _I32_MIN <= version <= _I32_MAX:
+            version = _int(version)
+        if type(opaque) is not int or not _I32_MIN <= opaque <= _I32_MAX:
+            opaque = _int(opaque)
+        if type(flag) is not int or not _I32_MIN <= flag <= _I32_MAX:
+            flag = _int(flag)
+        remark = doc.get("remark")
+        if remark is not None and not isinstance(remark, str):
+            remark = _scalar_text(remark)
+        # Field order: code, language, version, opaque, flag, remark, ext_fields, body, serialize_type, null_ext_keys.
+        return RemotingCommand(code, lang, version, opaque, flag, remark, ext_fields, None, _SER_JSON, null_keys)
     except HeaderError:
         raise
     except (KeyError, TypeError, ValueError) as exc:  # type names only: a repr of hostile nesting would recurse
