@@ -40,6 +40,7 @@ _I32 = struct.Struct(">i")
 _I16 = struct.Struct(">h")
 _DECIMAL = re.compile(r"-?[0-9]{1,19}")
 _STR_ONLY = frozenset((str,))
+_I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
 
 
 class HeaderError(ValueError):
@@ -119,7 +120,8 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
     if not isinstance(doc, dict):
         raise HeaderError("JSON header is not an object")
     try:
-        lang = _language(doc.get("language", "JAVA"))
+        lang = doc.get("language", "JAVA")
+        lang = _LANG_BY_NAME[lang] if type(lang) is str else _language(lang)
         ext = doc.get("extFields")
         ext_fields = None
         null_keys: tuple[str, ...] = ()
@@ -134,12 +136,19 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
                 if len(ext_fields) != len(ext):
                     null_keys = tuple(k for k, v in ext.items() if v is None)
         remark = doc.get("remark")
+        get = doc.get
+        code, version, opaque, flag = get("code", 0), get("version", 0), get("opaque", 0), get("flag", 0)
+        if not (type(code) is int and type(version) is int and type(opaque) is int and type(flag) is int):
+            code, version, opaque, flag = _int(code), _int(version), _int(opaque), _int(flag)
+        elif not (_I32_MIN <= code <= _I32_MAX and _I32_MIN <= version <= _I32_MAX and _I32_MIN <= opaque <= _I32_MAX
+                  and _I32_MIN <= flag <= _I32_MAX):  # fmt: skip
+            code, version, opaque, flag = _int(code), _int(version), _int(opaque), _int(flag)  # raises
         return RemotingCommand(
-            code=_int(doc.get("code", 0)),
+            code=code,
             language=lang,
-            version=_int(doc.get("version", 0)),
-            opaque=_int(doc.get("opaque", 0)),
-            flag=_int(doc.get("flag", 0)),
+            version=version,
+            opaque=opaque,
+            flag=flag,
             remark=remark if remark is None or isinstance(remark, str) else _scalar_text(remark),
             ext_fields=ext_fields,
             serialize_type=SerializeType.JSON,
