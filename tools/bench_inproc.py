@@ -52,7 +52,7 @@ class _Peer:
     remote_addr: str = "10.0.0.9:50000"
 
 
-async def run(messages: int) -> float:
+async def run(messages: int, general_only: bool = False) -> float:
     """Serve WARMUP + `messages` requests; the process CPU seconds of the last `messages`."""
     tmp = Path(tempfile.mkdtemp(prefix="rocketpy-benchinproc-"))
     try:
@@ -71,6 +71,7 @@ async def run(messages: int) -> float:
             plane = build_data_plane(BrokerController(settings, config_store=MemoryConfigStore()), store,
                                      rng=random.Random(7))  # fmt: skip
             handler = plane.handlers()[RequestCode.SEND_MESSAGE_V2]
+            fast = None if general_only else plane.fast_handlers().get(RequestCode.SEND_MESSAGE_V2)
             frames = [request_frame("BenchSend", i % 4, i + 1, 128, i) for i in range(4096)]  # TBW102: 4 queues
             reads = [b"".join(frames[i : i + PER_READ]) for i in range(0, len(frames), PER_READ)]
             peer, decoder = _Peer(), FrameDecoder()
@@ -78,9 +79,12 @@ async def run(messages: int) -> float:
             while done < WARMUP + messages:
                 if done == WARMUP:
                     began = time.process_time()
-                for cmd in decoder.feed(reads[(done // PER_READ) % len(reads)]):
-                    reply = await handler(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
-                    last = encode(_as_reply(cmd, reply))  # type: ignore[arg-type]
+                for cmd in decoder.feed(reads[(done // PER_READ) % len(reads)]):  # as Connection._process does
+                    data = fast(peer, cmd) if fast is not None else None  # type: ignore[arg-type]
+                    if data is None:
+                        reply = await handler(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
+                        data = encode(_as_reply(cmd, reply))  # type: ignore[arg-type]
+                    last = data
                 done += PER_READ
             if b'"code":0,' not in last:
                 raise SystemExit(f"the last reply is not SUCCESS: {last[:300]!r}")
@@ -91,10 +95,10 @@ async def run(messages: int) -> float:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def instructions(messages: int) -> int:
+def instructions(messages: int, general_only: bool = False) -> int:
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-         "--messages", str(messages)],
+         "--messages", str(messages), *(["--general"] if general_only else [])],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     match = re.search(r"Collected : (\d+)", out.stderr)
@@ -107,16 +111,17 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--messages", type=int, default=60000, help="measured messages, a multiple of 64 (60000)")
     p.add_argument("--callgrind", action="store_true", help="instructions per message under valgrind")
+    p.add_argument("--general", action="store_true", help="the general send handler only, not the fast path")
     args = p.parse_args(argv)
     if args.callgrind:
         if shutil.which("valgrind") is None:
             print("bench_inproc: valgrind is not installed", file=sys.stderr)
             return 2
         low, high = 128, 1152
-        per = (instructions(high) - instructions(low)) / (high - low)
+        per = (instructions(high, args.general) - instructions(low, args.general)) / (high - low)
         print(f"send path in process: {per:,.0f} instructions per message")
         return 0
-    cpu = trio.run(run, args.messages)
+    cpu = trio.run(run, args.messages, args.general)
     print(f"send path in process: {cpu * 1e6 / args.messages:.1f} us CPU per message ({args.messages:,} messages)")
     return 0
 

@@ -125,9 +125,10 @@ class BrokerStatsManager:
 
     # -- what the processors count (SendMessageProcessor, PullMessageProcessor, consumerSendMsgBack) ------------
 
-    def on_put(self, topic: str, messages: int, wrote_bytes: int) -> None:
+    def on_put(self, topic: str, messages: int, wrote_bytes: int, now: int | None = None) -> None:
         """handlePutMessageResult on success: incTopicPutNums(num, 1), incTopicPutSize, incBrokerPutNums."""
-        now = self.clock_ms()  # once for the three: Java's three calls read it within microseconds
+        if now is None:
+            now = self.clock_ms()  # once for the three: Java's three calls read it within microseconds
         self._add(TOPIC_PUT_NUMS, topic, messages, 1, now)
         self._add(TOPIC_PUT_SIZE, topic, wrote_bytes, 1, now)
         self._add(BROKER_PUT_NUMS, self.cluster_name, messages, 0, now)

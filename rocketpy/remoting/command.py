@@ -121,7 +121,8 @@ def decode_json_header(data: bytes | memoryview) -> RemotingCommand:
     if not isinstance(doc, dict):
         raise HeaderError("JSON header is not an object")
     try:
-        lang = _language(doc.get("language", "JAVA"))
+        lang = doc.get("language", "JAVA")
+        lang = _LANG_BY_NAME[lang] if type(lang) is str else _language(lang)
         ext = doc.get("extFields")
         ext_fields = None
         null_keys: tuple[str, ...] = ()

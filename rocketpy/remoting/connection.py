@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import logging
 import math
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,11 @@ H = TypeVar("H")
 Handler = Callable[["RequestContext", RemotingCommand], Awaitable[RemotingCommand | None]]
 # RPCHook.doBeforeRequest(remoteAddr, request): runs before any handler; a RocketMQError it raises is the answer.
 BeforeHook = Callable[[str, RemotingCommand], None]
+# A synchronous handler for the common form of a request code, run in the read loop before the table's handler: the
+# whole encoded reply frame, or None to hand the request to the table's handler, which then answers it as if the
+# fast one did not exist (so a fast handler must change nothing before it is sure to answer). Not used on a
+# connection with a before hook (ACL).
+FastHandler = Callable[["Connection", RemotingCommand], bytes | None]
 
 # One counter per process, like RemotingCommand.requestId: opaques are only ever compared per connection.
 _opaques = itertools.count(1)
@@ -99,6 +105,7 @@ class Connection:
     idle_timeout: float = 120.0
     attributes: dict[str, Any] = field(default_factory=dict)
     before_hook: BeforeHook | None = None
+    fast_handlers: Mapping[int, FastHandler] = field(default_factory=dict)
     closed: bool = False
     _pending: dict[int, trio.MemorySendChannel[RemotingCommand]] = field(default_factory=dict)
     _outbox: list[bytes] = field(default_factory=list)
@@ -109,6 +116,17 @@ class Connection:
     _overloads: int = 0
     _reading: bool = False  # the reader waits in receive_some, since `_read_since` (trio time)
     _read_since: float = 0.0
+    _raw: socket.socket | None = None  # the plain socket under a trio SocketStream (None: TLS or a test stream)
+    _in_read: bool = False  # the reader is serving a read: it writes the replies itself when it is done
+    _writing: bool = False  # the writer task is inside send_all
+
+    def __post_init__(self) -> None:
+        # Reads and writes go straight to the non-blocking socket, and through trio only when it would block:
+        # trio's receive_some and send_all each pass through the scheduler once even when the data is there
+        # (cancel_shielded_checkpoint), which on small reads cost more than the requests themselves.
+        raw = getattr(getattr(self.stream, "socket", None), "_sock", None)
+        if type(self.stream) is trio.SocketStream and isinstance(raw, socket.socket):
+            self._raw = raw
 
     def __hash__(self) -> int:
         return id(self)
@@ -129,16 +147,24 @@ class Connection:
     async def _reader(self, nursery: trio.Nursery) -> None:
         decoder = FrameDecoder(self.max_frame_length)
         idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
+        raw = self._raw
         with trio.CancelScope() as idle_scope:
             if idle < math.inf:
                 nursery.start_soon(self._idle_watch, idle_scope, idle)
+            yield_at = time.perf_counter() + _SLICE_S
             while True:
                 # A large frame is read in large pieces: one read per turn of the event loop would make a busy
                 # server take hundreds of turns per 16 MiB frame.
                 size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE)
-                self._read_since, self._reading = trio.current_time(), True
-                data = await self.stream.receive_some(size)
-                self._reading = False
+                if raw is None:
+                    self._read_since, self._reading = trio.current_time(), True
+                    data = await self.stream.receive_some(size)
+                    self._reading = False
+                else:
+                    data = await self._receive(raw, size)
+                    if time.perf_counter() > yield_at:  # data kept coming: let the other connections have a turn
+                        await trio.lowlevel.checkpoint()
+                        yield_at = time.perf_counter() + _SLICE_S
                 if not data:
                     return
                 try:
@@ -146,11 +172,57 @@ class Connection:
                 except CodecError as exc:
                     log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
                     return
-                if commands and not await self._process(commands, nursery, idle):
-                    return
+                if commands:
+                    self._in_read = raw is not None
+                    try:
+                        if not await self._process(commands, nursery, idle):
+                            return
+                    finally:
+                        self._in_read = False
+                    if self._outbox:
+                        self._write_now()
                 if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
                     return
         log.info("closing idle connection %s", self.remote_addr)  # only the idle watch ends the loop this way
+
+    async def _receive(self, raw: socket.socket, size: int) -> bytes:
+        """recv on the non-blocking socket; trio waits only when nothing is there yet."""
+        while True:
+            try:
+                return raw.recv(size)
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                if raw.fileno() == -1:
+                    raise trio.ClosedResourceError("the connection was closed") from None
+                raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
+            self._read_since, self._reading = trio.current_time(), True
+            await trio.lowlevel.wait_readable(raw)
+            self._reading = False
+
+    def _write_now(self) -> None:
+        """Send what is queued straight away when the writer task has nothing in flight (so the order holds);
+        what the socket does not take now is left to the writer, which waits until it can."""
+        raw = self._raw
+        if raw is None or self._writing:
+            self._wake_writer.set()
+            return
+        batch = self._outbox
+        data = batch[0] if len(batch) == 1 else b"".join(batch)
+        try:
+            sent = raw.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # the writer's send_all raises it as trio does, and the connection closes
+            sent = 0
+        if sent == len(data):
+            self._outbox, self._outbox_bytes = [], 0
+            self._drained.set()
+            self._drained = trio.Event()
+            return
+        rest = data[sent:]
+        self._outbox, self._outbox_bytes = [rest], len(rest)
+        self._wake_writer.set()
 
     async def _idle_watch(self, read_scope: trio.CancelScope, idle: float) -> None:
         """Cancel the read that has waited `idle` seconds (Netty's IdleStateHandler): one timer for the connection's
@@ -166,12 +238,23 @@ class Connection:
     async def _process(self, commands: list[RemotingCommand], nursery: trio.Nursery, idle: float) -> bool:
         """Serve one read's commands; False when the peer neither read its replies nor sent for `idle` seconds."""
         deadline = time.perf_counter() + _SLICE_S
+        fast_handler = self.fast_handlers.get if self.before_hook is None else _no_fast_handler
         for cmd in commands:
             if cmd.flag & RESPONSE_FLAG:
                 self._resolve(cmd)
                 continue
-            handler = self.handlers.get(cmd.code, self.default_handler)
-            if handler is None or getattr(handler, "rocketpy_inline", False):
+            fast = fast_handler(cmd.code)
+            data = None
+            if fast is not None:
+                try:
+                    data = fast(self, cmd)
+                except Exception as exc:  # answered as a failing handler is; the table's handler does not run
+                    data = encode(_as_reply(cmd, self._failure(exc, cmd)))
+            handler = self.handlers.get(cmd.code, self.default_handler) if data is None else None
+            if data is not None:
+                if not cmd.flag & ONEWAY_FLAG:
+                    self._enqueue(data)
+            elif handler is None or getattr(handler, "rocketpy_inline", False):
                 reply = self._refusal(handler, cmd)
                 if reply is None:  # _dispatch without its own coroutine: this runs once per request of a read
                     try:
@@ -186,10 +269,13 @@ class Connection:
             else:
                 self._refuse_overload(cmd)
             if self._outbox_bytes > _HIGH_WATER:
+                self._write_now()
                 if not await self._wait_drained(idle):
                     return False
                 deadline = time.perf_counter() + _SLICE_S
             elif time.perf_counter() > deadline:
+                if self._outbox:
+                    self._write_now()
                 await trio.lowlevel.checkpoint()  # let other connections' tasks run before the rest of this read
                 deadline = time.perf_counter() + _SLICE_S
         return True
@@ -197,6 +283,8 @@ class Connection:
     async def _wait_drained(self, idle: float) -> bool:
         """Stop reading until the replies are written; a peer that reads none of them for `idle` s is dropped
         (Netty's IdleStateHandler counts neither reads nor completed writes then)."""
+        if not self._outbox and not self._writing:  # written already (the reader's own write took it all)
+            return True
         with trio.move_on_after(idle):
             await self._drained.wait()
             return True
@@ -269,18 +357,25 @@ class Connection:
             raise ConnectionClosedError(self.remote_addr)
         self._outbox.append(data)
         self._outbox_bytes += len(data)
-        self._wake_writer.set()
+        if not self._in_read:  # else the reader writes this read's replies when it is done with them
+            self._wake_writer.set()
 
     async def _writer(self) -> None:
         """Write whatever is queued in one send: replies to one read, deferred replies, our own requests."""
         while True:
             await self._wake_writer.wait()
             self._wake_writer = trio.Event()
-            batch, self._outbox, self._outbox_bytes = self._outbox, [], 0
-            await self.stream.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
-            if not self._outbox:
-                self._drained.set()
-                self._drained = trio.Event()
+            if not self._outbox:  # the reader wrote it all itself
+                continue
+            while self._outbox:  # what was queued meanwhile too: its producer may not have woken us
+                batch, self._outbox, self._outbox_bytes = self._outbox, [], 0
+                self._writing = True
+                try:
+                    await self.stream.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
+                finally:
+                    self._writing = False
+            self._drained.set()
+            self._drained = trio.Event()
 
     async def send_response(self, request: RemotingCommand, response: RemotingCommand) -> None:
         self.send_response_nowait(request, response)
@@ -337,6 +432,10 @@ class Connection:
         self._drained.set()
         with trio.CancelScope(shield=True):
             await self.stream.aclose()
+
+
+def _no_fast_handler(code: int) -> None:
+    return None
 
 
 def _as_reply(request: RemotingCommand, response: RemotingCommand) -> RemotingCommand:

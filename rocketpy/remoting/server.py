@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 import trio
 
 from rocketpy.remoting.codec import DEFAULT_FRAME_MAX_LENGTH
-from rocketpy.remoting.connection import BeforeHook, Connection, Handler
+from rocketpy.remoting.connection import BeforeHook, Connection, FastHandler, Handler
 from rocketpy.remoting.tls import ServerTls
 
 log = logging.getLogger("RocketmqRemoting")
@@ -42,8 +42,10 @@ class RemotingServer:
         idle_timeout: float = 120.0,
         tls: ServerTls | None = None,
         before_hook: BeforeHook | None = None,
+        fast_handlers: Mapping[int, FastHandler] | None = None,
     ) -> None:
         self.handlers = handlers
+        self.fast_handlers = fast_handlers or {}
         self.default_handler = default_handler
         self.max_frame_length = max_frame_length
         self.idle_timeout = idle_timeout
@@ -104,6 +106,7 @@ class RemotingServer:
             self.max_frame_length,
             self.idle_timeout,
             before_hook=self.before_hook,
+            fast_handlers=self.fast_handlers,
         )
         self.connections.add(conn)
         try:

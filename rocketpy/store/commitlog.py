@@ -217,8 +217,18 @@ class CommitLog:
             sys_flag |= BORNHOST_V6_FLAG
         if len(msg.store_host.ip) == 16:
             sys_flag |= STOREHOST_V6_FLAG
+        return self.append_parts(msg.topic, topic_b, msg.queue_id, msg.body, props_b, msg.flag, sys_flag,
+                                 msg.born_timestamp, msg.born_host, msg.store_host, msg.reconsume_times,
+                                 msg.prepared_tx_offset, now_ms)  # fmt: skip
+
+    def append_parts(
+        self, topic: str, topic_b: bytes, queue_id: int, body: bytes, props_b: bytes, flag: int, sys_flag: int,
+        born_timestamp: int, born: HostAddr, store: HostAddr, reconsume_times: int, prepared_tx_offset: int = 0,
+        now_ms: int | None = None,
+    ) -> tuple[int, int, int, int, int]:  # fmt: skip
+        """The record from parts already encoded: ``topic_b`` at most 127 bytes, ``props_b`` at most 32767, and
+        ``sys_flag`` with the IPv6 host bits as the hosts' addresses say (``append_fields`` does all three)."""
         hdr = HEADERS[(sys_flag >> 4) & 3]
-        body = msg.body
         nb, nt, np_ = len(body), len(topic_b), len(props_b)
         total = hdr.size + nb + 3 + nt + np_
         if total > self.max_message_size or total + END_FILE_MIN_BLANK_LENGTH > self.file_size:
@@ -228,17 +238,16 @@ class CommitLog:
         dispatch = tran != TRANSACTION_PREPARED_TYPE and tran != TRANSACTION_ROLLBACK_TYPE
         with self.lock:
             f = self._file_with_room(total)
-            key = (msg.topic, msg.queue_id)
+            key = (topic, queue_id)
             queue_offset = self.queue_offsets.get(key, 0) if dispatch else 0
             store_ts = int(time.time() * 1000) if now_ms is None else now_ms
             pos = f.wrote
             phys = f.file_from + pos
             # _encode inline (the same writes in the same order: TOTALSIZE and MAGICCODE last)
             buf = f.view
-            born, store = msg.born_host, msg.store_host
-            hdr.pack_into(buf, pos, 0, 0, crc, msg.queue_id, msg.flag, queue_offset, phys, sys_flag,
-                          msg.born_timestamp, born.ip, born.port, store_ts, store.ip, store.port,
-                          msg.reconsume_times, msg.prepared_tx_offset, nb)  # fmt: skip
+            hdr.pack_into(buf, pos, 0, 0, crc, queue_id, flag, queue_offset, phys, sys_flag,
+                          born_timestamp, born.ip, born.port, store_ts, store.ip, store.port,
+                          reconsume_times, prepared_tx_offset, nb)  # fmt: skip
             p = pos + hdr.size
             buf[p : p + nb] = body
             p += nb

@@ -36,7 +36,9 @@ from rocketpy.store.format import (
     INT_MAX,
     MESSAGE_MAGIC,
     SCHEDULE_TOPIC,
+    TRANSACTION_MASK,
     DispatchInfo,
+    HostAddr,
     StoredMessage,
     decode_record,
     dispatch_properties,
@@ -268,25 +270,62 @@ class MessageStore:
                     code = schedule_tags_code(parse_properties(text), store_ts, self.delay_table, code)
             else:
                 code, keys, uniq = 0, None, None
-            try:  # _dispatch without the DispatchInfo
-                if is_dispatched_to_queue(sys_flag):
-                    queue_id = msg.queue_id
-                    cq = self.queues.get((topic, queue_id)) or self._queue(topic, queue_id)
-                    cq.put(queue_offset, phys, size, code)
-                    if self.arrival_listener is not None:
-                        self.arrival_listener(topic, queue_id, cq.max_offset)
-                if self.config.message_index_enable and (keys or uniq):
-                    self.index.build_index_keys(topic, phys, store_ts, sys_flag, keys, uniq)
-                self.last_dispatch_timestamp = store_ts
-            except OSError:
-                # The record is in the log; its queue entry will come from the next recovery.  Like Java's
-                # runningFlags.makeLogicsQueueError, refuse further writes rather than leave queue gaps.
-                log.exception("dispatch of the record at %d failed; the store stops accepting writes", phys)
-                self.writeable = False
+            self._dispatch_appended(topic, msg.queue_id, phys, size, queue_offset, store_ts, sys_flag, code, keys, uniq)
         stats = self.stats
         stats.puts += 1
         stats.put_bytes += size
         return PutMessageResult(PutMessageStatus.PUT_OK, phys, size, queue_offset, store_ts, "", msg.store_host)
+
+    def put_parts(
+        self, topic: str, topic_b: bytes, queue_id: int, body: bytes, props_b: bytes, flag: int, sys_flag: int,
+        born_timestamp: int, born_host: HostAddr, store_host: HostAddr, reconsume_times: int, tags_code: int,
+        keys: str | None, uniq: str | None,
+    ) -> tuple[int, int, int, int] | None:  # fmt: skip
+        """``put_message`` for a caller that holds the record's parts and its dispatch fields already (the broker's
+        send fast path): (phys_offset, wrote_bytes, queue_offset, store_timestamp), or None when the message is not
+        a plain one this path stores or the store refuses it, with nothing written; ``put_message`` then says why.
+
+        Plain means: no transaction bits, not SCHEDULE_TOPIC_XXXX, ``topic_b`` is the topic's UTF-8 (at most 127
+        bytes), ``props_b`` at most 32767 bytes, ``sys_flag`` with the IPv6 host bits set as the hosts are."""
+        if (self.closed or sys_flag & TRANSACTION_MASK or topic == SCHEDULE_TOPIC or not _valid_topic(topic)
+                or not 0 <= queue_id <= INT_MAX):  # fmt: skip
+            return None
+        with self.lock:
+            if not self.writeable or self.disk_full:
+                return None
+            try:
+                phys, size, queue_offset, store_ts, _ = self.commitlog.append_parts(
+                    topic, topic_b, queue_id, body, props_b, flag, sys_flag, born_timestamp, born_host, store_host,
+                    reconsume_times,
+                )  # fmt: skip
+            except (AppendError, FileCreateError):
+                return None
+            self._dispatch_appended(topic, queue_id, phys, size, queue_offset, store_ts, sys_flag, tags_code, keys,
+                                    uniq)  # fmt: skip
+        stats = self.stats
+        stats.puts += 1
+        stats.put_bytes += size
+        return phys, size, queue_offset, store_ts
+
+    def _dispatch_appended(
+        self, topic: str, queue_id: int, phys: int, size: int, queue_offset: int, store_ts: int, sys_flag: int,
+        code: int, keys: str | None, uniq: str | None,
+    ) -> None:  # fmt: skip
+        """_dispatch of a record just appended, without the DispatchInfo (under the lock)."""
+        try:
+            if is_dispatched_to_queue(sys_flag):
+                cq = self.queues.get((topic, queue_id)) or self._queue(topic, queue_id)
+                cq.put(queue_offset, phys, size, code)
+                if self.arrival_listener is not None:
+                    self.arrival_listener(topic, queue_id, cq.max_offset)
+            if self.config.message_index_enable and (keys or uniq):
+                self.index.build_index_keys(topic, phys, store_ts, sys_flag, keys, uniq)
+            self.last_dispatch_timestamp = store_ts
+        except OSError:
+            # The record is in the log; its queue entry will come from the next recovery.  Like Java's
+            # runningFlags.makeLogicsQueueError, refuse further writes rather than leave queue gaps.
+            log.exception("dispatch of the record at %d failed; the store stops accepting writes", phys)
+            self.writeable = False
 
     def put_messages(self, msgs: list[MessageInner]) -> list[PutMessageResult]:
         """A batch (SEND_BATCH_MESSAGE): appended under one lock, so queue offsets are consecutive.

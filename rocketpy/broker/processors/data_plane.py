@@ -37,7 +37,7 @@ from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.broker.stats import BrokerStats
 from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
 from rocketpy.broker.transaction.service import TransactionalMessageCheckService
-from rocketpy.remoting.connection import Handler
+from rocketpy.remoting.connection import FastHandler, Handler
 from rocketpy.store.message_store import MessageStore
 from rocketpy.store.schedule import ScheduleMessageService
 
@@ -69,6 +69,10 @@ class DataPlane:
         for processor in processors:
             table.update(processor.handlers())
         return table
+
+    def fast_handlers(self) -> dict[int, FastHandler]:
+        """Synchronous handlers of the common form of a request, tried before the table's (send_fast)."""
+        return self.send.fast_handlers()
 
 
 def build_data_plane(

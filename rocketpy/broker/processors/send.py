@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import trio
 
 from rocketpy.broker.config import BrokerRole, BrokerSettings
+from rocketpy.broker.processors.send_fast import FastSend
 from rocketpy.broker.processors.send_support import (
     PROPERTIES_MAX,
     PROPERTY_CLUSTER,
@@ -84,7 +85,7 @@ from rocketpy.protocol.message_headers import (
     send_header_v2,
 )
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
-from rocketpy.remoting.connection import Handler, RequestContext, inline
+from rocketpy.remoting.connection import FastHandler, Handler, RequestContext, inline
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import FlushDiskType, PutMessageResult, PutMessageStatus
 from rocketpy.store.format import (
@@ -175,6 +176,13 @@ class SendMessageProcessor:
             handler = self.send_message_replicated
         codes = (RequestCode.SEND_MESSAGE, RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE)
         return {code: handler for code in codes}
+
+    def fast_handlers(self) -> dict[int, FastHandler]:
+        """SEND_MESSAGE_V2's fast path (send_fast), where the general handler is inline too: ASYNC_FLUSH and no
+        slave to wait for."""
+        if self.sync_flush or self.replica is not None:
+            return {}
+        return {RequestCode.SEND_MESSAGE_V2: FastSend(self)}
 
     async def send_message(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
         """SYNC_FLUSH: may wait for the disk, so it runs in a task of its own."""

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from rocketpy.broker.processors.send_support import encode_batch, properties_string
+from rocketpy.broker.topic_validator import refuse_not_allowed_send, validate_topic
 from rocketpy.protocol.codes import LanguageCode, RequestCode, SerializeType
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.protocol.message_headers import SendMessageRequestHeaderV2
@@ -164,12 +165,43 @@ def store_files(root: Path) -> dict[str, str]:
     return out
 
 
-async def run_case(plane: DataPlane, requests: list[Request]) -> dict[str, Any]:
+# Cases a Java producer's everyday send makes: every request of them must take the fast path (send_fast).
+ALL_FAST = {
+    "v2_tags_keys", "v2_no_properties", "v2_plain_uniq_only", "v2_many_to_one_queue", "v2_empty_body",
+    "v2_unicode_properties", "v2_wait_false", "v2_wait_garbage", "v2_cluster_already_set", "v2_compressed_flag",
+}  # fmt: skip
+
+
+def seen_topics(plane: DataPlane, requests: list[Request], create: bool) -> None:
+    """A broker that took a send to each topic before: remembered as the general path remembers a topic it let
+    through, and with `create` auto-created as the case's first send creates it (no store file changes)."""
+    for _, ext, _, _ in requests:
+        topic = (ext or {}).get("b")
+        try:
+            validate_topic(topic)
+            refuse_not_allowed_send(topic or "")
+        except RocketMQError:
+            continue
+        assert topic is not None and ext is not None
+        plane.send._sendable_topics.add(topic)
+        if create and plane.controller.topics.select(topic) is None:
+            plane.controller.topics.create_in_send_message(topic, ext["c"], PRODUCER.remote_addr, int(ext["d"]), 0)
+
+
+async def run_case(plane: DataPlane, requests: list[Request], fast: bool = False) -> dict[str, Any]:
     replies = []
+    fast_handlers = plane.send.fast_handlers() if fast else {}
+    taken = 0
     for n, (code, ext, body, ser) in enumerate(requests):
         request = RemotingCommand.request(code, dict(ext) if ext else None, body)
         request.language, request.version, request.opaque, request.serialize_type = LanguageCode.JAVA, 409, 100 + n, ser
         (cmd,) = FrameDecoder().feed(encode(request))
+        fast_handler = fast_handlers.get(cmd.code)
+        data = fast_handler(PRODUCER, cmd) if fast_handler is not None else None  # type: ignore[arg-type]
+        if data is not None:
+            taken += 1
+            replies.append(data.hex())
+            continue
         handler = plane.table[cmd.code]
         try:
             reply = await handler(RequestContext(PRODUCER, None, cmd), cmd)  # type: ignore[arg-type]
@@ -181,7 +213,7 @@ async def run_case(plane: DataPlane, requests: list[Request]) -> dict[str, Any]:
         reply.opaque, reply.serialize_type = cmd.opaque, cmd.serialize_type
         reply.flag |= RESPONSE_FLAG
         replies.append(encode(reply).hex())
-    return {"replies": replies, "max_phy": plane.store.max_phy_offset}
+    return {"replies": replies, "max_phy": plane.store.max_phy_offset, **({"fast": taken} if fast else {})}
 
 
 @pytest.fixture
@@ -208,6 +240,23 @@ async def test_send_golden(name: str, make_plane: PlaneFactory, frozen_clock: ob
     assert name in golden, f"no golden for {name}: run with ROCKETPY_REGEN_SEND_GOLDEN=1 on the reference code"
     assert got["replies"] == golden[name]["replies"]
     assert got == golden[name]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, requests in CASES.items() if any(r[0] == V2 for r in requests)))
+async def test_send_golden_fast_path(name: str, make_plane: PlaneFactory, frozen_clock: object) -> None:
+    """The same requests offered to SEND_MESSAGE_V2's fast path first (the connection's order), on a broker that
+    has seen the topics before: the same stored bytes and reply frames as the general path recorded."""
+    plane = make_plane(schedule_delayed=name.endswith("_scheduled"))
+    seen_topics(plane, CASES[name], create=name in ALL_FAST)
+    got = await run_case(plane, CASES[name], fast=True)
+    plane.store.flush()
+    got["files"] = store_files(plane.store.config.store_path_root_dir)
+    taken = got.pop("fast")
+    if name in ALL_FAST:
+        assert taken == len(CASES[name])
+    golden = _load()[name]
+    assert got["replies"] == golden["replies"]
+    assert got == golden
 
 
 async def test_send_golden_sync_flush(make_plane: PlaneFactory, frozen_clock: object) -> None:

@@ -1,0 +1,79 @@
+"""Fast handlers (the send fast path's hook in the connection): tried before the table's handler; bytes are the
+answer, None hands the request to the table's handler, an exception is answered as a failing handler's is, a oneway
+request gets nothing, and a connection with a before hook (ACL) never uses them."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from rocketpy.protocol.codes import ResponseCode
+from rocketpy.protocol.errors import RocketMQError
+from rocketpy.remoting.client import RemotingClient
+from rocketpy.remoting.codec import encode
+from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.connection import Connection, RequestContext, _as_reply, inline
+from rocketpy.remoting.server import RemotingServer
+
+table_ran: list[str] = []
+fast_ran: list[str] = []
+
+
+@inline
+async def general(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
+    table_ran.append((cmd.ext_fields or {}).get("k", ""))
+    return RemotingCommand.response(ResponseCode.SUCCESS, "general")
+
+
+def fast(conn: Connection, cmd: RemotingCommand) -> bytes | None:
+    kind = (cmd.ext_fields or {}).get("k", "")
+    fast_ran.append(kind)
+    if kind == "boom":
+        raise RuntimeError("fast path broke")
+    if kind != "fast":
+        return None
+    return encode(_as_reply(cmd, RemotingCommand.response(ResponseCode.SUCCESS, "fast")))
+
+
+def hook(addr: str, cmd: RemotingCommand) -> None:
+    if (cmd.ext_fields or {}).get("k") == "deny":
+        raise RocketMQError(ResponseCode.NO_PERMISSION, "denied")
+
+
+async def serve(nursery: trio.Nursery, **kw: object) -> str:
+    srv = RemotingServer({10: general}, fast_handlers={10: fast}, **kw)  # type: ignore[arg-type]
+    port = await nursery.start(srv.serve, 0, "127.0.0.1")
+    return f"127.0.0.1:{port}"
+
+
+@pytest.fixture(autouse=True)
+def clear() -> None:
+    table_ran.clear()
+    fast_ran.clear()
+
+
+async def test_fast_answer_none_falls_back_exception_is_answered(nursery: trio.Nursery) -> None:
+    addr = await serve(nursery)
+    async with RemotingClient() as client:
+        replies = [await client.invoke(addr, RemotingCommand.request(10, {"k": k}), timeout=5)
+                   for k in ("fast", "slow", "boom")]  # fmt: skip
+        await client.invoke_oneway(addr, RemotingCommand.request(10, {"k": "fast"}))
+        last = await client.invoke(addr, RemotingCommand.request(10, {"k": "fast"}), timeout=5)
+    assert [(r.code, r.remark) for r in replies[:2]] == [
+        (ResponseCode.SUCCESS, "fast"),
+        (ResponseCode.SUCCESS, "general"),
+    ]
+    assert replies[2].code == ResponseCode.SYSTEM_ERROR and "fast path broke" in (replies[2].remark or "")
+    assert last.remark == "fast"  # the oneway one got no answer: the next reply is this request's
+    assert fast_ran == ["fast", "slow", "boom", "fast", "fast"]
+    assert table_ran == ["slow"]
+
+
+async def test_a_before_hook_disables_fast_handlers(nursery: trio.Nursery) -> None:
+    addr = await serve(nursery, before_hook=hook)
+    async with RemotingClient() as client:
+        denied = await client.invoke(addr, RemotingCommand.request(10, {"k": "deny"}), timeout=5)
+        allowed = await client.invoke(addr, RemotingCommand.request(10, {"k": "fast"}), timeout=5)
+    assert (denied.code, denied.remark) == (ResponseCode.NO_PERMISSION, "denied")
+    assert (allowed.code, allowed.remark) == (ResponseCode.SUCCESS, "general")
+    assert fast_ran == [] and table_ran == ["fast"]
