@@ -109,11 +109,21 @@ class BrokerStatsManager:
     def _add(self, name: str, key: str, value: int, times: int, now: int | None = None) -> None:
         if now is None:
             now = self.clock_ms()
+        self.item(name, key, now).add(now, value, times)
+
+    def item(self, name: str, key: str, now: int) -> StatsItem:
+        """The item of `key` in set `name`, created at `now` on first use (items are never removed, so a caller
+        may keep it)."""
         items = self.sets[name]
         item = items.get(key)
         if item is None:
             item = items[key] = StatsItem(self.origin_ms, now)
-        item.add(now, value, times)
+        return item
+
+    def put_items(self, topic: str, now: int) -> tuple[StatsItem, StatsItem, StatsItem]:
+        """The three items `on_put` adds to, for a caller that adds to them itself (the send fast path)."""
+        return (self.item(TOPIC_PUT_NUMS, topic, now), self.item(TOPIC_PUT_SIZE, topic, now),
+                self.item(BROKER_PUT_NUMS, self.cluster_name, now))  # fmt: skip
 
     def get_stats_item(self, name: str, key: str) -> StatsItem | None:
         items = self.sets.get(name)
