@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +29,8 @@ import trio
 
 from rocketpy import __version__
 from rocketpy.remoting.tls_config import TlsConfig, split_system_properties
+
+ORPHAN_POLL_S = 1.0  # how often a `serve --brokers` child checks that its supervisor is alive
 
 log = logging.getLogger("RocketmqNamesrv")
 
@@ -261,8 +264,19 @@ async def _start_metrics(nursery: trio.Nursery, broker: Any, port: int | None) -
     _boot_line(f"Prometheus metrics on http://0.0.0.0:{bound}/metrics")
 
 
+async def _stop_when_orphaned(supervisor: int, stop: trio.Event) -> None:
+    """A `serve --brokers` child stops as on SIGTERM once its supervisor is gone, even killed with SIGKILL (then
+    nobody is left to stop it). Polled: PR_SET_PDEATHSIG would fire when the worker thread that spawned the child
+    ends, not the supervisor."""
+    while os.getppid() == supervisor:
+        await trio.sleep(ORPHAN_POLL_S)
+    logging.getLogger("rocketpy").warning("supervisor (pid %d) is gone, shutting down", supervisor)
+    stop.set()
+
+
 def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConfig) -> int:
     from rocketpy.broker.startup import run_broker
+    from rocketpy.serve_cluster import SUPERVISOR_PID_ENV
 
     metrics_port, overrides = _metrics_port(overrides)
     if args.namesrv_addr:
@@ -274,6 +288,9 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCon
             broker = await nursery.start(partial(run_broker, settings, tls=tls))
             _boot_line(_broker_boot_line(broker))
             await _start_metrics(nursery, broker, metrics_port)
+            supervisor = os.environ.get(SUPERVISOR_PID_ENV)  # set by `serve --brokers` for its children
+            if supervisor and supervisor.isdigit():
+                nursery.start_soon(_stop_when_orphaned, int(supervisor), stop)
             await stop.wait()
             nursery.cancel_scope.cancel()
 

@@ -13,7 +13,8 @@ Children print their own Java boot lines (forwarded on stdout as they come).  SI
 with SIGTERM (each unregisters from the NameServer and closes its store cleanly), then the NameServer.  A child
 that exits on its own is reported on stderr and the supervisor stops the others and exits with status 1: as
 with the Java start scripts, restarting is the service manager's job (systemd `Restart=`, a container
-restart policy), and a cluster silently short of a broker would hide the failure.
+restart policy), and a cluster silently short of a broker would hide the failure.  A supervisor killed with
+SIGKILL cannot stop anyone: each child notices that its parent is gone within a second and stops as on SIGTERM.
 
 A shared single writer (one process owning the store, others parsing requests) was not chosen: every broker
 process would still serialise on that writer's GIL for the commit-log append and the dispatch, which is most of
@@ -23,6 +24,7 @@ the per-message cost; independent brokers share nothing, which is how the Java c
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import string
 import subprocess
@@ -38,6 +40,7 @@ log = logging.getLogger("rocketpy.serve")
 PORT_STEP = 10  # a broker uses listenPort-2 .. listenPort+1; 10 apart as in Java's multi-broker samples
 STOP_GRACE_S = 30.0  # a child still running after SIGTERM + this is killed
 MAX_BROKERS = 26
+SUPERVISOR_PID_ENV = "ROCKETPY_SUPERVISOR_PID"  # tells a child whose death means it must stop
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,9 @@ class Supervisor:
             try:
                 for child in self.children:
                     proc = await trio.lowlevel.open_process(
-                        list(child.argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
-                    )
+                        list(child.argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                        env={**os.environ, SUPERVISOR_PID_ENV: str(os.getpid())},
+                    )  # fmt: skip
                     self.procs.append(proc)
                     log.info("%s started (pid %d, port %d, store %s)", child.name, proc.pid, child.port, child.store)
                     nursery.start_soon(self._forward, proc)

@@ -178,3 +178,37 @@ def test_options_that_mean_one_broker_are_refused_with_brokers(options: list[str
         check=False,
     )
     assert done.returncode == 2 and said in done.stderr, (done.returncode, done.stderr)
+
+
+def test_brokers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """SIGKILL leaves nobody to stop the brokers: each notices its supervisor is gone and stops cleanly itself."""
+    proc, lines = _start(tmp_path, _free_port(), _base_port())
+    assert proc.stdout is not None and proc.stderr is not None
+    children: list[int] = []
+    try:
+        assert len(lines) == 3
+        tasks = Path(f"/proc/{proc.pid}/task").iterdir()  # the children were spawned from worker threads
+        children = [int(p) for t in tasks for p in (t / "children").read_text().split()]
+        assert len(children) == 2
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while any(_running(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_running(c) for c in children)
+    finally:
+        for child in children:
+            if _running(child):
+                os.kill(child, signal.SIGKILL)
+        proc.stdout.close()
+        proc.stderr.close()
+    for name in ("broker-a", "broker-b"):  # stopped as on SIGTERM: stores closed, no abort file
+        assert not (tmp_path / "store" / name / "abort").exists()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan is reaped by whoever adopted it, which may take a moment)."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
