@@ -119,6 +119,7 @@ class Connection:
     _raw: socket.socket | None = None  # the plain socket under a trio SocketStream (None: TLS or a test stream)
     _in_read: bool = False  # the reader is serving a read: it writes the replies itself when it is done
     _writing: bool = False  # the writer task is inside send_all
+    _waited: bool = False  # the last read waited for its data (so other tasks had their turn meanwhile)
 
     def __post_init__(self) -> None:
         # Reads and writes go straight to the non-blocking socket, and through trio only when it would block:
@@ -151,7 +152,6 @@ class Connection:
         with trio.CancelScope() as idle_scope:
             if idle < math.inf:
                 nursery.start_soon(self._idle_watch, idle_scope, idle)
-            yield_at = time.perf_counter() + _SLICE_S
             while True:
                 # A large frame is read in large pieces: one read per turn of the event loop would make a busy
                 # server take hundreds of turns per 16 MiB frame.
@@ -161,10 +161,8 @@ class Connection:
                     data = await self.stream.receive_some(size)
                     self._reading = False
                 else:
+                    self._waited = False
                     data = await self._receive(raw, size)
-                    if time.perf_counter() > yield_at:  # data kept coming: let the other connections have a turn
-                        await trio.lowlevel.checkpoint()
-                        yield_at = time.perf_counter() + _SLICE_S
                 if not data:
                     return
                 try:
@@ -183,6 +181,10 @@ class Connection:
                         self._write_now()
                 if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
                     return
+                if raw is not None and not self._waited:
+                    # The data was there at once: give the other connections their turn now, as a Netty event loop
+                    # serves each ready channel's read in turn (one pass through trio's scheduler per read).
+                    await trio.lowlevel.checkpoint()
         log.info("closing idle connection %s", self.remote_addr)  # only the idle watch ends the loop this way
 
     async def _receive(self, raw: socket.socket, size: int) -> bytes:
@@ -196,7 +198,7 @@ class Connection:
                 if raw.fileno() == -1:
                     raise trio.ClosedResourceError("the connection was closed") from None
                 raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
-            self._read_since, self._reading = trio.current_time(), True
+            self._read_since, self._reading, self._waited = trio.current_time(), True, True
             await trio.lowlevel.wait_readable(raw)
             self._reading = False
 
