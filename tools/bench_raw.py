@@ -26,6 +26,7 @@ processes' CPU time (NameServer and Broker JVMs; the rocketpy process) by the me
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import socket
 import struct
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +57,7 @@ from tools.bench_broker import (  # noqa: E402
     TOPIC_MIXED,
     TOPIC_SEND,
     Context,
+    Servers,
     Settings,
     TargetError,
     create_topics,
@@ -191,23 +194,32 @@ def pump(
         result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
 
 
-def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
-    result = RawResult(target)
-    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchraw-{target}-"))
+@contextlib.contextmanager
+def booted(target: str, ctx: Context, phase: str) -> Iterator[tuple[Servers, Path]]:
+    """The target's servers started in a fresh work directory with the benchmark topics created; stopped and the
+    directory removed afterwards. A start that fails raises TargetError."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-bench{phase}-{target}-"))
     start = start_java if target == "java" else start_rocketpy
     try:
         servers = start(ctx, workdir)
         try:
             create_topics(ctx, servers, workdir)
+            yield servers, workdir
+        finally:
+            servers.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
+    result = RawResult(target)
+    try:
+        with booted(target, ctx, "raw") as (servers, _):
             host, port = servers.broker_addr.rsplit(":", 1)
             frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(4096)]
             pump((host, int(port)), frames, args, servers.pids(), result)
-        finally:
-            servers.stop()
     except TargetError as exc:
         result.error = str(exc)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
@@ -240,12 +252,8 @@ def await_routes(addr: tuple[str, int], topics: tuple[str, ...], timeout: float 
 def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[RawResult]:
     """One boot: the one-topic window, then the mixed one; the NameServer's own process(es) are measured."""
     results = [RawResult(target, label=TOPIC_SEND), RawResult(target, label=f"mix of {len(ROUTE_MIX)}")]
-    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchroute-{target}-"))
-    start = start_java if target == "java" else start_rocketpy
     try:
-        servers = start(ctx, workdir)
-        try:
-            create_topics(ctx, servers, workdir)
+        with booted(target, ctx, "route") as (servers, _):
             host, port = servers.namesrv_addr.rsplit(":", 1)
             addr = (host, int(port))
             await_routes(addr, ROUTE_MIX)
@@ -253,13 +261,9 @@ def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[R
             for result, topics in zip(results, ((TOPIC_SEND,), ROUTE_MIX), strict=True):
                 frames = [route_frame(topics[i % len(topics)], i + 1) for i in range(4096)]
                 pump(addr, frames, args, pids, result)
-        finally:
-            servers.stop()
     except TargetError as exc:
         for result in results:
             result.error = result.error or str(exc)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     return results
 
 
@@ -348,12 +352,8 @@ def async_window(marks: list[Mark], warmup: int, result: RawResult) -> None:
 
 def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp: str) -> RawResult:
     result = RawResult(target, label=f"{args.depth} in flight")
-    workdir = Path(tempfile.mkdtemp(prefix=f"rocketpy-benchasync-{target}-"))
-    start = start_java if target == "java" else start_rocketpy
     try:
-        servers = start(ctx, workdir)
-        try:
-            create_topics(ctx, servers, workdir)
+        with booted(target, ctx, "async") as (servers, workdir):
             pids = servers.pids()
             cmd = [
                 ctx.java,
@@ -383,12 +383,8 @@ def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp
                 tail = (workdir / "async-client.err").read_text(errors="replace")[-2000:]
                 raise TargetError(f"AsyncSendBench exited with {proc.returncode}: {tail}")
             async_window(marks, ASYNC_WARMUP_S, result)
-        finally:
-            servers.stop()
     except TargetError as exc:
         result.error = str(exc)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
