@@ -119,7 +119,6 @@ class Connection:
     _raw: socket.socket | None = None  # the plain socket under a trio SocketStream (None: TLS or a test stream)
     _in_read: bool = False  # the reader is serving a read: it writes the replies itself when it is done
     _writing: bool = False  # the writer task is inside send_all
-    _waited: bool = False  # the last read waited for its data (so other tasks had their turn meanwhile)
 
     def __post_init__(self) -> None:
         # Reads and writes go straight to the non-blocking socket, and through trio only when it would block:
@@ -161,8 +160,7 @@ class Connection:
                     data = await self.stream.receive_some(size)
                     self._reading = False
                 else:
-                    self._waited = False
-                    data = await self._receive(raw, size)
+                    data, waited = await self._receive(raw, size)
                 if not data:
                     return
                 try:
@@ -181,24 +179,26 @@ class Connection:
                         self._write_now()
                 if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
                     return
-                if raw is not None and not self._waited:
+                if raw is not None and not waited:
                     # The data was there at once: give the other connections their turn now, as a Netty event loop
                     # serves each ready channel's read in turn (one pass through trio's scheduler per read).
                     await trio.lowlevel.checkpoint()
         log.info("closing idle connection %s", self.remote_addr)  # only the idle watch ends the loop this way
 
-    async def _receive(self, raw: socket.socket, size: int) -> bytes:
-        """recv on the non-blocking socket; trio waits only when nothing is there yet."""
+    async def _receive(self, raw: socket.socket, size: int) -> tuple[bytes, bool]:
+        """recv on the non-blocking socket; trio waits only when nothing is there yet. Also says whether it
+        waited (other tasks had their turn meanwhile)."""
+        waited = False
         while True:
             try:
-                return raw.recv(size)
+                return raw.recv(size), waited
             except BlockingIOError:
                 pass
             except OSError as exc:
                 if raw.fileno() == -1:
                     raise trio.ClosedResourceError("the connection was closed") from None
                 raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
-            self._read_since, self._reading, self._waited = trio.current_time(), True, True
+            self._read_since, self._reading, waited = trio.current_time(), True, True
             await trio.lowlevel.wait_readable(raw)
             self._reading = False
 
@@ -213,9 +213,7 @@ class Connection:
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         try:
             sent = raw.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:  # the writer's send_all raises it as trio does, and the connection closes
+        except OSError:  # would block; or broken, which the writer's send_all then raises as trio does
             sent = 0
         if sent == len(data):
             self._outbox, self._outbox_bytes = [], 0
@@ -367,8 +365,6 @@ class Connection:
         while True:
             await self._wake_writer.wait()
             self._wake_writer = trio.Event()
-            if not self._outbox:  # the reader wrote it all itself
-                continue
             while self._outbox:  # what was queued meanwhile too: its producer may not have woken us
                 batch, self._outbox, self._outbox_bytes = self._outbox, [], 0
                 self._writing = True

@@ -57,11 +57,6 @@ _OPAQUE_MARK = 2147480001  # placeholders of the reply template
 _MARKS = ("\x00m", "\x00q", "\x00o")
 
 
-def _plain(text: str, digits: int) -> bool:
-    """A non-negative decimal as the Java client writes it, short enough to be in range."""
-    return len(text) <= digits and text.isdigit() and text.isascii()
-
-
 @dataclass(slots=True, frozen=True)
 class _Plan:
     """What to do with the properties of one set of names, in the order the producer sent them."""
@@ -105,10 +100,10 @@ class FastSend:
         if not (0 < len(e) < 10 and 0 < len(f) < 10 and 0 < len(g) < 19 and 0 < len(h) < 10 and 0 < len(d) < 10):
             return None
         j, m, l_ = get("j"), get("m"), get("l")
-        digits = e + f + g + h + d + (j or "") + (l_ or "")
-        if not (digits.isdigit() and digits.isascii()) or (j is not None and not _plain(j, 9)):
+        if (j is not None and not 0 < len(j) < 10) or (l_ is not None and not 0 < len(l_) < 10):
             return None
-        if l_ is not None and not _plain(l_, 9):
+        digits = e + f + g + h + d + (j or "") + (l_ or "")
+        if not (digits.isdigit() and digits.isascii()):
             return None
         if m is not None and m.lower() == "true":
             return None
@@ -117,6 +112,8 @@ class FastSend:
             return None
         b = self.settings.broker
         if not b.broker_permission & PERM_WRITE or b.start_accept_send_request_time_stamp > 0:
+            return None
+        if self.settings.store.broker_role is BrokerRole.SLAVE:
             return None
         config = self.topics.get(topic)
         if config is None:
@@ -152,8 +149,6 @@ class FastSend:
         props_b = stored.encode()
         body = cmd.body or b""
         if len(body) > self.settings.store.max_message_size or len(props_b) > PROPERTIES_MAX:
-            return None
-        if self.settings.store.broker_role is BrokerRole.SLAVE:
             return None
         template = self._reply_template(b.region_id, b.trace_on)
         if template is None:
