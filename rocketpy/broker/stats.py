@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rocketpy.broker.stats_manager import BrokerStatsManager, StatsItem
+from rocketpy.broker.stats_manager import BrokerStatsManager
 from rocketpy.common.fastjson import java_double
 from rocketpy.protocol.codes import CURRENT_VERSION, VERSION_DESC
 
@@ -67,7 +67,8 @@ class RateCounter:
     def add(self, n: int = 1, now: int | None = None) -> None:
         if now is None:
             now = self.clock_ms()
-        self._snapshot(now)  # the total just before: a sample at a tick holds the adds made before it
+        if now - self._snapshots[-1][0] >= self.interval_ms:  # else _snapshot has nothing to do (the put path)
+            self._snapshot(now)  # the total just before: a sample at a tick holds the adds made before it
         self.total += n
         self._last_add_ms = now
 
@@ -138,7 +139,12 @@ class PutLatency:
             self.last_distribution, self.distribution = self.distribution, [0] * len(_DISTRIBUTION_DESC)
 
     def add(self, ms: int, now: int | None = None) -> None:
-        self._rotate(now)
+        if now is None or now - self.minute_start >= 60_000:
+            self._rotate(now)
+        if ms <= 0:  # the usual put: the first bucket of both
+            self.current[0] += 1
+            self.distribution[0] += 1
+            return
         self.current[bisect.bisect_left(_BUCKETS, ms)] += 1
         index = 0 if ms <= 0 else bisect.bisect_right(_DISTRIBUTION_BOUNDS, ms - 1)
         self.distribution[min(index, len(_DISTRIBUTION_DESC) - 1)] += 1
@@ -190,13 +196,13 @@ class BrokerStats:
         self.put_total_yesterday_morning = self.put_total_today_morning = 0
         self.get_total_yesterday_morning = self.get_total_today_morning = 0
         self._next_morning = next_morning_ms(self.boot_ms)
-        self._put_items: dict[str, tuple[StatsItem, StatsItem, StatsItem]] = {}  # note_put_one's, per topic
-        self._put_items_cluster = ""
 
-    def note_put(self, messages: int, wrote_bytes: int, elapsed_ms: int) -> None:
+    def note_put(self, messages: int, wrote_bytes: int, elapsed_ms: int, now: int | None = None) -> None:
         """A successful append of `messages` records (a batch counts each), as CommitLog counts them."""
-        now = self.clock_ms()  # once for the three clocked counters (a put's figures share one instant)
-        self._roll_day(now)
+        if now is None:
+            now = self.clock_ms()  # once for the three clocked counters (a put's figures share one instant)
+        if now >= self._next_morning:
+            self._roll_day(now)
         self.put_times.add(messages, now)
         self.put_size_total += wrote_bytes
         self.put_entire_time_max = max(self.put_entire_time_max, elapsed_ms)
@@ -204,43 +210,10 @@ class BrokerStats:
 
     def note_put_one(self, topic: str, wrote_bytes: int, elapsed_ms: int) -> None:
         """`note_put` of one record plus the manager's `on_put` of its topic, with one clock read (the send fast
-        path's figures: the same counters as the two calls)."""
+        path's figures)."""
         now = self.clock_ms()
-        if now >= self._next_morning:
-            self._roll_day(now)
-        counter = self.put_times
-        if now - counter._snapshots[-1][0] >= counter.interval_ms:  # RateCounter.add, whose snapshot is due
-            counter.add(1, now)
-        else:
-            counter.total += 1
-            counter._last_add_ms = now
-        self.put_size_total += wrote_bytes
-        latency = self.latency
-        if elapsed_ms <= 0 and now - latency.minute_start < 60_000:  # PutLatency.add of a put under 1 ms
-            latency.current[0] += 1
-            latency.distribution[0] += 1
-        else:
-            if elapsed_ms > self.put_entire_time_max:
-                self.put_entire_time_max = elapsed_ms
-            latency.add(elapsed_ms, now)
-        # BrokerStatsManager.on_put with the topic's items kept (StatsItem.add inline: catch_up only when due)
-        if self._put_items_cluster is not self.manager.cluster_name:  # the broker item's key: start afresh
-            self._put_items, self._put_items_cluster = {}, self.manager.cluster_name
-        items = self._put_items.get(topic)
-        if items is None:
-            items = self._put_items[topic] = self.manager.put_items(topic, now)
-        nums, size, broker = items
-        if now >= nums.next_tick_ms:
-            nums.catch_up(now)
-        nums.value += 1
-        nums.times += 1
-        if now >= size.next_tick_ms:
-            size.catch_up(now)
-        size.value += wrote_bytes
-        size.times += 1
-        if now >= broker.next_tick_ms:
-            broker.catch_up(now)
-        broker.value += 1
+        self.note_put(1, wrote_bytes, elapsed_ms, now)
+        self.manager.on_put_one(topic, wrote_bytes, now)
 
     def note_put_failed(self) -> None:
         self.put_failed_times += 1

@@ -105,6 +105,8 @@ class BrokerStatsManager:
         self.cluster_name = cluster_name
         self.origin_ms = clock_ms()
         self.sets: dict[str, dict[str, StatsItem]] = {name: {} for name in SET_NAMES}
+        self._put_items: dict[str, tuple[StatsItem, StatsItem, StatsItem]] = {}  # on_put_one's, per topic
+        self._put_items_cluster = cluster_name
 
     def _add(self, name: str, key: str, value: int, times: int, now: int | None = None) -> None:
         if now is None:
@@ -119,11 +121,6 @@ class BrokerStatsManager:
         if item is None:
             item = items[key] = StatsItem(self.origin_ms, now)
         return item
-
-    def put_items(self, topic: str, now: int) -> tuple[StatsItem, StatsItem, StatsItem]:
-        """The three items `on_put` adds to, for a caller that adds to them itself (the send fast path)."""
-        return (self.item(TOPIC_PUT_NUMS, topic, now), self.item(TOPIC_PUT_SIZE, topic, now),
-                self.item(BROKER_PUT_NUMS, self.cluster_name, now))  # fmt: skip
 
     def get_stats_item(self, name: str, key: str) -> StatsItem | None:
         items = self.sets.get(name)
@@ -142,6 +139,21 @@ class BrokerStatsManager:
         self._add(TOPIC_PUT_NUMS, topic, messages, 1, now)
         self._add(TOPIC_PUT_SIZE, topic, wrote_bytes, 1, now)
         self._add(BROKER_PUT_NUMS, self.cluster_name, messages, 0, now)
+
+    def on_put_one(self, topic: str, wrote_bytes: int, now: int) -> None:
+        """`on_put` of one record with the topic's three items kept (items are never removed; the cache starts
+        afresh if the cluster name, the broker item's key, changes)."""
+        if self._put_items_cluster is not self.cluster_name:
+            self._put_items, self._put_items_cluster = {}, self.cluster_name
+        items = self._put_items.get(topic)
+        if items is None:
+            items = self._put_items[topic] = (self.item(TOPIC_PUT_NUMS, topic, now),
+                                              self.item(TOPIC_PUT_SIZE, topic, now),
+                                              self.item(BROKER_PUT_NUMS, self.cluster_name, now))  # fmt: skip
+        nums, size, broker = items
+        nums.add(now, 1, 1)
+        size.add(now, wrote_bytes, 1)
+        broker.add(now, 1, 0)
 
     def on_get(self, group: str, topic: str, messages: int, size: int) -> None:
         """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums."""
