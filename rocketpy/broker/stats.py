@@ -138,16 +138,17 @@ class PutLatency:
             self.last, self.current = self.current, [0] * len(_BUCKETS)
             self.last_distribution, self.distribution = self.distribution, [0] * len(_DISTRIBUTION_DESC)
 
-    def add(self, ms: int, now: int | None = None) -> None:
+    def add(self, ms: int, now: int | None = None, times: int = 1) -> None:
+        """`times` puts that took `ms` each (a batch of the native send path: `times` at 0 ms)."""
         if now is None or now - self.minute_start >= 60_000:
             self._rotate(now)
         if ms <= 0:  # the usual put: the first bucket of both
-            self.current[0] += 1
-            self.distribution[0] += 1
+            self.current[0] += times
+            self.distribution[0] += times
             return
-        self.current[bisect.bisect_left(_BUCKETS, ms)] += 1
+        self.current[bisect.bisect_left(_BUCKETS, ms)] += times
         index = 0 if ms <= 0 else bisect.bisect_right(_DISTRIBUTION_BOUNDS, ms - 1)
-        self.distribution[min(index, len(_DISTRIBUTION_DESC) - 1)] += 1
+        self.distribution[min(index, len(_DISTRIBUTION_DESC) - 1)] += times
 
     def percentile(self, px: float) -> float:
         """findPutMessageEntireTimePX over the last full minute, interpolated inside the bucket."""
@@ -214,6 +215,23 @@ class BrokerStats:
         now = self.clock_ms()
         self.note_put(1, wrote_bytes, elapsed_ms, now)
         self.manager.on_put_one(topic, wrote_bytes, now)
+
+    def note_put_many(self, topic: str, count: int, wrote_bytes: int) -> None:
+        """`count` calls of `note_put_one(topic, size_i, 0)` at one clock reading, the sizes summing to
+        `wrote_bytes`: the figures the native send path hands back per batch (its appends take microseconds,
+        so each counts 0 ms). Every figure is exactly the per-message sequence's: the day roll and the
+        counters' snapshots are taken once, at the first message, as that sequence takes them; the latency
+        buckets get `count` 0 ms puts; putMessageEntireTimeMax, a per-message maximum, is left as max(it, 0)
+        leaves it."""
+        if count <= 0:
+            return  # no message, no clock read: nothing a per-message sequence would have recorded
+        now = self.clock_ms()
+        if now >= self._next_morning:
+            self._roll_day(now)
+        self.put_times.add(count, now)
+        self.put_size_total += wrote_bytes
+        self.latency.add(0, now, count)
+        self.manager.on_put_many(topic, count, wrote_bytes, now)
 
     def note_put_failed(self) -> None:
         self.put_failed_times += 1

@@ -140,9 +140,9 @@ class BrokerStatsManager:
         self._add(TOPIC_PUT_SIZE, topic, wrote_bytes, 1, now)
         self._add(BROKER_PUT_NUMS, self.cluster_name, messages, 0, now)
 
-    def on_put_one(self, topic: str, wrote_bytes: int, now: int) -> None:
-        """`on_put` of one record with the topic's three items kept (items are never removed; the cache starts
-        afresh if the cluster name, the broker item's key, changes)."""
+    def _topic_put_items(self, topic: str, now: int) -> tuple[StatsItem, StatsItem, StatsItem]:
+        """The topic's three put items, kept (items are never removed; the cache starts afresh if the cluster
+        name, the broker item's key, changes)."""
         if self._put_items_cluster is not self.cluster_name:
             self._put_items, self._put_items_cluster = {}, self.cluster_name
         items = self._put_items.get(topic)
@@ -150,10 +150,25 @@ class BrokerStatsManager:
             items = self._put_items[topic] = (self.item(TOPIC_PUT_NUMS, topic, now),
                                               self.item(TOPIC_PUT_SIZE, topic, now),
                                               self.item(BROKER_PUT_NUMS, self.cluster_name, now))  # fmt: skip
+        return items
+
+    def on_put_one(self, topic: str, wrote_bytes: int, now: int) -> None:
+        """`on_put` of one record through the topic's kept items (the send fast path)."""
+        items = self._put_items.get(topic)
+        if items is None or self._put_items_cluster is not self.cluster_name:
+            items = self._topic_put_items(topic, now)
         nums, size, broker = items
         nums.add(now, 1, 1)
         size.add(now, wrote_bytes, 1)
         broker.add(now, 1, 0)
+
+    def on_put_many(self, topic: str, count: int, wrote_bytes: int, now: int) -> None:
+        """`count` calls of `on_put_one` at `now` whose sizes sum to `wrote_bytes` (the native send path's batch):
+        each item catches up once, then takes the sums."""
+        nums, size, broker = self._topic_put_items(topic, now)
+        nums.add(now, count, count)
+        size.add(now, wrote_bytes, count)
+        broker.add(now, count, 0)
 
     def on_get(self, group: str, topic: str, messages: int, size: int) -> None:
         """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums."""

@@ -1,4 +1,5 @@
-"""BrokerStats.note_put_one (the send fast path's counting) leaves every figure as note_put + manager.on_put do."""
+"""BrokerStats.note_put_one (the send fast path's counting) leaves every figure as note_put + manager.on_put do;
+note_put_many (the native send path's batch) as note_put_one per message at one clock reading."""
 
 from __future__ import annotations
 
@@ -49,3 +50,28 @@ def test_note_put_one_equals_note_put_and_on_put(puts: list[tuple[int, str, int,
         two.note_put(1, size, elapsed)
         two.manager.on_put(topic, 1, size)
     assert figures(one) == figures(two)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0, 0, 1, 999, 1000, 9_999, 10_000, 61_000, 700_000, 3_600_000, 86_400_000]),
+                          st.sampled_from(["A", "B", "C"]), st.lists(st.integers(1, 500), max_size=12),
+                          st.sampled_from(["batch", "batch", "batch", "one", "rename"])),
+                min_size=1, max_size=30))  # fmt: skip
+def test_note_put_many_equals_note_put_one_per_message(batches: list[tuple[int, str, list[int], str]]) -> None:
+    """A batch (maybe empty) against its messages one by one at the same clock reading; now and then a message
+    counted the usual way on both, or a renamed cluster (the manager's item cache starts afresh)."""
+    clock = Clock()
+    many, ones = BrokerStats(clock), BrokerStats(clock)
+    for gap, topic, sizes, kind in batches:
+        clock.now += gap  # within a second, across the 1 s / 10 s / minute / 10 min / hour ticks, a day later
+        if kind == "rename":
+            many.manager.cluster_name = ones.manager.cluster_name = f"Cluster{gap}"
+        if kind == "one":
+            many.note_put_one(topic, sizes[0] if sizes else 1, 0)
+            ones.note_put_one(topic, sizes[0] if sizes else 1, 0)
+            continue
+        many.note_put_many(topic, len(sizes), sum(sizes))
+        for size in sizes:
+            ones.note_put_one(topic, size, 0)
+        assert figures(many) == figures(ones)
+    assert figures(many) == figures(ones)
