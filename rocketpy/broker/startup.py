@@ -114,9 +114,11 @@ async def run_broker(
         if settings.client.use_tls:
             controller.registration.ssl_context = await trio.to_thread.run_sync(client_context, tls or TlsConfig())
         hook = acl.hook if acl is not None else None
-        fast = plane.fast_handlers()
-        main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast)
-        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast)
+        fast, batch = plane.fast_handlers(), plane.batch_handler()
+        main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast,
+                              batch_handler=batch)  # fmt: skip
+        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast,
+                             batch_handler=batch)  # fmt: skip
         for server in (main, vip):
             server.on_close(controller.on_connection_closed)
         store.start()

@@ -97,6 +97,16 @@ class FrameDecoder:
         (total,) = _LEN.unpack_from(self._buf, 0)
         return max(0, int(total) + 4 - len(self._buf))
 
+    def take(self, data: bytes) -> bytes:
+        """The bytes held back followed by ``data``, as one buffer that no longer counts as held back (for a reader
+        that looks at whole frames itself first, then feeds what it left)."""
+        if not self._buf:
+            return data
+        self._buf += data
+        whole = bytes(self._buf)
+        self._buf.clear()
+        return whole
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[RemotingCommand]:
         if self._buf:
             self._buf += data

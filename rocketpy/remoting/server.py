@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 import trio
 
 from rocketpy.remoting.codec import DEFAULT_FRAME_MAX_LENGTH
-from rocketpy.remoting.connection import BeforeHook, Connection, FastHandler, Handler
+from rocketpy.remoting.connection import BatchHandler, BeforeHook, Connection, FastHandler, Handler
 from rocketpy.remoting.tls import ServerTls
 
 log = logging.getLogger("RocketmqRemoting")
@@ -43,9 +43,11 @@ class RemotingServer:
         tls: ServerTls | None = None,
         before_hook: BeforeHook | None = None,
         fast_handlers: Mapping[int, FastHandler] | None = None,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.handlers = handlers
         self.fast_handlers = fast_handlers or {}
+        self.batch_handler = batch_handler
         self.default_handler = default_handler
         self.max_frame_length = max_frame_length
         self.idle_timeout = idle_timeout
@@ -107,6 +109,7 @@ class RemotingServer:
             self.idle_timeout,
             before_hook=self.before_hook,
             fast_handlers=self.fast_handlers,
+            batch_handler=self.batch_handler,
         )
         self.connections.add(conn)
         try:

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from rocketpy.store.allocate import warm as warm_file
 from rocketpy.store.checkpoint import StoreCheckpoint, StoreLock, create_abort_file, remove_abort_file
@@ -58,6 +59,13 @@ log = logging.getLogger("rocketpy.store")
 _VALID_TOPIC = re.compile(r"[%|a-zA-Z0-9_-]{1,127}")  # Java's TopicValidator charset and length
 _MAGIC = (MESSAGE_MAGIC & 0xFFFFFFFF).to_bytes(4, "big")
 ArrivalListener = Callable[[str, int, int], None]
+T = TypeVar("T")
+# MessageStore.append_batch's writer: (log view, file_from, wrote, limit, max message size, file size, queue offsets,
+# index state) -> (wrote, last store timestamp, consume-queue runs, records, bytes, extra)
+BatchWriter = Callable[
+    [memoryview, int, int, int, int, int, dict[tuple[str, int], int], list[Any] | None],
+    tuple[int, int, list[tuple[str, int, int, int, bytes]], int, int, T],
+]
 
 
 _valid_topic = functools.lru_cache(maxsize=4096)(lambda topic: _VALID_TOPIC.fullmatch(topic) is not None)
@@ -306,6 +314,63 @@ class MessageStore:
         stats.puts += 1
         stats.put_bytes += size
         return phys, size, queue_offset, store_ts
+
+    def append_batch(self, write: BatchWriter[T]) -> T | None:
+        """Let ``write`` append plain records (as ``put_parts`` would) straight into the commit log's last file,
+        under the store lock; then dispatch them as ``put_parts`` does, one consume-queue run per queue.
+
+        ``write(view, file_from, wrote, limit, max_message_size, file_size, queue_offsets, index)`` must stay
+        below ``limit`` (past it the log has work due), keep ``queue_offsets`` as ``append_parts`` does, and
+        write index entries as ``IndexFile.put_keys`` would into ``index``: None when indexing is off, else
+        [view or None (no file yet), slots, entries, begin_ts, end_ts, begin_phy, end_phy, slot_count,
+        index_count, the service's end_phy_offset], the header values updated in place. It returns
+        (wrote, last store timestamp, [(topic, queue_id, first_offset, next_offset, units)], records, bytes,
+        extra); ``extra`` is what this returns. None when the store takes no writes now (``write`` not called)."""
+        if self.closed:
+            return None
+        with self.lock:
+            log_ = self.commitlog
+            f = log_.files.last()
+            if not self.writeable or self.disk_full or f is None:  # the first file: put_message creates it
+                return None
+            index: list[Any] | None = None
+            last = None
+            if self.config.message_index_enable:
+                files = self.index.files
+                last = files[-1] if files else None
+                if last is None:
+                    index = [None, 1, 0, 0, 0, 0, 0, 0, 0, self.index.end_phy_offset]
+                else:
+                    h = last.header
+                    index = [last.view, last.slots, last.entries, h.begin_timestamp, h.end_timestamp,
+                             h.begin_phy_offset, h.end_phy_offset, h.hash_slot_count, h.index_count,
+                             self.index.end_phy_offset]  # fmt: skip
+            wrote, store_ts, queues, records, size, extra = write(
+                f.view, f.file_from, f.wrote, f.limit, log_.max_message_size, log_.file_size, log_.queue_offsets,
+                index,
+            )  # fmt: skip
+            if not records:
+                return extra
+            f.wrote = wrote
+            log_.last_store_timestamp = store_ts
+            if last is not None and index is not None:
+                h = last.header
+                (h.begin_timestamp, h.end_timestamp, h.begin_phy_offset, h.end_phy_offset, h.hash_slot_count,
+                 h.index_count) = index[3:9]  # fmt: skip
+            try:
+                for topic, queue_id, first, _, units in queues:
+                    cq = self.queues.get((topic, queue_id)) or self._queue(topic, queue_id)
+                    cq.put_run(first, units)
+                    if self.arrival_listener is not None:
+                        self.arrival_listener(topic, queue_id, cq.max_offset)
+                self.last_dispatch_timestamp = store_ts
+            except OSError:
+                log.exception("dispatch of a batch of records failed; the store stops accepting writes")
+                self.writeable = False
+        stats = self.stats
+        stats.puts += records
+        stats.put_bytes += size
+        return extra
 
     def _dispatch_appended(
         self, topic: str, queue_id: int, phys: int, size: int, queue_offset: int, store_ts: int, sys_flag: int,

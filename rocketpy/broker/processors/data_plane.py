@@ -37,7 +37,7 @@ from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.broker.stats import BrokerStats
 from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
 from rocketpy.broker.transaction.service import TransactionalMessageCheckService
-from rocketpy.remoting.connection import FastHandler, Handler
+from rocketpy.remoting.connection import BatchHandler, FastHandler, Handler
 from rocketpy.store.message_store import MessageStore
 from rocketpy.store.schedule import ScheduleMessageService
 
@@ -73,6 +73,10 @@ class DataPlane:
     def fast_handlers(self) -> dict[int, FastHandler]:
         """Synchronous handlers of the common form of a request, tried before the table's (send_fast)."""
         return self.send.fast_handlers()
+
+    def batch_handler(self) -> BatchHandler | None:
+        """The handler of whole reads tried before both (send_fast's C version), or None."""
+        return self.send.batch_handler()
 
 
 def build_data_plane(

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import trio
 
 from rocketpy.broker.config import BrokerRole, BrokerSettings
+from rocketpy.broker.processors import send_fast
 from rocketpy.broker.processors.send_fast import FastSend
 from rocketpy.broker.processors.send_support import (
     PROPERTIES_MAX,
@@ -85,7 +86,7 @@ from rocketpy.protocol.message_headers import (
     send_header_v2,
 )
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
-from rocketpy.remoting.connection import FastHandler, Handler, RequestContext, inline
+from rocketpy.remoting.connection import BatchHandler, FastHandler, Handler, RequestContext, inline
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import FlushDiskType, PutMessageResult, PutMessageStatus
 from rocketpy.store.format import (
@@ -161,6 +162,7 @@ class SendMessageProcessor:
         self.store_host = resolve_host(settings.broker.broker_ip1, settings.netty.listen_port)
         self.sync_flush = store.config.flush_disk_type is FlushDiskType.SYNC_FLUSH
         self._msg_id_prefix = create_message_id(self.store_host.ip, self.store_host.port, 0)[:-16]
+        self._fast: FastSend | None = None
         self._sendable_topics: set[str] = set()  # names that passed validate_topic and refuse_not_allowed_send
         # SYNC_MASTER: CommitLog.submitReplicaRequest, awaited with the end offset of a put (ha/master.py).
         self.replica: Callable[[int], Awaitable[PutMessageStatus]] | None = None
@@ -182,7 +184,19 @@ class SendMessageProcessor:
         slave to wait for."""
         if self.sync_flush or self.replica is not None:
             return {}
-        return {RequestCode.SEND_MESSAGE_V2: FastSend(self)}
+        return {RequestCode.SEND_MESSAGE_V2: self._fast_send()}
+
+    def batch_handler(self) -> BatchHandler | None:
+        """The fast path over whole reads, in C (send_fast.FastSend.batch), where the fast path is used and the
+        extension was built."""
+        if self.sync_flush or self.replica is not None or not send_fast.NATIVE:
+            return None
+        return self._fast_send().batch
+
+    def _fast_send(self) -> FastSend:
+        if self._fast is None:
+            self._fast = FastSend(self)
+        return self._fast
 
     async def send_message(self, ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
         """SYNC_FLUSH: may wait for the disk, so it runs in a task of its own."""

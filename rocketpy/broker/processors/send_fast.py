@@ -18,7 +18,7 @@ import re
 import struct
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -38,7 +38,7 @@ from rocketpy.broker.processors.send_support import (
 )
 from rocketpy.broker.topic_validator import RETRY_GROUP_TOPIC_PREFIX
 from rocketpy.protocol.bodies.topic_config import PERM_WRITE, TopicFilterType
-from rocketpy.protocol.codes import ResponseCode, SerializeType
+from rocketpy.protocol.codes import LanguageCode, ResponseCode, SerializeType
 from rocketpy.remoting.codec import encode
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.store.format import BORNHOST_V6_FLAG, MULTI_TAGS_FLAG, STOREHOST_V6_FLAG, TRANSACTION_MASK, tags_code
@@ -46,6 +46,14 @@ from rocketpy.store.format import BORNHOST_V6_FLAG, MULTI_TAGS_FLAG, STOREHOST_V
 if TYPE_CHECKING:
     from rocketpy.broker.processors.send import SendMessageProcessor
     from rocketpy.remoting.connection import Connection
+
+try:  # the C version of this path over a whole read (setup.py builds it; optional: without it, frame by frame)
+    from rocketpy.broker import _sendpath
+except ImportError:  # pragma: no cover - a machine without a C compiler
+    _sendpath = None  # type: ignore[assignment]
+
+NATIVE = _sendpath is not None
+_LANGUAGES = frozenset(lc.name.encode() for lc in LanguageCode)
 
 # Name\x01value segments joined by \x02, each with exactly one \x01 and a non-empty name and value: what the Java
 # client writes. Anything else (empty segments, a value holding \x01, ...) goes the general way.
@@ -68,6 +76,10 @@ class _Plan:
 
 
 _UNUSABLE = _Plan((), -1, -1, -1)  # names the general path must handle (duplicates, TRAN_MSG, DELAY)
+_MULTI_TAG = TopicFilterType.MULTI_TAG
+# what FastSend.batch's writer gives MessageStore.append_batch: (wrote, last store timestamp, consume-queue runs,
+# records, bytes, send_batch's own tuple: (pos, done, replies, wrote, last store timestamp, runs, topics))
+_BatchResult = tuple[int, int, list[tuple[str, int, int, int, bytes]], int, int, tuple[Any, ...]]
 
 
 class FastSend:
@@ -85,6 +97,55 @@ class FastSend:
         self._template: tuple[str, str, str, str, str] | None = None
         self._cluster_segment = ""
         self._cluster = ""
+        self._native_key: tuple[object, ...] = ()
+        self._native_parts: tuple[tuple[bytes, bytes, bytes, bytes, bytes], bytes, bytes] | None = None
+        self.now_ms = -1  # store timestamps from the clock; tests pin them
+
+    def batch(self, conn: Connection, data: bytes, pos: int) -> tuple[int, bytes]:
+        """The sends of ``data[pos:]`` this path would take, stored and answered in C (``_sendpath``) up to the first
+        frame it leaves to the frame-by-frame paths: (where that frame starts, the replies)."""
+        b = self.settings.broker
+        if (not b.broker_permission & PERM_WRITE or b.start_accept_send_request_time_stamp > 0
+                or self.settings.store.broker_role is BrokerRole.SLAVE):  # fmt: skip
+            return pos, b""
+        parts = self._native_constants(b.region_id, b.trace_on, b.broker_cluster_name)
+        if parts is None:
+            return pos, b""
+        template, prefix, cluster = parts
+        born = parse_host(conn.remote_addr)
+        store_host = self.send.store_host
+        max_body = self.settings.store.max_message_size
+        now_ms = self.now_ms
+
+        def write(view: memoryview, log_from: int, wrote: int, limit: int, max_total: int, file_size: int,
+                  queue_offsets: dict[tuple[str, int], int], index: list[Any] | None) -> _BatchResult:  # fmt: skip
+            r = _sendpath.send_batch(data, pos, conn.max_frame_length, self._topics, self.topics, _MULTI_TAG,
+                                     _LANGUAGES, cluster, max_body, PROPERTIES_MAX, max_total, file_size, born.ip,
+                                     born.port, store_host.ip, store_host.port, template, prefix, view, log_from,
+                                     wrote, limit, queue_offsets, index, now_ms)  # fmt: skip
+            return r[3], r[4], r[5], r[1], sum(t[2] for t in r[6]), r
+
+        r = self.store.append_batch(write)
+        if r is None:
+            return pos, b""
+        for topic, count, size in r[6]:
+            self.stats.note_put_many(topic, count, size)
+        return r[0], r[2]
+
+    def _native_constants(
+        self, region: str, trace_on: bool, cluster: str
+    ) -> tuple[tuple[bytes, bytes, bytes, bytes, bytes], bytes, bytes] | None:
+        """The reply template's parts, the message id prefix and the CLUSTER segment, as bytes for ``_sendpath``."""
+        key = (region, trace_on, cluster, self.send._msg_id_prefix)
+        if key != self._native_key:
+            template = self._reply_template(region, trace_on)
+            segment = (PROPERTY_CLUSTER + NAME_VALUE_SEPARATOR + cluster).encode()
+            self._native_parts = None
+            if template is not None:
+                p0, p1, p2, p3, p4 = (part.encode() for part in template)
+                self._native_parts = ((p0, p1, p2, p3, p4), self.send._msg_id_prefix.encode(), segment)
+            self._native_key = key
+        return self._native_parts
 
     def __call__(self, conn: Connection, cmd: RemotingCommand) -> bytes | None:
         ext = cmd.ext_fields

@@ -24,6 +24,7 @@ class FakeConnection:
 
     remote_addr: str
     closed: bool = False
+    max_frame_length: int = 16 * 1024 * 1024
     oneway: list[RemotingCommand] = field(default_factory=list)
 
     async def invoke_oneway(self, cmd: RemotingCommand) -> None:

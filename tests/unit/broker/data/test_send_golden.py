@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from rocketpy.broker.processors import send_fast
 from rocketpy.broker.processors.send_support import encode_batch, properties_string
 from rocketpy.broker.topic_validator import refuse_not_allowed_send, validate_topic
 from rocketpy.protocol.codes import LanguageCode, RequestCode, SerializeType
@@ -188,14 +189,62 @@ def seen_topics(plane: DataPlane, requests: list[Request], create: bool) -> None
             plane.controller.topics.create_in_send_message(topic, ext["c"], PRODUCER.remote_addr, int(ext["d"]), 0)
 
 
-async def run_case(plane: DataPlane, requests: list[Request], fast: bool = False) -> dict[str, Any]:
-    replies = []
-    fast_handlers = plane.send.fast_handlers() if fast else {}
-    taken = 0
+def frames(requests: list[Request]) -> list[bytes]:
+    out = []
     for n, (code, ext, body, ser) in enumerate(requests):
         request = RemotingCommand.request(code, dict(ext) if ext else None, body)
         request.language, request.version, request.opaque, request.serialize_type = LanguageCode.JAVA, 409, 100 + n, ser
-        (cmd,) = FrameDecoder().feed(encode(request))
+        out.append(encode(request))
+    return out
+
+
+def split_replies(data: bytes) -> list[str]:
+    out, pos = [], 0
+    while pos < len(data):
+        end = pos + 4 + int.from_bytes(data[pos : pos + 4], "big")
+        out.append(data[pos:end].hex())
+        pos = end
+    return out
+
+
+async def run_case(plane: DataPlane, requests: list[Request], fast: bool = False, native: str = "") -> dict[str, Any]:
+    """The requests through the general handler; with `fast` offered to the fast path first; with `native`
+    ("each": a read per request, "one": all requests in one read) offered to the C path before both."""
+    replies: list[str] = []
+    fast_handlers = plane.send.fast_handlers() if fast or native else {}
+    batch = plane.send.batch_handler() if native else None
+    if native:
+        assert batch is not None, "the C extension rocketpy.broker._sendpath is not built (pip install -e .)"
+        plane.send._fast_send().now_ms = int(FROZEN_NOW * 1000)
+    taken = 0
+    encoded = frames(requests)
+    reads = [b"".join(encoded)] if native == "one" else encoded
+    pending: list[bytes] = []
+    for data in reads:
+        pos = 0
+        while pos < len(data):
+            if batch is not None:
+                pos, out = batch(PRODUCER, data, pos)  # type: ignore[arg-type]
+                taken += len(split_replies(out))
+                replies.extend(split_replies(out))
+                if pos == len(data):
+                    break
+            end = pos + 4 + int.from_bytes(data[pos : pos + 4], "big")
+            pending.append(data[pos:end])
+            pos = end
+            if batch is not None:
+                await _serve(plane, pending, fast_handlers, replies)
+                pending = []
+        served = await _serve(plane, pending, fast_handlers, replies)
+        taken += 0 if native else served
+        pending = []
+    return {"replies": replies, "max_phy": plane.store.max_phy_offset, **({"fast": taken} if fast or native else {})}
+
+
+async def _serve(plane: DataPlane, encoded: list[bytes], fast_handlers: dict[int, Any], replies: list[str]) -> int:
+    taken = 0
+    for frame in encoded:
+        (cmd,) = FrameDecoder().feed(frame)
         fast_handler = fast_handlers.get(cmd.code)
         data = fast_handler(PRODUCER, cmd) if fast_handler is not None else None  # type: ignore[arg-type]
         if data is not None:
@@ -213,7 +262,7 @@ async def run_case(plane: DataPlane, requests: list[Request], fast: bool = False
         reply.opaque, reply.serialize_type = cmd.opaque, cmd.serialize_type
         reply.flag |= RESPONSE_FLAG
         replies.append(encode(reply).hex())
-    return {"replies": replies, "max_phy": plane.store.max_phy_offset, **({"fast": taken} if fast else {})}
+    return taken
 
 
 @pytest.fixture
@@ -254,6 +303,28 @@ async def test_send_golden_fast_path(name: str, make_plane: PlaneFactory, frozen
     taken = got.pop("fast")
     if name in ALL_FAST:
         assert taken == len(CASES[name])
+    golden = _load()[name]
+    assert got["replies"] == golden["replies"]
+    assert got == golden
+
+
+@pytest.mark.parametrize("read", ["each", "one"])
+@pytest.mark.parametrize("name", sorted(n for n, requests in CASES.items() if any(r[0] == V2 for r in requests)))
+async def test_send_golden_native_path(name: str, read: str, make_plane: PlaneFactory, frozen_clock: object) -> None:
+    """The same requests offered to the C path first (_sendpath, whole reads: a read per request, and all of a
+    case's requests in one read), then to the fast path, then the general one: the same stored bytes and replies.
+    Everyday sends all take the C path but the first: the store's first commit-log file is put_message's to create."""
+    plane = make_plane(schedule_delayed=name.endswith("_scheduled"))
+    seen_topics(plane, CASES[name], create=name in ALL_FAST)
+    # the per-frame fast path learns a topic on its first send; the C path needs it learnt before
+    for topic in plane.send._sendable_topics:
+        plane.send._fast_send()._learn_topic(topic)
+    got = await run_case(plane, CASES[name], native=read)
+    plane.store.flush()
+    got["files"] = store_files(plane.store.config.store_path_root_dir)
+    taken = got.pop("fast")
+    if name in ALL_FAST:
+        assert taken == len(CASES[name]) - 1, f"stopped at line {send_fast._sendpath.last_stop_line()} of _sendpath.c"
     golden = _load()[name]
     assert got["replies"] == golden["replies"]
     assert got == golden
