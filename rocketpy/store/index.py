@@ -224,6 +224,9 @@ class IndexFile:
     def flush(self) -> None:
         self.mf.flushed = 0
         self.mf.flush(self.mf.size)
+        # the entries written so far are appended and done with; the header and the hash slots stay mapped
+        entries = HEADER_SIZE + self.slots * 4
+        self.mf.release_below(entries + self.header.index_count * ENTRY_SIZE, start=entries)
 
     def close(self) -> None:
         self.mf.close()

@@ -85,6 +85,21 @@ class MappedFile:
         os.fdatasync(self.fd)
         self.flushed = upto
 
+    def release_below(self, upto: int, start: int = 0) -> None:
+        """Let go of this process's mapping of the whole pages in [start, upto) (MADV_DONTNEED): written and
+        flushed pages stay in the page cache, where the kernel keeps or drops them as for Java's files, but no
+        longer count in the broker's resident set, which otherwise grows with every byte stored (a reader or a
+        later write maps a page again, from the page cache). For what is appended and done with: not the index
+        files' hash slots, written all over, which would be mapped again at once. madvise holds the GIL, so no
+        Python or C writer of this process is inside such a page meanwhile."""
+        page = mmap.PAGESIZE
+        begin = -(-start // page) * page
+        end = upto & ~(page - 1)
+        if end <= begin or self.fd < 0:
+            return
+        with contextlib.suppress(ValueError, OSError):  # closed meanwhile (retention): nothing left to let go of
+            self.mm.madvise(mmap.MADV_DONTNEED, begin, end - begin)
+
     def close(self) -> None:
         """Unmap; if the broker still holds slices of this file the mapping stays until they are dropped."""
         self.view.release()
@@ -378,6 +393,7 @@ class MappedFileQueue:
         for f in self.snapshot():
             if f.flushed < f.wrote and f.file_from < upto:
                 f.flush(min(f.wrote, upto - f.file_from))
+                f.release_below(f.flushed)
 
     def remove_first(self, count: int) -> list[MappedFile]:
         self.ahead.join()
