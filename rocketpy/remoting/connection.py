@@ -181,6 +181,8 @@ class Connection:
                     commands = decoder.feed(data)
                 except CodecError as exc:
                     log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
+                    if self._outbox:  # the replies to the frames before the bad one (Netty answers those too)
+                        self._write_now()
                     return
                 if commands:
                     self._in_read = raw is not None
