@@ -227,8 +227,20 @@ static const unsigned char *scan_int(const unsigned char *p, const unsigned char
 typedef struct {
     int32_t code, flag, opaque;
     Str language;
-    Str ext[14]; /* a .. n */
+    Str ext[14];  /* a .. n: SEND_MESSAGE_V2's names */
+    Str lext[14]; /* the same fields by SEND_MESSAGE's long names (SendMessageRequestHeader) */
 } Header;
+
+#define CODE_SEND_MESSAGE 10
+static const char *LONG_NAMES[13] = {"producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId",
+                                     "sysFlag", "bornTimestamp", "flag", "properties", "reconsumeTimes", "unitMode",
+                                     "maxReconsumeTimes", "batch"};
+
+static int long_index(const Str *k) {
+    for (int i = 0; i < 13; i++)
+        if ((size_t)k->n == strlen(LONG_NAMES[i]) && memcmp(k->p, LONG_NAMES[i], k->n) == 0) return i;
+    return -1;
+}
 
 static inline int str_is(const Str *s, const char *lit) {
     size_t n = strlen(lit);
@@ -273,7 +285,7 @@ static int parse_header(const unsigned char *p, const unsigned char *e, Header *
             if (p < e && *p == '}') {
                 p++;
             } else {
-                unsigned ext_seen = 0;
+                unsigned ext_seen = 0, long_seen = 0;
                 for (;;) {
                     Str k, v;
                     p = scan_string(p, e, &k);
@@ -288,6 +300,13 @@ static int parse_header(const unsigned char *p, const unsigned char *e, Header *
                         if (ext_seen & (1u << i)) return 0;
                         ext_seen |= 1u << i;
                         h->ext[i] = v;
+                    } else if (k.n > 1) {
+                        int i = long_index(&k);
+                        if (i >= 0) {
+                            if (long_seen & (1u << i)) return 0;
+                            long_seen |= 1u << i;
+                            h->lext[i] = v;
+                        }
                     }
                     p = skip_ws(p, e);
                     if (p < e && *p == ',') {
@@ -546,7 +565,9 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     Py_ssize_t nb = total - 4 - hlen;
     Header h;
     if (!parse_header(hp, hp + hlen, &h)) STOP_HERE;
-    if (h.code != CODE_SEND_MESSAGE_V2 || h.flag != 0 || !h.language.present || h.language.escaped) STOP_HERE;
+    if ((h.code != CODE_SEND_MESSAGE_V2 && h.code != CODE_SEND_MESSAGE) || h.flag != 0 || !h.language.present ||
+        h.language.escaped)
+        STOP_HERE;
     /* language: a LanguageCode name (else the general decoder refuses the frame) */
     {
         PyObject *lang = PyBytes_FromStringAndSize((const char *)h.language.p, h.language.n);
@@ -558,7 +579,7 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
             STOP_HERE;
         }
     }
-    Str *x = h.ext;
+    Str *x = h.code == CODE_SEND_MESSAGE ? h.lext : h.ext;
     const Str *sa = &x[0], *sb = &x[1], *sc = &x[2], *sd = &x[3], *se = &x[4], *sf = &x[5], *sg = &x[6];
     const Str *sh = &x[7], *si = &x[8], *sj = &x[9], *sl = &x[11], *sm = &x[12];
     if (!sb->present || !sa->present || !sc->present) STOP_HERE;

@@ -285,6 +285,8 @@ class SendMessageProcessor:
             if len(self._sendable_topics) >= 65536:
                 self._sendable_topics.clear()
             self._sendable_topics.add(h.topic)  # both checks depend on the name alone
+            if self._fast is not None:  # the C path learns it now (it sees SEND_MESSAGE too, unlike FastSend)
+                self._fast._learn_topic(h.topic)
         config = self.topics.select(h.topic) or self._create_topic(ctx, h)
         valid = max(config.write_queue_nums, config.read_queue_nums)
         if h.queue_id >= valid:

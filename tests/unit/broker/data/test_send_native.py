@@ -20,14 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rocketpy.broker.processors import send_fast
-from rocketpy.protocol.codes import LanguageCode, RequestCode
-from rocketpy.remoting.codec import encode
+from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
+from rocketpy.remoting.codec import FrameDecoder, encode
 from rocketpy.remoting.command import RemotingCommand
 from tests.unit.broker.data.conftest import PRODUCER, DataPlane, PlaneFactory
 from tests.unit.broker.data.test_send_golden import FROZEN_NOW, _serve, seen_topics, split_replies, store_files
 
 TOPICS = ["TopicTest", "TopicB", "T2", "%RETRY%G1", "SCHEDULE_TOPIC_XXXX", "Bad Topic", "NotCreated"]
 NAMES = ["TAGS", "KEYS", "UNIQ_KEY", "WAIT", "CLUSTER", "DELAY", "TRAN_MSG", "a", "MSG_REGION", "名字", "ké", "x😀"]
+LONG_NAMES = dict(zip("abcdefghijklm", ["producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId",
+                                        "sysFlag", "bornTimestamp", "flag", "properties", "reconsumeTimes", "unitMode",
+                                        "maxReconsumeTimes", "batch"], strict=True))  # fmt: skip
 VALUE = st.one_of(
     st.sampled_from(["TagA", "k1 k2", " k3  k4 ", "true", "false", "1", "7F0000010B6418B4AAC27A3E6B2C0000", "值"]),
     st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x01\x02"), min_size=1, max_size=12),
@@ -68,10 +71,8 @@ def request(draw: st.DrawFn) -> tuple[int, dict[str, str] | None, bytes | None, 
         ext["j"] = draw(st.sampled_from(["0", "2", "1234567890"]))
     if draw(st.integers(0, 9)) == 0:
         del ext[draw(st.sampled_from(["a", "b", "c", "e", "g"]))]
-    if code == RequestCode.SEND_MESSAGE:
-        ext = {"producerGroup": "PG", "topic": ext.get("b", "T"), "defaultTopic": "TBW102",
-               "defaultTopicQueueNums": "4", "queueId": "0", "sysFlag": "0",
-               "bornTimestamp": "1700000000000", "flag": "0"}  # fmt: skip
+    if code == RequestCode.SEND_MESSAGE:  # the same fields by SEND_MESSAGE's long names
+        ext = {LONG_NAMES[k]: v for k, v in ext.items() if k in LONG_NAMES}
     body = draw(st.one_of(st.binary(max_size=64), st.sampled_from([b"", b"x" * 3000, b"y" * 70_000])))
     return code, ext, body, 0
 
@@ -109,7 +110,10 @@ async def serve_native(plane: DataPlane, reads: list[bytes]) -> tuple[list[str],
 def prepare(plane: DataPlane, requests: list[Any]) -> None:
     sends = [r for r in requests if r[0] == RequestCode.SEND_MESSAGE_V2 and r[1] and {"b", "c"} <= r[1].keys()]
     seen_topics(plane, sends, True)
-    plane.send._fast_send().now_ms = int(FROZEN_NOW * 1000)
+    fast = plane.send._fast_send()
+    fast.now_ms = int(FROZEN_NOW * 1000)
+    for topic in plane.send._sendable_topics:  # as the general path's first send of each teaches it
+        fast._learn_topic(topic)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -198,3 +202,53 @@ async def test_native_leaves_odd_headers(make_plane: PlaneFactory, header: bytes
     frame = (4 + len(header) + 1).to_bytes(4, "big") + len(header).to_bytes(4, "big") + header + b"x"
     assert batch(PRODUCER, frame, 0) == (0, b"")  # type: ignore[arg-type]
     assert plane.store.max_phy_offset == before
+
+
+async def test_native_takes_send_message_by_long_names(
+    make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SEND_MESSAGE (10), the same fields by their long names, takes the C path too, with the same bytes."""
+    from tests.unit.broker.data.conftest import client_properties, send_v2_ext
+
+    monkeypatch.setattr(time, "time", lambda: FROZEN_NOW)
+    requests = []
+    for n in range(6):
+        ext = send_v2_ext("TopicTest", queue_id=n % 3, properties=client_properties(keys=f"k{n}", uniq=f"U{n}"))
+        requests.append((RequestCode.SEND_MESSAGE, {LONG_NAMES[k]: v for k, v in ext.items() if k in LONG_NAMES},
+                         b"v1-%d" % n, 0))  # fmt: skip
+    python, native = make_plane(), make_plane()
+    for plane in (python, native):
+        prepare(plane, [(RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest"), b"", 0)])
+    want: list[str] = []
+    encoded = make_frames(requests, [LanguageCode.JAVA] * len(requests))
+    await _serve(python, encoded, python.send.fast_handlers(), want)
+    got, taken = await serve_native(native, [b"".join(encoded)])
+    assert got == want
+    assert taken == len(requests) - 1, send_fast._sendpath.last_stop_line()  # the first creates the first file
+    for plane in (python, native):
+        plane.store.flush()
+    assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
+        Path(python.store.config.store_path_root_dir)
+    )
+
+
+@pytest.mark.parametrize("code", [RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_MESSAGE])
+async def test_first_send_teaches_the_native_path(make_plane: PlaneFactory, code: int) -> None:
+    """On a fresh broker the first send of a topic goes the general way (it creates the topic and the commit
+    log's first file) and every later one the C path, whichever of the two send codes the producer uses."""
+    from tests.unit.broker.data.conftest import client_properties, send_v2_ext
+
+    plane = make_plane()
+    requests = []
+    for n in range(4):
+        ext = send_v2_ext("FreshTopic", queue_id=n % 2, properties=client_properties(uniq=f"U{n}"))
+        if code == RequestCode.SEND_MESSAGE:
+            ext = {LONG_NAMES[k]: v for k, v in ext.items() if k in LONG_NAMES}
+        requests.append((code, ext, b"m%d" % n, 0))
+    replies, taken = await serve_native(plane, make_frames(requests, [LanguageCode.JAVA] * 4))
+    assert taken == 3
+    assert [FrameDecoder().feed(bytes.fromhex(r))[0].code for r in replies] == [ResponseCode.SUCCESS] * 4
+    offsets = [
+        (await plane.call(RequestCode.GET_MAX_OFFSET, {"topic": "FreshTopic", "queueId": str(q)})) for q in (0, 1)
+    ]
+    assert [int((o.ext_fields or {})["offset"]) for o in offsets] == [2, 2]
