@@ -409,8 +409,8 @@ static int buf_room(Buf *b, Py_ssize_t more) {
 typedef struct {
     const unsigned char *name;
     Py_ssize_t n;
-    PyObject *topic;   /* str (borrowed from `learned`) */
-    PyObject *topic_b; /* bytes (borrowed) */
+    PyObject *topic;   /* str, owned */
+    PyObject *topic_b; /* its UTF-8 from `learned`, owned */
     long wq, rq;
     int multi;
     Py_ssize_t count, bytes;
@@ -465,7 +465,7 @@ static int find_topic(Ctx *c, const Str *b) {
     PyObject *key = NULL;
     /* FastSend._topics: topic -> its UTF-8, for topics the general path let through */
     PyObject *topic_b = PyDict_GetItemWithError(c->learned, name);
-    if (!topic_b) {
+    if (!topic_b || !PyBytes_CheckExact(topic_b) || PyBytes_GET_SIZE(topic_b) > 127 || PyBytes_GET_SIZE(topic_b) < 1) {
         PyErr_Clear();
         Py_DECREF(name);
         return -1;
@@ -492,7 +492,8 @@ static int find_topic(Ctx *c, const Str *b) {
         Py_DECREF(name);
         return -1;
     }
-    key = name; /* owned by the table entry until the end of the call */
+    key = name; /* owned by the table entry until the end of the call, as is topic_b */
+    Py_INCREF(topic_b);
     Topic *t = &c->topics[c->ntopics];
     t->name = b->p;
     t->n = b->n;
@@ -900,12 +901,6 @@ static int get_i64(PyObject *o, int64_t *v) {
     return !(*v == -1 && PyErr_Occurred());
 }
 
-static int set_item(PyObject *list, Py_ssize_t i, int64_t v) {
-    PyObject *o = PyLong_FromLongLong(v);
-    if (!o) return 0;
-    return PyList_SetItem(list, i, o) == 0;
-}
-
 #define NARGS 25
 
 PyDoc_STRVAR(send_batch_doc,
@@ -986,7 +981,8 @@ static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t na
                 PyErr_SetString(PyExc_ValueError, "index geometry larger than its view");
                 goto out;
             }
-            c.iview = iview.buf;
+            if (c.icount >= 0 && c.icount <= c.ientries && c.islot_count >= 0)
+                c.iview = iview.buf; /* else a damaged header: sends with keys are left to Python */
         }
     }
     if (!get_i64(args[24], &c.now_ms)) goto out;
@@ -1001,62 +997,69 @@ static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t na
         int32_t total = (int32_t)get32(d + pos);
         if (total < 4 || (int64_t)total + 4 > max_frame || end - pos - 4 < total) break;
         int r = send_one(&c, d + pos + 4, total);
-        if (r == FAIL) goto out;
+        if (r == FAIL) { /* no memory, before anything of this frame was written */
+            if (!c.done) goto out;
+            PyErr_Clear(); /* what is done stays done: return it, the caller goes on with this frame */
+            break;
+        }
         if (r == STOP) break;
         pos += 4 + total;
     }
 
-    /* write back: queue offsets, then the results */
-    for (int i = 0; i < c.nqueues; i++) {
-        Queue *q = &c.queues[i];
-        if (q->next == q->first) continue;
-        PyObject *key = Py_BuildValue("(Ol)", c.topics[q->topic].topic, q->qid);
-        PyObject *val = key ? PyLong_FromLongLong(q->next) : NULL;
-        int bad = !val || PyDict_SetItem(c.queue_offsets, key, val) < 0;
-        Py_XDECREF(key);
-        Py_XDECREF(val);
-        if (bad) goto out;
-    }
-    if (c.index_on && c.iview) {
-        int64_t vals[6] = {c.ibegin_ts, c.iend_ts, c.ibegin_phy, c.iend_phy, c.islot_count, c.icount};
-        for (int i = 0; i < 6; i++)
-            if (!set_item(index, i + 3, vals[i])) goto out;
-    }
-    PyObject *queues = PyList_New(0), *topics = PyList_New(0);
-    if (!queues || !topics) {
-        Py_XDECREF(queues);
-        Py_XDECREF(topics);
-        goto out;
-    }
+    /* the results first (they only allocate), then the caller's state: queue offsets and index header values */
+    PyObject *queues = PyList_New(0), *topics = PyList_New(0), *offsets = PyList_New(0), *ivals = NULL;
+    if (!queues || !topics || !offsets) goto fail;
     for (int i = 0; i < c.nqueues; i++) {
         Queue *q = &c.queues[i];
         if (q->next == q->first) continue;
         PyObject *item = Py_BuildValue("(OlLLy#)", c.topics[q->topic].topic, q->qid, (long long)q->first,
                                        (long long)q->next, (const char *)q->units.b, q->units.n);
-        if (!item || PyList_Append(queues, item) < 0) {
-            Py_XDECREF(item);
-            Py_DECREF(queues);
-            Py_DECREF(topics);
-            goto out;
-        }
-        Py_DECREF(item);
+        PyObject *kv = Py_BuildValue("((Ol)L)", c.topics[q->topic].topic, q->qid, (long long)q->next);
+        int bad = !item || !kv || PyList_Append(queues, item) < 0 || PyList_Append(offsets, kv) < 0;
+        Py_XDECREF(item);
+        Py_XDECREF(kv);
+        if (bad) goto fail;
     }
     for (int i = 0; i < c.ntopics; i++) {
         Topic *t = &c.topics[i];
         if (!t->count) continue;
         PyObject *item = Py_BuildValue("(Onn)", t->topic, t->count, t->bytes);
-        if (!item || PyList_Append(topics, item) < 0) {
-            Py_XDECREF(item);
-            Py_DECREF(queues);
-            Py_DECREF(topics);
-            goto out;
-        }
-        Py_DECREF(item);
+        int bad = !item || PyList_Append(topics, item) < 0;
+        Py_XDECREF(item);
+        if (bad) goto fail;
     }
-    result = Py_BuildValue("(Lny#LLNN)", (long long)pos, c.done, c.replies.b ? (const char *)c.replies.b : "", c.replies.n,
-                           (long long)c.wrote, (long long)c.last_ts, queues, topics);
+    if (c.index_on && c.iview) {
+        ivals = Py_BuildValue("(LLLLLL)", (long long)c.ibegin_ts, (long long)c.iend_ts, (long long)c.ibegin_phy,
+                              (long long)c.iend_phy, (long long)c.islot_count, (long long)c.icount);
+        if (!ivals) goto fail;
+    }
+    result = Py_BuildValue("(Lny#LLOO)", (long long)pos, c.done, c.replies.b ? (const char *)c.replies.b : "",
+                           c.replies.n, (long long)c.wrote, (long long)c.last_ts, queues, topics);
+    if (!result) goto fail;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(offsets); i++) {
+        PyObject *kv = PyList_GET_ITEM(offsets, i);
+        if (PyDict_SetItem(c.queue_offsets, PyTuple_GET_ITEM(kv, 0), PyTuple_GET_ITEM(kv, 1)) < 0) goto fail;
+    }
+    if (ivals) {
+        for (int i = 0; i < 6; i++) {
+            PyObject *v = PyTuple_GET_ITEM(ivals, i);
+            Py_INCREF(v);
+            PyList_SetItem(index, i + 3, v); /* steals; cannot fail on a list of 10 */
+        }
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    Py_XDECREF(queues);
+    Py_XDECREF(topics);
+    Py_XDECREF(offsets);
+    Py_XDECREF(ivals);
 out:
-    for (int i = 0; i < c.ntopics; i++) Py_XDECREF(c.topics[i].topic);
+    for (int i = 0; i < c.ntopics; i++) {
+        Py_XDECREF(c.topics[i].topic);
+        Py_XDECREF(c.topics[i].topic_b);
+    }
     for (int i = 0; i < c.nqueues; i++) PyMem_Free(c.queues[i].units.b);
     PyMem_Free(c.replies.b);
     PyMem_Free(c.scratch);

@@ -31,7 +31,11 @@ _LEN = struct.Struct(">i")
 
 
 class CodecError(Exception):
-    """The peer sent bytes that are not a valid frame; the connection must be closed."""
+    """The peer sent bytes that are not a valid frame; the connection must be closed. ``decoded`` holds the
+    commands of the same read before the bad frame: Netty's decoder hands those on before it fails, so they are
+    served (and answered) before the connection closes."""
+
+    decoded: list[RemotingCommand] = []
 
 
 def encode(cmd: RemotingCommand) -> bytes:
@@ -124,14 +128,18 @@ class FrameDecoder:
         commands: list[RemotingCommand] = []
         pos, end = 0, len(source)
         with memoryview(source) as view:
-            while end - pos >= 4:
-                (total,) = _LEN.unpack_from(source, pos)
-                if total < 0:
-                    raise CodecError(f"negative frame length {total}")
-                if total + 4 > self.max_frame_length:
-                    raise CodecError(f"frame length {total + 4} exceeds the limit {self.max_frame_length}")
-                if end - pos - 4 < total:
-                    break
-                commands.append(decode_frame(view[pos + 4 : pos + 4 + total]))
-                pos += 4 + total
+            try:
+                while end - pos >= 4:
+                    (total,) = _LEN.unpack_from(source, pos)
+                    if total < 0:
+                        raise CodecError(f"negative frame length {total}")
+                    if total + 4 > self.max_frame_length:
+                        raise CodecError(f"frame length {total + 4} exceeds the limit {self.max_frame_length}")
+                    if end - pos - 4 < total:
+                        break
+                    commands.append(decode_frame(view[pos + 4 : pos + 4 + total]))
+                    pos += 4 + total
+            except CodecError as exc:
+                exc.decoded = commands
+                raise
         return commands, pos

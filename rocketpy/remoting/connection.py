@@ -177,13 +177,11 @@ class Connection:
                         self._outbox_bytes += len(replies)
                     if pos:
                         data = data[pos:]
+                bad = None
                 try:
                     commands = decoder.feed(data)
-                except CodecError as exc:
-                    log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, exc)
-                    if self._outbox:  # the replies to the frames before the bad one (Netty answers those too)
-                        self._write_now()
-                    return
+                except CodecError as exc:  # the frames before the bad one are served first, as Netty does
+                    commands, bad = exc.decoded, exc
                 if commands:
                     self._in_read = raw is not None
                     try:
@@ -193,6 +191,9 @@ class Connection:
                         self._in_read = False
                 if self._outbox:
                     self._write_now()
+                if bad is not None:
+                    log.warning("decode exception, %s: %s; closing the connection", self.remote_addr, bad)
+                    return
                 if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
                     return
                 if raw is not None and not waited:

@@ -9,6 +9,7 @@ background thread (``start``) does the periodic flushes, the checkpoint and rete
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -345,6 +346,7 @@ class MessageStore:
                     index = [last.view, last.slots, last.entries, h.begin_timestamp, h.end_timestamp,
                              h.begin_phy_offset, h.end_phy_offset, h.hash_slot_count, h.index_count,
                              self.index.end_phy_offset]  # fmt: skip
+            first_phys = f.file_from + f.wrote
             wrote, store_ts, queues, records, size, extra = write(
                 f.view, f.file_from, f.wrote, f.limit, log_.max_message_size, log_.file_size, log_.queue_offsets,
                 index,
@@ -357,16 +359,24 @@ class MessageStore:
                 h = last.header
                 (h.begin_timestamp, h.end_timestamp, h.begin_phy_offset, h.end_phy_offset, h.hash_slot_count,
                  h.index_count) = index[3:9]  # fmt: skip
+            done: list[ConsumeQueue] = []
             try:
                 for topic, queue_id, first, _, units in queues:
                     cq = self.queues.get((topic, queue_id)) or self._queue(topic, queue_id)
+                    done.append(cq)
                     cq.put_run(first, units)
                     if self.arrival_listener is not None:
                         self.arrival_listener(topic, queue_id, cq.max_offset)
                 self.last_dispatch_timestamp = store_ts
             except OSError:
+                # As _dispatch_appended: the records are in the log, the store stops taking writes and recovery
+                # dispatches them. The queues are dispatched one after the other, not in log order, so no queue
+                # may keep an entry of this batch (recovery starts after the newest entry of any queue).
                 log.exception("dispatch of a batch of records failed; the store stops accepting writes")
                 self.writeable = False
+                for cq in done:
+                    with contextlib.suppress(OSError):
+                        cq.truncate_dirty(first_phys)
         stats = self.stats
         stats.puts += records
         stats.put_bytes += size

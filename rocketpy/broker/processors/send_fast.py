@@ -125,7 +125,10 @@ class FastSend:
                                      wrote, limit, queue_offsets, index, now_ms)  # fmt: skip
             return r[3], r[4], r[5], r[1], sum(t[2] for t in r[6]), r
 
-        r = self.store.append_batch(write)
+        try:
+            r = self.store.append_batch(write)
+        except MemoryError:  # raised only before the first frame was written: the Python paths take it
+            return pos, b""
         if r is None:
             return pos, b""
         for topic, count, size in r[6]:

@@ -10,7 +10,7 @@ import trio
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
 from rocketpy.remoting.client import RemotingClient
-from rocketpy.remoting.codec import encode
+from rocketpy.remoting.codec import FrameDecoder, encode
 from rocketpy.remoting.command import RemotingCommand
 from rocketpy.remoting.connection import Connection, RequestContext, _as_reply, inline
 from rocketpy.remoting.server import RemotingServer
@@ -77,3 +77,61 @@ async def test_a_before_hook_disables_fast_handlers(nursery: trio.Nursery) -> No
     assert (denied.code, denied.remark) == (ResponseCode.NO_PERMISSION, "denied")
     assert (allowed.code, allowed.remark) == (ResponseCode.SUCCESS, "general")
     assert fast_ran == [] and table_ran == ["fast"]
+
+
+batch_saw: list[bytes] = []
+
+
+def batch(conn: Connection, data: bytes, pos: int) -> tuple[int, bytes]:
+    """Answers every leading frame whose ext field k is "batch" (as the C send path answers its sends)."""
+    out = b""
+    while len(data) - pos >= 4:
+        end = pos + 4 + int.from_bytes(data[pos : pos + 4], "big")
+        if end > len(data) or b'"k":"batch"' not in data[pos:end]:
+            break
+        batch_saw.append(data[pos:end])
+        (cmd,) = FrameDecoder().feed(data[pos:end])
+        out += encode(_as_reply(cmd, RemotingCommand.response(ResponseCode.SUCCESS, "batch")))
+        pos = end
+    return pos, out
+
+
+async def raw_exchange(addr: str, chunks: list[bytes], replies: int) -> list[RemotingCommand]:
+    host, port = addr.split(":")
+    stream = await trio.open_tcp_stream(host, int(port))
+    async with stream:
+        for chunk in chunks:
+            await stream.send_all(chunk)
+            await trio.sleep(0.05)  # separate reads
+        decoder, got = FrameDecoder(), []
+        with trio.move_on_after(5):
+            while len(got) < replies:
+                data = await stream.receive_some()
+                if not data:
+                    break
+                got += decoder.feed(data)
+        return got
+
+
+async def test_batch_handler_takes_whole_reads_then_the_rest_goes_frame_by_frame(nursery: trio.Nursery) -> None:
+    batch_saw.clear()
+    srv = RemotingServer({10: general}, fast_handlers={10: fast}, batch_handler=batch)  # type: ignore[arg-type]
+    addr = f"127.0.0.1:{await nursery.start(srv.serve, 0, '127.0.0.1')}"
+    frames = []
+    for opaque, k in enumerate(("batch", "batch", "fast", "batch", "slow")):
+        request = RemotingCommand.request(10, {"k": k})
+        request.opaque = 100 + opaque
+        frames.append(encode(request))
+    whole = b"".join(frames)
+    cut = len(frames[0]) + 7  # the second frame arrives in two reads: held back, then taken as a whole
+    got = await raw_exchange(addr, [whole[:cut], whole[cut:]], 5)
+    assert sorted((c.remark or "") for c in got) == ["batch", "batch", "fast", "general", "general"]
+    assert batch_saw == frames[:2]  # the third is not its own: the rest of that read went frame by frame
+    assert fast_ran == ["fast", "batch", "slow"] and table_ran == ["batch", "slow"]
+
+
+async def test_frames_before_a_bad_one_are_served_then_the_connection_closes(nursery: trio.Nursery) -> None:
+    addr = await serve(nursery)
+    good = encode(RemotingCommand.request(10, {"k": "fast"}))
+    got = await raw_exchange(addr, [good + (-5).to_bytes(4, "big", signed=True) + b"junk"], 2)
+    assert [c.remark for c in got] == ["fast"]  # answered, then closed (no second reply)

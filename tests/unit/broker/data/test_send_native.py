@@ -308,3 +308,44 @@ async def test_native_on_mangled_frames(
     finally:
         python.store.close()
         native.store.close()
+
+
+async def test_consume_queue_failure_leaves_the_batch_to_recovery(
+    make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consume-queue write failing in the middle of a batch (a full disk creating a file): the store stops
+    taking writes as after any dispatch failure, and after a restart every message of the batch is in its queue
+    (the queues dispatched before the failure keep none of the batch, so recovery starts before it)."""
+    from rocketpy.store.consumequeue import ConsumeQueue
+    from rocketpy.store.message_store import MessageStore
+    from tests.unit.broker.data.conftest import client_properties, send_v2_ext
+
+    monkeypatch.setattr(time, "time", lambda: FROZEN_NOW)
+    plane = make_plane()
+    warm = (RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest", properties=client_properties(keys="w")), b"w", 0)
+    prepare(plane, [warm])
+    await serve_native(plane, make_frames([warm], [LanguageCode.JAVA]))  # the commit log's first file
+    real = ConsumeQueue.put_run
+
+    def put_run(self: ConsumeQueue, first: int, units: bytes | bytearray) -> None:
+        if self.queue_id == 1:
+            raise OSError(28, "No space left on device")
+        real(self, first, units)
+
+    monkeypatch.setattr(ConsumeQueue, "put_run", put_run)
+    requests = [(RequestCode.SEND_MESSAGE_V2,
+                 send_v2_ext("TopicTest", queue_id=q, properties=client_properties(keys=f"k{n}", uniq=f"U{n}")),
+                 b"m%d" % n, 0) for n, q in enumerate([0, 1, 0, 1, 0])]  # fmt: skip
+    _, taken = await serve_native(plane, [b"".join(make_frames(requests, [LanguageCode.JAVA] * 5))])
+    assert taken == 5
+    assert not plane.store.writeable
+    monkeypatch.setattr(ConsumeQueue, "put_run", real)
+    config = plane.store.config
+    plane.store.close()
+    store = MessageStore(config)
+    store.open()
+    try:
+        assert [store.get_max_offset_in_queue("TopicTest", q) for q in (0, 1)] == [4, 2]
+        assert len(store.query_message("TopicTest", "k3", 4, 0, 2**62).buffers) == 1
+    finally:
+        store.close()
