@@ -11,7 +11,6 @@ setup(
         Extension(
             "rocketpy.broker._sendpath",
             ["rocketpy/broker/_sendpath.c"],
-            libraries=["z"],
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
             optional=True,
         )

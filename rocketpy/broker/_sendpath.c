@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #define CODE_SEND_MESSAGE_V2 310
 #define TRANSACTION_MASK 0xC
@@ -39,6 +38,46 @@ typedef struct {
     int escaped;
     int present;
 } Str;
+
+/* ---------------------------------------------------------------- CRC-32 (java.util.zip.CRC32, zlib's)
+ * Slicing-by-8 over tables built at import, so that the extension needs no zlib headers to build. */
+
+static uint32_t crc_table[8][256];
+
+static void crc_init(void) {
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][n] = c;
+    }
+    for (uint32_t n = 0; n < 256; n++)
+        for (int t = 1; t < 8; t++) crc_table[t][n] = (crc_table[t - 1][n] >> 8) ^ crc_table[0][crc_table[t - 1][n] & 0xFF];
+}
+
+static uint32_t crc32_of(const unsigned char *p, Py_ssize_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    while (n && ((uintptr_t)p & 7)) {
+        c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+        n--;
+    }
+    while (n >= 8) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        lo = __builtin_bswap32(lo);
+        hi = __builtin_bswap32(hi);
+#endif
+        lo ^= c;
+        c = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^ crc_table[5][(lo >> 16) & 0xFF] ^
+            crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xFF] ^ crc_table[2][(hi >> 8) & 0xFF] ^
+            crc_table[1][(hi >> 16) & 0xFF] ^ crc_table[0][hi >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) c = crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
 
 /* ---------------------------------------------------------------- big-endian writes */
 
@@ -739,7 +778,7 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     }
 
     /* ---- from here on nothing refuses: write */
-    uint32_t crc = (uint32_t)crc32(0L, body, (uInt)nb) & 0x7FFFFFFF;
+    uint32_t crc = crc32_of(body, nb) & 0x7FFFFFFF;
     int64_t store_ts = c->now_ms;
     if (store_ts < 0) {
         struct timespec ts;
@@ -1085,6 +1124,15 @@ static PyObject *java_string_hash_utf8(PyObject *self, PyObject *arg) {
     return PyLong_FromLong((int32_t)java_hash(0, p, n));
 }
 
+static PyObject *crc32_py(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0) return NULL;
+    uint32_t c = crc32_of(b.buf, b.len);
+    PyBuffer_Release(&b);
+    return PyLong_FromUnsignedLong(c);
+}
+
 static PyObject *last_stop_line(PyObject *self, PyObject *unused) {
     (void)self;
     (void)unused;
@@ -1092,6 +1140,7 @@ static PyObject *last_stop_line(PyObject *self, PyObject *unused) {
 }
 
 static PyMethodDef methods[] = {
+    {"crc32", crc32_py, METH_O, "zlib.crc32 of a buffer (the BODYCRC before Java's 0x7FFFFFFF mask)."},
     {"last_stop_line", last_stop_line, METH_NOARGS, "The line of _sendpath.c where the last frame was left alone."},
     {"send_batch", (PyCFunction)(void (*)(void))send_batch, METH_FASTCALL, send_batch_doc},
     {"java_string_hash_utf8", java_string_hash_utf8, METH_O, "String.hashCode of the str whose UTF-8 is given."},
@@ -1101,4 +1150,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sendpath", "SEND_MESSAGE_V2 over a whole read, in C.",
                                     -1, methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__sendpath(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__sendpath(void) {
+    crc_init();
+    return PyModule_Create(&module);
+}
