@@ -3,6 +3,7 @@
 
     python tools/bench_inproc.py [--messages 60000]          CPU us per message (process time, noisy when shared)
     python tools/bench_inproc.py --callgrind                   instructions per message under valgrind (issue 12)
+    python tools/bench_inproc.py --native [--callgrind]        the same through the C send path (_sendpath)
 
 The handler is the broker's own (build_data_plane over a MessageStore with the benchmark's store geometry, ASYNC_FLUSH),
 fed the frames tools/bench_raw.py sends, 64 per read. `--callgrind` runs this script twice under
@@ -50,9 +51,10 @@ class _Peer:
     """What the send handler reads of its connection."""
 
     remote_addr: str = "10.0.0.9:50000"
+    max_frame_length: int = 16 * 1024 * 1024
 
 
-async def run(messages: int, general_only: bool = False) -> float:
+async def run(messages: int, general_only: bool = False, native: bool = False) -> float:
     """Serve WARMUP + `messages` requests; the process CPU seconds of the last `messages`."""
     tmp = Path(tempfile.mkdtemp(prefix="rocketpy-benchinproc-"))
     try:
@@ -72,6 +74,9 @@ async def run(messages: int, general_only: bool = False) -> float:
                                      rng=random.Random(7))  # fmt: skip
             handler = plane.handlers()[RequestCode.SEND_MESSAGE_V2]
             fast = None if general_only else plane.fast_handlers().get(RequestCode.SEND_MESSAGE_V2)
+            batch = plane.batch_handler() if native else None
+            if native and batch is None:
+                raise SystemExit("the C extension rocketpy.broker._sendpath is not built (pip install -e .)")
             frames = [request_frame("BenchSend", i % 4, i + 1, 128, i) for i in range(4096)]  # TBW102: 4 queues
             reads = [b"".join(frames[i : i + PER_READ]) for i in range(0, len(frames), PER_READ)]
             peer, decoder = _Peer(), FrameDecoder()
@@ -79,7 +84,12 @@ async def run(messages: int, general_only: bool = False) -> float:
             while done < WARMUP + messages:
                 if done == WARMUP:
                     began = time.process_time()
-                for cmd in decoder.feed(reads[(done // PER_READ) % len(reads)]):  # as Connection._process does
+                data = reads[(done // PER_READ) % len(reads)]
+                if batch is not None:  # as Connection._reader does: the C path first, the rest frame by frame
+                    pos, out = batch(peer, data, 0)  # type: ignore[arg-type]
+                    last = out or last
+                    data = data[pos:]
+                for cmd in decoder.feed(data):  # as Connection._process does
                     data = fast(peer, cmd) if fast is not None else None  # type: ignore[arg-type]
                     if data is None:
                         reply = await handler(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
@@ -95,10 +105,10 @@ async def run(messages: int, general_only: bool = False) -> float:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def instructions(messages: int, general_only: bool = False) -> int:
+def instructions(messages: int, general_only: bool = False, native: bool = False) -> int:
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-         "--messages", str(messages), *(["--general"] if general_only else [])],
+         "--messages", str(messages), *(["--general"] if general_only else []), *(["--native"] if native else [])],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     match = re.search(r"Collected : (\d+)", out.stderr)
@@ -112,16 +122,19 @@ def main(argv: list[str]) -> int:
     p.add_argument("--messages", type=int, default=60000, help="measured messages, a multiple of 64 (60000)")
     p.add_argument("--callgrind", action="store_true", help="instructions per message under valgrind")
     p.add_argument("--general", action="store_true", help="the general send handler only, not the fast path")
+    p.add_argument("--native", action="store_true", help="whole reads through the C send path first (_sendpath)")
     args = p.parse_args(argv)
     if args.callgrind:
         if shutil.which("valgrind") is None:
             print("bench_inproc: valgrind is not installed", file=sys.stderr)
             return 2
         low, high = 128, 1152
-        per = (instructions(high, args.general) - instructions(low, args.general)) / (high - low)
+        per = (instructions(high, args.general, args.native) - instructions(low, args.general, args.native)) / (
+            high - low
+        )
         print(f"send path in process: {per:,.0f} instructions per message")
         return 0
-    cpu = trio.run(run, args.messages, args.general)
+    cpu = trio.run(run, args.messages, args.general, args.native)
     print(f"send path in process: {cpu * 1e6 / args.messages:.1f} us CPU per message ({args.messages:,} messages)")
     return 0
 
