@@ -6,12 +6,16 @@
     python tools/bench_raw.py --phase async [--seconds 20] [--depth 256] [--size 128]
 
 No client library in the way: each connection keeps `--depth` requests in flight, written as pre-encoded frames
-(the JSON header a 4.9.8 DefaultMQProducer sends, distinct opaques), and counts reply frames by their length
-prefix alone. What it measures is the server's own cost of the send hot path: "server CPU us per message" is the
-utime + stime of the server process(es) over the measured window divided by the replies received, which stays
-meaningful on a shared machine; TPS is replies per second. The senders are one thread per connection in this
-process, on the same machine: the figures compare the two servers under identical load, not absolute capacities.
-This is a tool, not a test: nothing here asserts a timing.
+(the JSON header a 4.9.8 DefaultMQProducer sends, distinct opaques), and reads reply frames by their length
+prefix and the `"opaque":N` of their header. What it measures is the server's own cost of the send hot path:
+"server CPU us per message" is the utime + stime of the server process(es) over the measured window divided by
+the replies received, which stays meaningful on a shared machine; TPS is replies per second. The senders are one
+thread per connection in this process, on the same machine: the figures compare the two servers under identical
+load, not absolute capacities. Latency is each request's time from the write of its frame to the read that brought
+its reply, matched by opaque (one perf_counter_ns per write and per read, not per frame): p50/p99/p99.9/max over
+the window, nearest rank. It includes the sender's own queueing (its GIL share, the frames of a batch written
+before it), so `--connections 16 --depth 2`, the analogue of the official benchmark's synchronous senders, is the
+configuration to read it in. This is a tool, not a test: nothing here asserts a timing.
 
 `--phase route` does the same against the NameServer port with GET_ROUTEINFO_BY_TOPIC (the header a 4.9.8
 MQClientAPIImpl.getTopicRouteInfoFromNameServer sends), first for one topic, then for a mix of five registered
@@ -20,7 +24,8 @@ one process that serves both (its broker idles meanwhile, and its small cost is 
 
 `--phase async` runs the official 4.9.8 client instead: one DefaultMQProducer keeping `--depth` send(msg, callback)
 calls in flight (interop/driver's AsyncSendBench; the benchmark Producer has no async mode), and divides the server
-processes' CPU time (NameServer and Broker JVMs; the rocketpy process) by the messages acknowledged SEND_OK.
+processes' CPU time (NameServer and Broker JVMs; the rocketpy process) by the messages acknowledged SEND_OK. Its
+latency is from each send call to its callback, for the sends started after the warm-up (a `latency` line).
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +55,7 @@ from rocketpy.protocol.codes import RequestCode  # noqa: E402
 from rocketpy.remoting.codec import encode  # noqa: E402
 from rocketpy.remoting.command import RemotingCommand  # noqa: E402
 from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, process_tree, require_tool  # noqa: E402
+from tools.bench.results import ratio  # noqa: E402
 from tools.bench_broker import (  # noqa: E402
     BROKER_NAME,
     CLIENT_OPTS,
@@ -68,6 +75,10 @@ from tools.bench_broker import (  # noqa: E402
 WARMUP_S = 3.0
 _LEN = struct.Struct(">i")
 _CODE0 = b'{"code":0,'  # both servers' JSON headers start with the code (fastjson sorts the keys)
+_OPAQUE = b'"opaque":'  # a key of the JSON header; inside a string value its quotes would be escaped
+_ROCKETMQ = 1  # serialize type in the high byte of the header length: the binary header, opaque at offset 5
+_I32 = struct.Struct(">i")
+FRAMES = 4096  # distinct pre-encoded requests per run, cycled: far more than any request in flight
 ROUTE_DEPTH = 64
 
 
@@ -118,9 +129,73 @@ def count_replies(buf: bytes | bytearray) -> tuple[int, int, int]:
     return got, failed, pos
 
 
+def reply_opaque(buf: bytes | bytearray, pos: int) -> int:
+    """The opaque of the complete frame at `pos` of `buf`, from its JSON (or ROCKETMQ binary) header; -1 if the
+    header has none."""
+    mark = buf[pos + 4]
+    start = pos + 8
+    if mark == _ROCKETMQ:
+        return int(_I32.unpack_from(buf, start + 5)[0])
+    end = start + (_I32.unpack_from(buf, pos + 4)[0] & 0xFFFFFF)
+    at = buf.find(_OPAQUE, start, end)
+    if at < 0:
+        return -1
+    at += len(_OPAQUE)
+    stop = buf.find(b",", at, end)
+    if stop < 0:
+        stop = buf.find(b"}", at, end)
+    try:
+        return int(buf[at:stop])
+    except ValueError:
+        return -1
+
+
+def take_replies(buf: bytes | bytearray, opaques: list[int]) -> tuple[int, int, int]:
+    """count_replies, also appending each complete frame's opaque (reply_opaque) to `opaques`."""
+    pos, got, failed, end = 0, 0, 0, len(buf)
+    while end - pos >= 4:
+        (total,) = _LEN.unpack_from(buf, pos)
+        if end - pos - 4 < total:
+            break
+        if not buf.startswith(_CODE0, pos + 8):
+            failed += 1
+        opaques.append(reply_opaque(buf, pos))
+        got += 1
+        pos += 4 + total
+    return got, failed, pos
+
+
+def nearest_rank(ordered: Sequence[int], permille: int) -> int:
+    """The `permille`/10 percentile of ascending `ordered` by nearest rank (the smallest value with at least that
+    share of the values at or below it); integer arithmetic, as AsyncSendBench computes it."""
+    rank = max(1, -(-permille * len(ordered) // 1000))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Percentiles of one target's request latencies, in ms."""
+
+    p50: float
+    p99: float
+    p999: float
+    max: float
+    samples: int
+
+
+def latency_of(samples_ns: Sequence[int]) -> Latency | None:
+    """p50, p99, p99.9 and max of nanosecond samples, in ms; None without samples."""
+    if not samples_ns:
+        return None
+    ordered = sorted(samples_ns)
+    p50, p99, p999 = (nearest_rank(ordered, q) / 1e6 for q in (500, 990, 999))
+    return Latency(p50, p99, p999, ordered[-1] / 1e6, len(ordered))
+
+
 @dataclass
 class Sender:
-    """One connection keeping `depth` requests in flight; counts replies and non-SUCCESS codes."""
+    """One connection keeping `depth` requests in flight; counts replies and non-SUCCESS codes and appends each
+    reply's latency in ns to `latencies` (frames[i] carries opaque i + 1: the write times are kept by opaque)."""
 
     addr: tuple[str, int]
     frames: list[bytes]
@@ -129,6 +204,7 @@ class Sender:
     failed: int = 0
     error: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    latencies: array[int] = field(default_factory=lambda: array("q"))
 
     def run(self) -> None:
         try:
@@ -139,21 +215,32 @@ class Sender:
     def _run(self) -> None:
         with socket.create_connection(self.addr, timeout=30) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            frames, nframes, nxt = self.frames, len(self.frames), 0
+            frames, nframes = self.frames, len(self.frames)
+            clock, latencies, opaques = time.perf_counter_ns, self.latencies, list[int]()
+            written = [0] * (nframes + 1)  # write time by opaque
+            now = clock()
+            for i in range(self.depth):
+                written[i % nframes + 1] = now
             sock.sendall(b"".join(frames[i % nframes] for i in range(self.depth)))
             nxt = self.depth
             buf = bytearray()
             while not self.stop.is_set():
                 data = sock.recv(1 << 20)
+                now = clock()
                 if not data:
                     raise ConnectionError("server closed the connection")
                 buf += data
-                got, failed, pos = count_replies(buf)
+                got, failed, pos = take_replies(buf, opaques)
                 del buf[:pos]
                 self.failed += failed
                 self.replies += got
                 if got:
-                    sock.sendall(b"".join(frames[(nxt + i) % nframes] for i in range(got)))
+                    latencies.extend([now - written[o] for o in opaques if 0 < o <= nframes])
+                    opaques.clear()
+                    now = clock()
+                    for i in range(nxt, nxt + got):
+                        written[i % nframes + 1] = now
+                    sock.sendall(b"".join(frames[i % nframes] for i in range(nxt, nxt + got)))
                     nxt += got
 
 
@@ -166,20 +253,27 @@ class RawResult:
     failed: int = 0
     error: str | None = None
     label: str = ""
+    latency: Latency | None = None
+    note: str = ""
 
 
 def pump(
     addr: tuple[str, int], frames: list[bytes], args: argparse.Namespace, pids: list[int], result: RawResult
 ) -> None:
-    """`args.connections` senders `args.depth` deep for a warm-up and `args.seconds`; fills rate and CPU per reply."""
+    """`args.connections` senders `args.depth` deep for a warm-up and `args.seconds`; fills rate, CPU per reply and
+    the latencies of the replies read in the window."""
+    if args.depth >= len(frames):
+        raise TargetError(f"--depth {args.depth} needs fewer in flight than the {len(frames)} distinct opaques")
     senders = [Sender(addr, frames, args.depth) for _ in range(args.connections)]
     threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
     for t in threads:
         t.start()
     time.sleep(WARMUP_S)
     c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+    l0 = [len(s.latencies) for s in senders]
     time.sleep(args.seconds)
     c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+    l1 = [len(s.latencies) for s in senders]
     for s in senders:
         s.stop.set()
     for t in threads:
@@ -192,6 +286,10 @@ def pump(
     result.tps = result.replies / (t1 - t0)
     if c0 is not None and c1 is not None and result.replies:
         result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
+    window = array("q")
+    for s, a, b in zip(senders, l0, l1, strict=True):
+        window.extend(s.latencies[a:b])
+    result.latency = latency_of(window)
 
 
 @contextlib.contextmanager
@@ -216,7 +314,7 @@ def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
     try:
         with booted(target, ctx, "raw") as (servers, _):
             host, port = servers.broker_addr.rsplit(":", 1)
-            frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(4096)]
+            frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(FRAMES)]
             pump((host, int(port)), frames, args, servers.pids(), result)
     except TargetError as exc:
         result.error = str(exc)
@@ -259,7 +357,7 @@ def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[R
             await_routes(addr, ROUTE_MIX)
             pids = process_tree(servers.processes[0].proc.pid)  # the NameServer JVM, or rocketpy's one process
             for result, topics in zip(results, ((TOPIC_SEND,), ROUTE_MIX), strict=True):
-                frames = [route_frame(topics[i % len(topics)], i + 1) for i in range(4096)]
+                frames = [route_frame(topics[i % len(topics)], i + 1) for i in range(FRAMES)]
                 pump(addr, frames, args, pids, result)
     except TargetError as exc:
         for result in results:
@@ -299,19 +397,60 @@ def main(argv: list[str]) -> int:
         return report_route([r for t in targets for r in measure_route(t, ctx, args)], args)
     results = [measure(t, ctx, args) for t in targets]
     title = f"raw pipelined SEND_MESSAGE_V2: {args.connections} connections x {args.depth} deep, {args.size}-byte"
-    title += " bodies"
+    title += " bodies; latency from a frame's write to the read of its reply"
     return print_results(title, ("replies", "not SUCCESS"), results)
 
 
-def print_results(title: str, counts: tuple[str, str], results: list[RawResult], extra: str = "") -> int:
-    """One row per target: TPS, server CPU per message and the two counts; the exit status (1 on any error)."""
+LATENCY_HEAD = f"{'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'max ms':>8}"
+
+
+def latency_cells(lat: Latency | None) -> str:
+    """The four percentile cells of a row (dashes without samples)."""
+    if lat is None:
+        return f"{'-':>8} {'-':>8} {'-':>9} {'-':>8}"
+    return f"{lat.p50:>8.2f} {lat.p99:>8.2f} {lat.p999:>9.2f} {lat.max:>8.2f}"
+
+
+def ratio_row(results: list[RawResult]) -> str | None:
+    """rocketpy/java of TPS, CPU per message and each percentile, when both targets have figures."""
+    by = {r.target: r for r in results if r.error is None}
+    rp, java = by.get("rocketpy"), by.get("java")
+    if rp is None or java is None:
+        return None
+    pairs = [(rp.tps, java.tps), (rp.cpu_us_per_msg, java.cpu_us_per_msg)]
+    if rp.latency is not None and java.latency is not None:
+        a, b = rp.latency, java.latency
+        pairs += [(a.p50, b.p50), (a.p99, b.p99), (a.p999, b.p999), (a.max, b.max)]
+    cells = [_ratio(x, y) for x, y in pairs] + ["-"] * (6 - len(pairs))
+    widths = (10, 18, 8, 8, 9, 8)
+    return f"{'rp/java':<10} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    value = ratio(numerator, denominator)
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def print_results(title: str, counts: tuple[str, str], results: list[RawResult]) -> int:
+    """One row per target: TPS, server CPU per message, latency percentiles and the two counts, then the
+    rocketpy/java ratios and the load average; the exit status (1 on any error)."""
     print(title)
-    print(f"{'target':<10} {'TPS':>10} {'server CPU us/msg':>18} {counts[0]:>10} {counts[1]:>12}{extra}")
+    print(f"{'target':<10} {'TPS':>10} {'server CPU us/msg':>18} {LATENCY_HEAD} {counts[0]:>10} {counts[1]:>12}")
     for r in results:
         if r.error:
             print(f"{r.target:<10} ERROR: {r.error.splitlines()[0]}")
         else:
-            print(f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} {r.failed:>12,}")
+            print(
+                f"{r.target:<10} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {latency_cells(r.latency)} "
+                f"{r.replies:>10,} {r.failed:>12,}"
+            )
+    row = ratio_row(results)
+    if row is not None:
+        print(row)
+    for r in results:
+        if r.note:
+            print(f"{r.target}: {r.note}")
+    print(_loadavg())
     return 0 if all(r.error is None for r in results) else 1
 
 
@@ -334,6 +473,19 @@ def parse_progress(line: str) -> tuple[int, int] | None:
     if len(parts) == 4 and parts[0] == "progress" and parts[1].isdigit() and parts[2].isdigit():
         return int(parts[1]), int(parts[2])
     return None
+
+
+def parse_latency(line: str) -> tuple[Latency | None, int] | None:
+    """(percentiles in ms, samples not recorded) of a `latency <samples> <dropped> <p50> <p99> <p99.9> <max>` line
+    (nanoseconds; percentiles None for 0 samples); None for any other line."""
+    parts = line.split()
+    if len(parts) != 7 or parts[0] != "latency" or not all(x.isdigit() for x in parts[1:]):
+        return None
+    samples, dropped, *ns = (int(x) for x in parts[1:])
+    if samples == 0:
+        return None, dropped
+    p50, p99, p999, top = (x / 1e6 for x in ns)
+    return Latency(p50, p99, p999, top, samples), dropped
 
 
 def async_window(marks: list[Mark], warmup: int, result: RawResult) -> None:
@@ -364,8 +516,10 @@ def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp
                 "rocketpy.interop.AsyncSendBench",
                 *("--namesrv", servers.namesrv_addr, "--topic", TOPIC_SEND, "--inflight", str(args.depth)),
                 *("--seconds", str(args.seconds + ASYNC_WARMUP_S), "--size", str(args.size)),
+                *("--warmup", str(ASYNC_WARMUP_S)),
             ]
             marks: list[Mark] = []
+            latency: tuple[Latency | None, int] | None = None
             with (workdir / "async-client.err").open("wb") as err:
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=workdir, text=True)
                 try:
@@ -374,6 +528,7 @@ def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp
                         progress = parse_progress(line)
                         if progress is not None:
                             marks.append(Mark(*progress, cpu_seconds(pids), time.monotonic()))
+                        latency = parse_latency(line) or latency
                     proc.wait(30)
                 finally:
                     if proc.poll() is None:
@@ -383,6 +538,12 @@ def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp
                 tail = (workdir / "async-client.err").read_text(errors="replace")[-2000:]
                 raise TargetError(f"AsyncSendBench exited with {proc.returncode}: {tail}")
             async_window(marks, ASYNC_WARMUP_S, result)
+            if latency is None:
+                raise TargetError("AsyncSendBench printed no latency line")
+            result.latency, dropped = latency
+            if dropped:
+                result.note = f"latency of the first {result.latency and result.latency.samples:,} sends only"
+                result.note += f" ({dropped:,} more not recorded)"
     except TargetError as exc:
         result.error = str(exc)
     return result
@@ -390,19 +551,22 @@ def measure_async(target: str, ctx: Context, args: argparse.Namespace, driver_cp
 
 def report_async(results: list[RawResult], args: argparse.Namespace) -> int:
     title = f"async send (4.9.8 DefaultMQProducer, send with callback): {args.depth} in flight, {args.size}-byte bodies"
-    return print_results(title, ("SEND_OK", "failed"), results, f"   {_loadavg()}")
+    return print_results(title + "; latency from the send call to its callback", ("SEND_OK", "failed"), results)
 
 
 def report_route(results: list[RawResult], args: argparse.Namespace) -> int:
     print(f"pipelined GET_ROUTEINFO_BY_TOPIC: {args.connections} connections x {args.depth} deep, {_loadavg()}")
-    print(f"{'target':<10} {'topics':<12} {'QPS':>10} {'server CPU us/req':>18} {'replies':>10} {'not SUCCESS':>12}")
+    print(
+        f"{'target':<10} {'topics':<12} {'QPS':>10} {'server CPU us/req':>18} {LATENCY_HEAD} {'replies':>10} "
+        f"{'not SUCCESS':>12}"
+    )
     for r in results:
         if r.error:
             print(f"{r.target:<10} {r.label:<12} ERROR: {r.error.splitlines()[0]}")
         else:
             print(
-                f"{r.target:<10} {r.label:<12} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {r.replies:>10,} "
-                f"{r.failed:>12,}"
+                f"{r.target:<10} {r.label:<12} {r.tps:>10,.0f} {r.cpu_us_per_msg:>18.1f} {latency_cells(r.latency)} "
+                f"{r.replies:>10,} {r.failed:>12,}"
             )
     return 0 if all(r.error is None for r in results) else 1
 
