@@ -75,7 +75,7 @@ from tools.bench_broker import (  # noqa: E402
 WARMUP_S = 3.0
 _LEN = struct.Struct(">i")
 _CODE0 = b'{"code":0,'  # both servers' JSON headers start with the code (fastjson sorts the keys)
-_OPAQUE = b'"opaque":'  # a key of the JSON header; inside a string value its quotes would be escaped
+_OPAQUE = b'"opaque":'  # a JSON header key; in a string value (remark) its quotes would be escaped
 _ROCKETMQ = 1  # serialize type in the high byte of the header length: the binary header, opaque at offset 5
 _I32 = struct.Struct(">i")
 FRAMES = 4096  # distinct pre-encoded requests per run, cycled: far more than any request in flight
@@ -137,7 +137,7 @@ def reply_opaque(buf: bytes | bytearray, pos: int) -> int:
     if mark == _ROCKETMQ:
         return int(_I32.unpack_from(buf, start + 5)[0])
     end = start + (_I32.unpack_from(buf, pos + 4)[0] & 0xFFFFFF)
-    at = buf.find(_OPAQUE, start, end)
+    at = buf.rfind(_OPAQUE, start, end)  # the header's key, after the extFields object (keys sorted)
     if at < 0:
         return -1
     at += len(_OPAQUE)
