@@ -203,6 +203,7 @@ class Sender:
     replies: int = 0
     failed: int = 0
     error: str | None = None
+    unmatched: int = 0  # replies without an opaque of ours: no latency
     stop: threading.Event = field(default_factory=threading.Event)
     latencies: array[int] = field(default_factory=lambda: array("q"))
 
@@ -235,7 +236,9 @@ class Sender:
                 self.failed += failed
                 self.replies += got
                 if got:
-                    latencies.extend([now - written[o] for o in opaques if 0 < o <= nframes])
+                    matched = [now - written[o] for o in opaques if 0 < o <= nframes]
+                    latencies.extend(matched)
+                    self.unmatched += got - len(matched)
                     opaques.clear()
                     now = clock()
                     for i in range(nxt, nxt + got):
@@ -290,6 +293,9 @@ def pump(
     for s, a, b in zip(senders, l0, l1, strict=True):
         window.extend(s.latencies[a:b])
     result.latency = latency_of(window)
+    unmatched = sum(s.unmatched for s in senders)
+    if unmatched:
+        result.note = f"{unmatched:,} replies without an opaque of a request: not in the latencies"
 
 
 @contextlib.contextmanager
