@@ -224,11 +224,13 @@ def free_broker_port(attempts: int = 200) -> int:
 
 
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
-    from rocketpy.broker.acl_service import check_acl
     from rocketpy.broker.config import load_settings
 
     settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
-    check_acl(settings)  # aclEnable with an ACL that cannot be loaded: refuse to start, never run open
+    if settings.broker.acl_enable:  # the ACL code (and yaml) is loaded only then
+        from rocketpy.broker.acl_service import check_acl
+
+        check_acl(settings)  # an ACL that cannot be loaded: refuse to start, never run open
     if settings.netty.listen_port == 0:  # a free port chosen here; the boot line and registration carry it
         settings.netty.listen_port = free_broker_port()
         settings.store.ha_listen_port = settings.netty.listen_port + 1
