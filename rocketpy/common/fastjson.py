@@ -25,7 +25,6 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -292,6 +291,8 @@ def java_double(value: float) -> str:
 
 def _shortest_digits(magnitude: float) -> tuple[str, int]:
     """(significant digits, decimal exponent of the first digit) of the shortest round-tripping repr."""
+    from decimal import Decimal  # only doubles outside [1e-3, 1e7) come here: not loaded at every start
+
     sign_digits_exp = Decimal(repr(magnitude)).normalize().as_tuple()
     digits = "".join(str(d) for d in sign_digits_exp.digits)
     exponent = int(sign_digits_exp.exponent) + len(digits) - 1
