@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import reprlib
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, Union
 
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
 
@@ -89,26 +89,13 @@ def _codec_for(tp: Any) -> tuple[typing.Callable[[str], Any], typing.Callable[[A
     raise TypeError(f"unsupported header field type {tp!r}")
 
 
-class Header:
+class Header(FieldwiseEqRepr):
     """Base of all command headers: `to_ext()` and `from_ext()` with Java's flattening rules.
 
-    `__eq__` and `__repr__` are the ones dataclass(eq=True, repr=True) generates, written once here: the headers
-    are declared `@dataclass(slots=True, eq=False, repr=False)`, so that a start does not compile the two
-    methods for each of the ~70 classes (issue 12, launch to ready)."""
+    Headers are declared `@dataclass(slots=True, eq=False, repr=False)`: FieldwiseEqRepr gives them the methods
+    dataclass would generate, compiled once instead of for each of the ~70 classes at every start (issue 12)."""
 
     __codecs__: ClassVar[tuple[_FieldCodec, ...]]
-    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, as dataclass(eq=True) makes it
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        names = _compared(self.__class__)
-        return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
-
-    @reprlib.recursive_repr()
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _shown(self.__class__))
-        return f"{self.__class__.__qualname__}({shown})"
 
     @classmethod
     def _codecs(cls) -> tuple[_FieldCodec, ...]:
@@ -165,22 +152,6 @@ class Header:
 
 
 _EMPTY: Mapping[str, str] = {}
-
-
-def _compared(cls: type) -> tuple[str, ...]:
-    names = cls.__dict__.get("__compared__")
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
-        cls.__compared__ = names  # type: ignore[attr-defined]
-    return names  # type: ignore[no-any-return]
-
-
-def _shown(cls: type) -> tuple[str, ...]:
-    names = cls.__dict__.get("__shown__")
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.repr)
-        cls.__shown__ = names  # type: ignore[attr-defined]
-    return names  # type: ignore[no-any-return]
 
 
 def _missing(key: str) -> RocketMQError:
