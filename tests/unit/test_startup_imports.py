@@ -38,7 +38,6 @@ sys.exit(cli.main(sys.argv[1:]))
 NOT_ON_THE_SERVE_PATH = [
     "cryptography",
     "yaml",
-    "decimal",
     "rocketpy.admin",
     "rocketpy.client.admin",
     "rocketpy.broker.acl",
