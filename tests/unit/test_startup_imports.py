@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Patches the boot-line printer: at the ready line, print the loaded modules and stop the server as SIGTERM does.
 PROBE = """
-import os, signal, sys
+import gc, os, signal, sys
+gc.disable()  # as `python -m rocketpy` (rocketpy/__main__.py) starts
 import rocketpy.cli as cli
 
 printed = cli._boot_line
@@ -29,6 +30,7 @@ def boot_line(text):
     printed(text)
     if text.startswith("rocketpy serve ready"):
         print("MODULES " + " ".join(sorted(sys.modules)), flush=True)
+        print(f"GC {gc.isenabled()}", flush=True)
         os.kill(os.getpid(), signal.SIGTERM)
 
 cli._boot_line = boot_line
@@ -52,16 +54,20 @@ NOT_ON_THE_SERVE_PATH = [
 ]
 
 
-def _serve_modules(tmp_path: Path, *options: str) -> set[str]:
+def _serve(tmp_path: Path, *options: str) -> list[str]:
     env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
     env.pop("ROCKETMQ_HOME", None)
     argv = ["serve", "--namesrv-port=0", "--listenPort=0", f"--storePathRootDir={tmp_path / 'store'}", *options]
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("MODULES ")]
-    assert lines, f"no ready line (exit {done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}"
+    assert "MODULES " in done.stdout, f"no ready line (exit {done.returncode}):\n{done.stdout}\n{done.stderr[-3000:]}"
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.splitlines()
+
+
+def _serve_modules(tmp_path: Path, *options: str) -> set[str]:
+    lines = [line for line in _serve(tmp_path, *options) if line.startswith("MODULES ")]
     return set(lines[0].split()[1:])
 
 
@@ -73,6 +79,11 @@ def test_default_serve_loads_only_what_it_serves_with(tmp_path: Path) -> None:
     modules = _serve_modules(tmp_path)
     assert "rocketpy.broker.startup" in modules and "rocketpy.namesrv.controller" in modules  # the probe works
     assert [name for name in NOT_ON_THE_SERVE_PATH if _loaded(modules, name)] == []
+
+
+def test_the_server_runs_with_the_garbage_collector_on(tmp_path: Path) -> None:
+    """The collector is paused while the modules load (issue 12), never in the running server."""
+    assert "GC True" in _serve(tmp_path)
 
 
 @pytest.mark.parametrize(
