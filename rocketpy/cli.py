@@ -16,6 +16,7 @@ arguments (or `--tls.server.mode=enforcing`) anywhere on the command line.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -33,6 +34,12 @@ from rocketpy.remoting.tls_config import TlsConfig, split_system_properties
 ORPHAN_POLL_S = 1.0  # how often a `serve --brokers` child checks that its supervisor is alive
 
 log = logging.getLogger("RocketmqNamesrv")
+
+
+def _start_loop(async_fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """trio.run, with the cyclic garbage collector back on: `main` pauses it while the command's modules load."""
+    gc.enable()
+    return trio.run(async_fn, *args)
 
 
 class UsageError(Exception):
@@ -140,7 +147,7 @@ def _cmd_namesrv(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCo
     async def main() -> None:
         await _run_until_signal(service)
 
-    trio.run(main)
+    _start_loop(main)
     return 0
 
 
@@ -187,7 +194,7 @@ def _cmd_serve_cluster(args: argparse.Namespace, overrides: dict[str, str], tls:
     async def main() -> None:
         await _run_until_signal(service)
 
-    trio.run(main)
+    _start_loop(main)
     return status
 
 
@@ -224,11 +231,13 @@ def free_broker_port(attempts: int = 200) -> int:
 
 
 def _load_broker_settings(config_file: str | None, overrides: dict[str, str], tls: TlsConfig) -> Any:
-    from rocketpy.broker.acl_service import check_acl
     from rocketpy.broker.config import load_settings
 
     settings = load_settings(config_file, overrides, client_use_tls=tls.broker_client_use_tls())
-    check_acl(settings)  # aclEnable with an ACL that cannot be loaded: refuse to start, never run open
+    if settings.broker.acl_enable:  # the ACL code (and yaml) is loaded only then
+        from rocketpy.broker.acl_service import check_acl
+
+        check_acl(settings)  # an ACL that cannot be loaded: refuse to start, never run open
     if settings.netty.listen_port == 0:  # a free port chosen here; the boot line and registration carry it
         settings.netty.listen_port = free_broker_port()
         settings.store.ha_listen_port = settings.netty.listen_port + 1
@@ -297,7 +306,7 @@ def _cmd_broker(args: argparse.Namespace, overrides: dict[str, str], tls: TlsCon
     async def main() -> None:
         await _run_until_signal(service)
 
-    trio.run(main)
+    _start_loop(main)
     return 0
 
 
@@ -336,7 +345,7 @@ def _cmd_serve(args: argparse.Namespace, overrides: dict[str, str], tls: TlsConf
     async def main() -> None:
         await _run_until_signal(service)
 
-    trio.run(main)
+    _start_loop(main)
     return 0
 
 
@@ -350,7 +359,7 @@ def _cmd_admin(argv: Sequence[str]) -> int:
         return parsed
     command, args = parsed
     try:
-        return trio.run(execute, command, args, sys.stdout, sys.stderr)
+        return int(_start_loop(execute, command, args, sys.stdout, sys.stderr))
     except KeyboardInterrupt:
         return 130
     except BaseExceptionGroup as group:  # Ctrl-C while the client's connections were open
@@ -363,6 +372,18 @@ def _cmd_admin(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Launch to ready (issue 12): a start imports some 400 modules, whose objects a cyclic collection would only
+    # walk without finding garbage; the collector is paused until the event loop starts (_start_loop).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["admin"]:  # mqadmin's own option syntax: not parsed by the server commands' parser
         return _cmd_admin(argv[1:])

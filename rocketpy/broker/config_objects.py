@@ -10,6 +10,8 @@ import os
 import socket
 from dataclasses import dataclass, field
 
+from rocketpy.common.records import FieldwiseEqRepr
+
 _HOME = os.path.expanduser("~")
 _CPUS = os.cpu_count() or 1
 MASTER_ID = 0
@@ -59,8 +61,8 @@ def _host_name() -> str:
         return "DEFAULT_BROKER"
 
 
-@dataclass(slots=True)
-class BrokerConfig:
+@dataclass(slots=True, eq=False, repr=False)
+class BrokerConfig(FieldwiseEqRepr):
     """common.BrokerConfig, the keys rocketpy reads or echoes, Java declaration order."""
 
     rocketmq_home: str | None = field(default_factory=lambda: os.environ.get("ROCKETMQ_HOME"))
@@ -146,8 +148,8 @@ class BrokerConfig:
     config_black_list: str = "configBlackList;brokerConfigPath"
 
 
-@dataclass(slots=True)
-class MessageStoreConfig:
+@dataclass(slots=True, eq=False, repr=False)
+class MessageStoreConfig(FieldwiseEqRepr):
     """store.config.MessageStoreConfig, Java declaration order. storePathCommitLog None means
     <storePathRootDir>/commitlog (getStorePathCommitLog). isEnableBatchPush is left out: its field and its setter
     disagree on the name, so Java renders a key it cannot read back."""
@@ -237,8 +239,8 @@ class MessageStoreConfig:
         return self.store_path_commit_log or os.path.join(self.store_path_root_dir, "commitlog")
 
 
-@dataclass(slots=True)
-class NettyClientConfig:
+@dataclass(slots=True, eq=False, repr=False)
+class NettyClientConfig(FieldwiseEqRepr):
     """remoting.netty.NettyClientConfig: the broker's client side (to the NameServers). writeBufferHigh/LowWaterMark
     share their names with NettyServerConfig's; one Properties map holds them once, so they are left to that."""
 

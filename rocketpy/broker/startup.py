@@ -13,16 +13,14 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
-from rocketpy.broker.acl_service import AclService
 from rocketpy.broker.config import KEYS, BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.ha.service import HAService
 from rocketpy.broker.processors import send_fast
-from rocketpy.broker.processors.admin_acl import AdminAclProcessor
 from rocketpy.broker.processors.data_plane import build_data_plane
 from rocketpy.broker.schedule_loop import ScheduleLoop
 from rocketpy.broker.stats import BrokerStats
@@ -33,6 +31,9 @@ from rocketpy.remoting.tls import ServerTls, client_context
 from rocketpy.remoting.tls_config import TlsConfig
 from rocketpy.store.config import FlushDiskType, StoreConfig
 from rocketpy.store.message_store import MessageStore
+
+if TYPE_CHECKING:
+    from rocketpy.broker.acl_service import AclService
 
 log = logging.getLogger("RocketmqBroker")
 
@@ -95,7 +96,11 @@ async def run_broker(
 
     `tls` (TlsSystemConfig) secures both ports and, when useTLS, the NameServer connections; None: plain only."""
     # initialAcl: with aclEnable every request passes the ACL hook; an ACL that cannot be loaded stops the start
-    acl = await trio.to_thread.run_sync(AclService.load, settings) if settings.broker.acl_enable else None
+    acl: AclService | None = None
+    if settings.broker.acl_enable:  # the ACL code (and yaml) is imported only then
+        from rocketpy.broker.acl_service import AclService
+
+        acl = await trio.to_thread.run_sync(AclService.load, settings)
     store = MessageStore(store_config_from(settings))
     report = await trio.to_thread.run_sync(store.open)
     log.info("store opened: %s", report)
@@ -108,6 +113,8 @@ async def run_broker(
         ha.wire(plane.send, plane.transaction)
         handlers = {**controller.handlers(), **plane.handlers()}
         if acl is not None:
+            from rocketpy.broker.processors.admin_acl import AdminAclProcessor
+
             handlers.update(AdminAclProcessor(acl, settings).handlers())
         vip_handlers = {code: h for code, h in handlers.items() if code != RequestCode.PULL_MESSAGE}
         idle = float(settings.netty.server_channel_max_idle_time_seconds)

@@ -25,7 +25,6 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -292,6 +291,8 @@ def java_double(value: float) -> str:
 
 def _shortest_digits(magnitude: float) -> tuple[str, int]:
     """(significant digits, decimal exponent of the first digit) of the shortest round-tripping repr."""
+    from decimal import Decimal  # only doubles outside [1e-3, 1e7) come here: not loaded at every start
+
     sign_digits_exp = Decimal(repr(magnitude)).normalize().as_tuple()
     digits = "".join(str(d) for d in sign_digits_exp.digits)
     exponent = int(sign_digits_exp.exponent) + len(digits) - 1
@@ -299,7 +300,9 @@ def _shortest_digits(magnitude: float) -> tuple[str, int]:
 
 
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\xa0\u2028]')
-_NEEDS_ESCAPE_BROWSER = re.compile(r'["\\/\x00-\x1f\x7f-\U0010ffff]')
+# '"', '\\', '/', controls and everything from DEL up, written as the complement of what is kept: the same set,
+# but a class spanning the whole of Unicode takes milliseconds to compile at every start.
+_NEEDS_ESCAPE_BROWSER = re.compile(r"[^\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7e]")
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "/": "\\/"}
 
 

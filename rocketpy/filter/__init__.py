@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rocketpy.filter.expressions import Expr
-from rocketpy.filter.parser import SelectorParser
-from rocketpy.filter.values import JavaError
+if TYPE_CHECKING:
+    from rocketpy.filter.expressions import Expr
 
 SQL92 = "SQL92"
 
@@ -54,6 +54,10 @@ def compile_sql92(text: str) -> SqlExpression:
 
 @functools.lru_cache(maxsize=256)
 def _compile(text: str) -> SqlExpression:
+    # The grammar is imported on the first expression: a broker whose consumers filter by tag never needs it.
+    from rocketpy.filter.parser import SelectorParser
+    from rocketpy.filter.values import JavaError
+
     try:
         return SqlExpression(text, SelectorParser(text).parse())
     except JavaError as exc:

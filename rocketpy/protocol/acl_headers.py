@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rocketpy.protocol.header import Header
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class CreateAccessConfigRequestHeader(Header):
     """UPDATE_AND_CREATE_ACL_CONFIG (50)."""
 
@@ -26,14 +26,14 @@ class CreateAccessConfigRequestHeader(Header):
     group_perms: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class DeleteAccessConfigRequestHeader(Header):
     """DELETE_ACL_CONFIG (51)."""
 
     access_key: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class UpdateGlobalWhiteAddrsConfigRequestHeader(Header):
     """UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53)."""
 
@@ -41,7 +41,7 @@ class UpdateGlobalWhiteAddrsConfigRequestHeader(Header):
     acl_file_full_path: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetBrokerAclConfigResponseHeader(Header):
     """The answer to GET_BROKER_CLUSTER_ACL_INFO (52): data versions only, never an account."""
 

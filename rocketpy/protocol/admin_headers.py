@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rocketpy.protocol.header import Header, java_name
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ResetOffsetRequestHeader(Header):
     topic: str
     group: str
@@ -22,7 +22,7 @@ class ResetOffsetRequestHeader(Header):
     is_force: bool = field(metadata=java_name("isForce"))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ResetOffsetClientHeader(Header):
     """What Broker2Client.resetOffset sends to each consumer (isForce stays false there)."""
 
@@ -32,34 +32,34 @@ class ResetOffsetClientHeader(Header):
     is_force: bool = field(default=False, metadata=java_name("isForce"))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetConsumerStatusRequestHeader(Header):
     topic: str
     group: str
     client_addr: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryConsumeTimeSpanRequestHeader(Header):
     topic: str
     group: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetConsumerRunningInfoRequestHeader(Header):
     consumer_group: str
     client_id: str
     jstack_enable: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryCorrectionOffsetHeader(Header):
     compare_group: str
     topic: str
     filter_groups: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ConsumeMessageDirectlyResultRequestHeader(Header):
     consumer_group: str
     client_id: str | None = None
@@ -67,7 +67,7 @@ class ConsumeMessageDirectlyResultRequestHeader(Header):
     broker_name: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class CloneGroupOffsetRequestHeader(Header):
     src_group: str
     dest_group: str
@@ -75,18 +75,18 @@ class CloneGroupOffsetRequestHeader(Header):
     offline: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ViewBrokerStatsDataRequestHeader(Header):
     stats_name: str
     stats_key: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetConsumeStatsInBrokerHeader(Header):
     is_order: bool = field(metadata=java_name("isOrder"))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryConsumeQueueRequestHeader(Header):
     topic: str | None = None
     queue_id: int = 0

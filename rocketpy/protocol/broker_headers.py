@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rocketpy.protocol.header import Header, java_name
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class CreateTopicRequestHeader(Header):
     """UPDATE_AND_CREATE_TOPIC (17). topicFilterType is the enum name; Java's valueOf fails on anything else."""
 
@@ -26,17 +26,17 @@ class CreateTopicRequestHeader(Header):
     topic_sys_flag: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class DeleteTopicRequestHeader(Header):
     topic: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetBrokerConfigResponseHeader(Header):
     version: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryConsumerOffsetRequestHeader(Header):
     consumer_group: str
     topic: str
@@ -44,12 +44,12 @@ class QueryConsumerOffsetRequestHeader(Header):
     bname: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryConsumerOffsetResponseHeader(Header):
     offset: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class UpdateConsumerOffsetRequestHeader(Header):
     consumer_group: str
     topic: str
@@ -58,41 +58,41 @@ class UpdateConsumerOffsetRequestHeader(Header):
     bname: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetConsumerListByGroupRequestHeader(Header):
     consumer_group: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class UnregisterClientRequestHeader(Header):
     client_id: str = field(metadata=java_name("clientID"))
     producer_group: str | None = None
     consumer_group: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class NotifyConsumerIdsChangedRequestHeader(Header):
     """The header of the broker-to-client NOTIFY_CONSUMER_IDS_CHANGED (40)."""
 
     consumer_group: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class DeleteSubscriptionGroupRequestHeader(Header):
     group_name: str
     remove_offset: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetConsumerConnectionListRequestHeader(Header):
     consumer_group: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetProducerConnectionListRequestHeader(Header):
     producer_group: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryTopicConsumeByWhoRequestHeader(Header):
     topic: str

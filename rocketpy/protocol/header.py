@@ -17,6 +17,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, Union
 
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.codes import ResponseCode
 from rocketpy.protocol.errors import RocketMQError
 
@@ -88,8 +89,11 @@ def _codec_for(tp: Any) -> tuple[typing.Callable[[str], Any], typing.Callable[[A
     raise TypeError(f"unsupported header field type {tp!r}")
 
 
-class Header:
-    """Base of all command headers: `to_ext()` and `from_ext()` with Java's flattening rules."""
+class Header(FieldwiseEqRepr):
+    """Base of all command headers: `to_ext()` and `from_ext()` with Java's flattening rules.
+
+    Headers are declared `@dataclass(slots=True, eq=False, repr=False)`: FieldwiseEqRepr gives them the methods
+    dataclass would generate, compiled once instead of for each of the ~70 classes at every start (issue 12)."""
 
     __codecs__: ClassVar[tuple[_FieldCodec, ...]]
 
@@ -185,6 +189,6 @@ def _compile_from_ext(cls: type, codecs: tuple[_FieldCodec, ...]) -> Any:
     return namespace["decode"]
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(slots=True, eq=False, repr=False)
 class EmptyHeader(Header):
     """A header with no fields (Java requests that carry only a body)."""

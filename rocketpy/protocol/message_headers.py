@@ -33,7 +33,7 @@ def int32(name: str, value: int) -> int:
 # -- send ------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class SendMessageRequestHeader(Header):
     """SEND_MESSAGE (10): the long field names; also the form the V2 header is converted to."""
 
@@ -61,7 +61,7 @@ class SendMessageRequestHeader(Header):
                 int32(name, value)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class SendMessageRequestHeaderV2(Header):
     """SEND_MESSAGE_V2 (310) / SEND_BATCH_MESSAGE (320): a producerGroup, b topic, c defaultTopic,
     d defaultTopicQueueNums, e queueId, f sysFlag, g bornTimestamp, h flag, i properties, j reconsumeTimes,
@@ -158,7 +158,7 @@ def send_header_v2(ext: Mapping[str, str] | None) -> SendMessageRequestHeader:
     return header
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ConsumerSendMsgBackRequestHeader(Header):
     """CONSUMER_SEND_MSG_BACK (36): `offset` is the commit-log offset of the message that failed."""
 
@@ -172,7 +172,7 @@ class ConsumerSendMsgBackRequestHeader(Header):
     bname: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class SendMessageResponseHeader(Header):
     msg_id: str
     queue_id: int
@@ -183,7 +183,7 @@ class SendMessageResponseHeader(Header):
 # -- pull ------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class PullMessageRequestHeader(Header):
     consumer_group: str
     topic: str
@@ -199,7 +199,7 @@ class PullMessageRequestHeader(Header):
     bname: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class PullMessageResponseHeader(Header):
     suggest_which_broker_id: int
     next_begin_offset: int
@@ -210,7 +210,7 @@ class PullMessageResponseHeader(Header):
 # -- query -----------------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryMessageRequestHeader(Header):
     topic: str
     key: str
@@ -219,13 +219,13 @@ class QueryMessageRequestHeader(Header):
     end_timestamp: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryMessageResponseHeader(Header):
     index_last_update_timestamp: int
     index_last_update_phyoffset: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ViewMessageRequestHeader(Header):
     offset: int
 
@@ -233,7 +233,7 @@ class ViewMessageRequestHeader(Header):
 # -- queue offsets and stats -----------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class SearchOffsetRequestHeader(Header):
     topic: str
     queue_id: int
@@ -241,7 +241,7 @@ class SearchOffsetRequestHeader(Header):
     bname: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueueRequestHeader(Header):
     """GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader and GetEarliestMsgStoretimeRequestHeader: the same
     two fields."""
@@ -251,24 +251,24 @@ class QueueRequestHeader(Header):
     bname: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class OffsetResponseHeader(Header):
     """SearchOffsetResponseHeader, GetMaxOffsetResponseHeader, GetMinOffsetResponseHeader."""
 
     offset: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetEarliestMsgStoretimeResponseHeader(Header):
     timestamp: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetTopicStatsInfoRequestHeader(Header):
     topic: str
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetConsumeStatsRequestHeader(Header):
     consumer_group: str
     topic: str | None = None

@@ -27,36 +27,36 @@ def decode_request(cls: type[H], ext: Mapping[str, str] | None) -> H:
     return cls.from_ext_lenient(ext)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class PutKVConfigRequestHeader(Header):
     namespace: str | None = None
     key: str | None = None
     value: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetKVConfigRequestHeader(Header):
     namespace: str | None = None
     key: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetKVConfigResponseHeader(Header):
     value: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class DeleteKVConfigRequestHeader(Header):
     namespace: str | None = None
     key: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetKVListByNamespaceRequestHeader(Header):
     namespace: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class RegisterBrokerRequestHeader(Header):
     broker_name: str | None = None
     broker_addr: str | None = None
@@ -67,13 +67,13 @@ class RegisterBrokerRequestHeader(Header):
     body_crc32: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class RegisterBrokerResponseHeader(Header):
     ha_server_addr: str | None = None
     master_addr: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class UnRegisterBrokerRequestHeader(Header):
     broker_name: str | None = None
     broker_addr: str | None = None
@@ -81,44 +81,44 @@ class UnRegisterBrokerRequestHeader(Header):
     broker_id: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetRouteInfoRequestHeader(Header):
     topic: str | None = None
     accept_standard_json_only: bool | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class WipeWritePermOfBrokerRequestHeader(Header):
     broker_name: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class WipeWritePermOfBrokerResponseHeader(Header):
     wipe_topic_count: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class AddWritePermOfBrokerRequestHeader(Header):
     broker_name: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class AddWritePermOfBrokerResponseHeader(Header):
     add_topic_count: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class DeleteTopicFromNamesrvRequestHeader(Header):
     topic: str | None = None
     cluster_name: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class GetTopicsByClusterRequestHeader(Header):
     cluster: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryDataVersionRequestHeader(Header):
     broker_name: str | None = None
     broker_addr: str | None = None
@@ -126,12 +126,12 @@ class QueryDataVersionRequestHeader(Header):
     broker_id: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class QueryDataVersionResponseHeader(Header):
     changed: bool
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class RegisterOrderTopicRequestHeader(Header):
     """Defined in Java (REGISTER_ORDER_TOPIC) but handled by no 4.9.8 processor; kept for completeness."""
 

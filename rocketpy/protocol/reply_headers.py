@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rocketpy.protocol.header import Header
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ReplyMessageRequestHeader(Header):
     producer_group: str
     topic: str

@@ -26,7 +26,7 @@ COMMIT_OR_ROLLBACK_WRONG = (  # RemotingHelper.exceptionSimpleDesc, 4.9.8 line n
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class EndTransactionRequestHeader(Header):
     """END_TRANSACTION (37), sent oneway by the producer after its local transaction or a check-back."""
 
@@ -45,7 +45,7 @@ class EndTransactionRequestHeader(Header):
             raise RocketMQError(ResponseCode.SYSTEM_ERROR, COMMIT_OR_ROLLBACK_WRONG)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class CheckTransactionStateRequestHeader(Header):
     """CHECK_TRANSACTION_STATE (39): the half message's queue offset and commit-log offset, its UNIQ_KEY twice and
     its offset message id."""
@@ -57,7 +57,7 @@ class CheckTransactionStateRequestHeader(Header):
     offset_msg_id: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class ResumeCheckHalfMessageRequestHeader(Header):
     """RESUME_CHECK_HALF_MESSAGE (323): the offset message id of a half message to check again."""
 

@@ -3,8 +3,8 @@ NettyRemotingServer.HandshakeHandler.
 
 Server modes (TlsSystemConfig.tlsMode): *disabled* closes a connection whose first byte is a TLS handshake record
 (0x16); *permissive* (the Java default) serves TLS and plain connections on the same port; *enforcing* closes plain
-ones. In test mode (`tls.test.mode.enable`, true by default) the server presents a self-signed certificate made at
-start and the client trusts any server, as TlsHelper does.
+ones. In test mode (`tls.test.mode.enable`, true by default) the server presents a self-signed certificate made on
+its first TLS connection and the client trusts any server, as TlsHelper does.
 
 Where Python's ssl module cannot do what Netty does, rocketpy is stricter, never laxer: a server that asks for
 client certificates always verifies them (against tls.server.trustCertPath, else the system CAs), where Java with
@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import importlib.util
 import logging
 import socket
 import ssl
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import trio
@@ -127,10 +128,15 @@ def client_context(config: TlsConfig) -> ssl.SSLContext:
 @dataclass(slots=True)
 class ServerTls:
     """What a remoting server needs: the mode and the context (None when it could not be built: TLS connections
-    are then closed, as NettyRemotingServer does with a null sslContext)."""
+    are then closed, as NettyRemotingServer does with a null sslContext).
+
+    In test mode the self-signed context is made on the first TLS connection (`deferred` holds its config until
+    then): generating it needs `cryptography`, which a plain-only deployment would otherwise load at every start."""
 
     mode: TlsMode
     context: ssl.SSLContext | None
+    deferred: TlsConfig | None = None
+    _making: trio.Lock = field(default_factory=trio.Lock)
 
     @classmethod
     def build(cls, config: TlsConfig) -> ServerTls:
@@ -138,11 +144,21 @@ class ServerTls:
         log.info("Server is running in TLS %s mode", config.mode.value)
         if config.mode is TlsMode.DISABLED:
             return cls(config.mode, None)
-        try:
-            return cls(config.mode, server_context(config))
-        except (OSError, ImportError) as exc:  # ssl.SSLError is an OSError; ImportError: no `cryptography`
-            log.error("Failed to create SSLContext for server: %s", exc)
-            return cls(config.mode, None)
+        if config.test_mode_enable:
+            if importlib.util.find_spec("cryptography") is None:
+                log.error("Failed to create SSLContext for server: No module named 'cryptography'")
+                return cls(config.mode, None)
+            return cls(config.mode, None, deferred=config)
+        return cls(config.mode, _context_or_none(config))
+
+    async def ready_context(self) -> ssl.SSLContext | None:
+        """The context, made now (off the event loop, once) if it was deferred."""
+        if self.deferred is not None:
+            async with self._making:  # a connection arriving meanwhile waits for the same context
+                if self.deferred is not None:
+                    self.context = await trio.to_thread.run_sync(_context_or_none, self.deferred)
+                    self.deferred = None
+        return self.context
 
     async def secure(self, stream: trio.SocketStream, remote: str, idle: float) -> trio.abc.Stream | None:
         """HandshakeHandler: peek at the first byte and return the stream to read frames from, or None to close.
@@ -162,11 +178,12 @@ class ServerTls:
                 )
                 await _refuse(stream)
                 return None
-            if self.context is None:
+            context = await self.ready_context()
+            if context is None:
                 log.error("%s tries to establish an SSL connection but sslContext is null", remote)
                 await _refuse(stream)
                 return None
-            return await _handshake(stream, self.context, remote, idle)
+            return await _handshake(stream, context, remote, idle)
         if self.mode is TlsMode.ENFORCING:
             log.warning(
                 "%s intends to establish an insecure connection while this server is running in SSL enforcing mode",
@@ -175,6 +192,14 @@ class ServerTls:
             await _refuse(stream)
             return None
         return stream
+
+
+def _context_or_none(config: TlsConfig) -> ssl.SSLContext | None:
+    try:
+        return server_context(config)
+    except (OSError, ImportError) as exc:  # ssl.SSLError is an OSError; ImportError: no `cryptography`
+        log.error("Failed to create SSLContext for server: %s", exc)
+        return None
 
 
 async def _refuse(stream: trio.SocketStream) -> None:

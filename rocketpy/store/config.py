@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.store.format import HostAddr, create_message_id
 
 
@@ -19,8 +20,8 @@ class FlushDiskType(Enum):
     SYNC_FLUSH = "SYNC_FLUSH"
 
 
-@dataclass
-class StoreConfig:
+@dataclass(eq=False, repr=False)
+class StoreConfig(FieldwiseEqRepr):
     """The subset of ``MessageStoreConfig`` the store honours."""
 
     store_path_root_dir: Path

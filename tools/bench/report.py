@@ -96,6 +96,8 @@ METHOD = """\
   broker.conf (loopback address, the store settings above, a fresh store in a temporary directory).
 - Launch to ready: from starting the first server process until every boot line (`The Name Server boot success`,
   `The broker[...] boot success`) has been printed and the NameServer and Broker ports accept connections.
+  rocketpy's bytecode is compiled beforehand, as `pip install` does (an environment with PYTHONDONTWRITEBYTECODE
+  would otherwise compile every module from source at each launch, as the JVM would if given .java files).
 - Phase 1 (send): the Producer alone on topic `BenchSend` (created with `mqadmin updateTopic` beforehand, 8 queues; the
   tools' default `BenchmarkTest` is a built-in 1024-queue system topic on a 4.9.x broker).
   Phase 2 (mixed): the Consumer subscribes to `BenchMixed`, then a new Producer sends to it; the Consumer reads

@@ -10,18 +10,21 @@ SlaveSynchronize the answer's masterAddr.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
 from rocketpy.broker.config import BrokerRole, BrokerSettings
 from rocketpy.broker.controller import BrokerController
 from rocketpy.broker.ha.master import HAMaster, HAMasterConfig
-from rocketpy.broker.ha.slave import HAClientConfig, HASlave
-from rocketpy.broker.ha.slave_sync import SlaveSynchronize
-from rocketpy.broker.processors.send import SendMessageProcessor
-from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.protocol.bodies.register import RegisterBrokerResult
 from rocketpy.store.message_store import MessageStore
+
+if TYPE_CHECKING:
+    from rocketpy.broker.ha.slave import HASlave
+    from rocketpy.broker.ha.slave_sync import SlaveSynchronize
+    from rocketpy.broker.processors.send import SendMessageProcessor
+    from rocketpy.broker.processors.transaction import TransactionProcessor
 
 
 class HAService:
@@ -44,7 +47,10 @@ class HAService:
         self.slave: HASlave | None = None
         self.sync: SlaveSynchronize | None = None
         self.update_ha_address_periodically = False
-        if self.role is BrokerRole.SLAVE:
+        if self.role is BrokerRole.SLAVE:  # the client side of HA is loaded by slaves only
+            from rocketpy.broker.ha.slave import HAClientConfig, HASlave
+            from rocketpy.broker.ha.slave_sync import SlaveSynchronize
+
             configured = s.ha_master_address if s.ha_master_address and len(s.ha_master_address) >= 6 else None
             self.update_ha_address_periodically = configured is None
             self.slave = HASlave(

@@ -13,12 +13,13 @@ from typing import Any, Self
 
 from rocketpy.common import fastjson
 from rocketpy.common.fastjson import java_hash_order
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import BodyError, as_str, get_map, parse_object, str_key
 from rocketpy.protocol.bodies.route import BrokerData
 
 
-@dataclass(slots=True)
-class ClusterInfo:
+@dataclass(slots=True, eq=False, repr=False)
+class ClusterInfo(FieldwiseEqRepr):
     broker_addr_table: dict[str, BrokerData] = field(default_factory=dict)
     cluster_addr_table: dict[str, set[str]] = field(default_factory=dict)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import (
     BodyError,
     as_str,
@@ -86,8 +87,8 @@ def _connections(obj: Mapping[Any, Any]) -> list[Connection]:
     return result
 
 
-@dataclass(slots=True)
-class ConsumerConnection:
+@dataclass(slots=True, eq=False, repr=False)
+class ConsumerConnection(FieldwiseEqRepr):
     connection_set: list[Connection] = field(default_factory=list)
     subscription_table: dict[str, SubscriptionData] = field(default_factory=dict)
     consume_type: ConsumeType | None = None
@@ -122,8 +123,8 @@ class ConsumerConnection:
         )
 
 
-@dataclass(slots=True)
-class ProducerConnection:
+@dataclass(slots=True, eq=False, repr=False)
+class ProducerConnection(FieldwiseEqRepr):
     connection_set: list[Connection] = field(default_factory=list)
 
     def to_json(self) -> bytes:
@@ -152,16 +153,16 @@ class ProducerInfo:
         }
 
 
-@dataclass(slots=True)
-class ProducerTableInfo:
+@dataclass(slots=True, eq=False, repr=False)
+class ProducerTableInfo(FieldwiseEqRepr):
     data: dict[str, list[ProducerInfo]] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return fastjson.dumps({"data": {g: [p.to_obj() for p in infos] for g, infos in self.data.items()}})
 
 
-@dataclass(slots=True)
-class GroupList:
+@dataclass(slots=True, eq=False, repr=False)
+class GroupList(FieldwiseEqRepr):
     group_list: set[str] = field(default_factory=set)
 
     def to_json(self) -> bytes:
@@ -173,8 +174,8 @@ class GroupList:
         return cls({as_str(g, "groupList") for g in get_list(obj, "groupList")})
 
 
-@dataclass(slots=True)
-class ConsumerListByGroup:
+@dataclass(slots=True, eq=False, repr=False)
+class ConsumerListByGroup(FieldwiseEqRepr):
     """GetConsumerListByGroupResponseBody."""
 
     consumer_id_list: list[str] = field(default_factory=list)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import get_int, parse_object
 
 
-@dataclass(slots=True)
-class DataVersion:
+@dataclass(slots=True, eq=False, repr=False)
+class DataVersion(FieldwiseEqRepr):
     timestamp: int = 0
     counter: int = 0
 

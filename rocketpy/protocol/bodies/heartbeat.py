@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import (
     BodyError,
     as_int,
@@ -82,8 +83,8 @@ def _obj(value: Any, what: str) -> Mapping[Any, Any]:
     return value
 
 
-@dataclass(slots=True)
-class SubscriptionData:
+@dataclass(slots=True, eq=False, repr=False)
+class SubscriptionData(FieldwiseEqRepr):
     topic: str | None = None
     sub_string: str | None = None
     tags_set: set[str] = field(default_factory=set)
@@ -117,8 +118,8 @@ class SubscriptionData:
         )
 
 
-@dataclass(slots=True)
-class ConsumerData:
+@dataclass(slots=True, eq=False, repr=False)
+class ConsumerData(FieldwiseEqRepr):
     group_name: str | None = None
     consume_type: ConsumeType | None = None
     message_model: MessageModel | None = None
@@ -153,8 +154,8 @@ class ConsumerData:
         return obj
 
 
-@dataclass(slots=True)
-class HeartbeatData:
+@dataclass(slots=True, eq=False, repr=False)
+class HeartbeatData(FieldwiseEqRepr):
     client_id: str | None = None
     producer_groups: list[str] = field(default_factory=list)
     consumer_data_set: list[ConsumerData] = field(default_factory=list)
@@ -185,8 +186,8 @@ class HeartbeatData:
         return fastjson.dumps(self.to_obj())
 
 
-@dataclass(slots=True)
-class CheckClientRequestBody:
+@dataclass(slots=True, eq=False, repr=False)
+class CheckClientRequestBody(FieldwiseEqRepr):
     client_id: str | None = None
     group: str | None = None
     subscription_data: SubscriptionData | None = None

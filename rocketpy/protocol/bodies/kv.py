@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import as_str, get_map, parse_object, str_key
 
 
-@dataclass(slots=True)
-class KVTable:
+@dataclass(slots=True, eq=False, repr=False)
+class KVTable(FieldwiseEqRepr):
     table: dict[str, str] = field(default_factory=dict)
 
     def to_obj(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import get_list, get_str, parse_object
 from rocketpy.protocol.bodies.message_queue import MessageQueue
 
@@ -23,8 +24,8 @@ def _sorted(queues: set[MessageQueue]) -> list[dict[str, Any]]:
     return [mq.to_obj() for mq in sorted(queues, key=MessageQueue.sort_key)]
 
 
-@dataclass(slots=True)
-class LockBatchRequestBody:
+@dataclass(slots=True, eq=False, repr=False)
+class LockBatchRequestBody(FieldwiseEqRepr):
     """Also the shape of UnlockBatchRequestBody (UNLOCK_BATCH_MQ, 42)."""
 
     consumer_group: str | None = None
@@ -49,8 +50,8 @@ class LockBatchRequestBody:
 UnlockBatchRequestBody = LockBatchRequestBody
 
 
-@dataclass(slots=True)
-class LockBatchResponseBody:
+@dataclass(slots=True, eq=False, repr=False)
+class LockBatchResponseBody(FieldwiseEqRepr):
     lock_ok_mq_set: set[MessageQueue] = field(default_factory=set)
 
     def to_json(self) -> bytes:

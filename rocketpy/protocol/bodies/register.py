@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import BodyError, as_str, get_list, get_map, parse_object
 from rocketpy.protocol.bodies.data_version import DataVersion
 from rocketpy.protocol.bodies.kv import KVTable
@@ -40,8 +41,8 @@ def body_crc32(body: bytes | None) -> int:
     return zlib.crc32(body) & 0x7FFFFFFF
 
 
-@dataclass(slots=True)
-class RegisterBrokerBody:
+@dataclass(slots=True, eq=False, repr=False)
+class RegisterBrokerBody(FieldwiseEqRepr):
     topic_config_serialize_wrapper: TopicConfigSerializeWrapper = field(default_factory=TopicConfigSerializeWrapper)
     filter_server_list: list[str] = field(default_factory=list)
 
@@ -124,8 +125,8 @@ class _InflateReader:
         return value
 
 
-@dataclass(slots=True)
-class RegisterBrokerResult:
+@dataclass(slots=True, eq=False, repr=False)
+class RegisterBrokerResult(FieldwiseEqRepr):
     """namesrv.RegisterBrokerResult: what a broker learns from one NameServer (response header + KVTable body)."""
 
     ha_server_addr: str | None = None

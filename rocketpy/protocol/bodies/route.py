@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import (
     BodyError,
     as_int,
@@ -34,8 +35,8 @@ from rocketpy.protocol.bodies._fields import (
 MASTER_ID = 0  # MixAll.MASTER_ID
 
 
-@dataclass(slots=True)
-class QueueData:
+@dataclass(slots=True, eq=False, repr=False)
+class QueueData(FieldwiseEqRepr):
     broker_name: str | None = None
     read_queue_nums: int = 0
     write_queue_nums: int = 0
@@ -65,8 +66,8 @@ class QueueData:
         )
 
 
-@dataclass(slots=True)
-class BrokerData:
+@dataclass(slots=True, eq=False, repr=False)
+class BrokerData(FieldwiseEqRepr):
     cluster: str | None = None
     broker_name: str | None = None
     broker_addrs: dict[int, str] = field(default_factory=dict)
@@ -96,8 +97,8 @@ class BrokerData:
         return next(iter(self.broker_addrs.values()), None)
 
 
-@dataclass(slots=True)
-class TopicRouteData:
+@dataclass(slots=True, eq=False, repr=False)
+class TopicRouteData(FieldwiseEqRepr):
     queue_datas: list[QueueData] = field(default_factory=list)
     broker_datas: list[BrokerData] = field(default_factory=list)
     filter_server_table: dict[str, list[str]] = field(default_factory=dict)

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import BodyError, get_bool, get_int, get_map, get_str, parse_object, str_key
 from rocketpy.protocol.bodies.data_version import DataVersion
 
 
-@dataclass(slots=True)
-class SubscriptionGroupConfig:
+@dataclass(slots=True, eq=False, repr=False)
+class SubscriptionGroupConfig(FieldwiseEqRepr):
     group_name: str | None = None
     consume_enable: bool = True
     consume_from_min_enable: bool = True
@@ -72,8 +73,8 @@ class SubscriptionGroupConfig:
         return cls.from_obj(parse_object(data, "SubscriptionGroupConfig"))
 
 
-@dataclass(slots=True)
-class SubscriptionGroupWrapper:
+@dataclass(slots=True, eq=False, repr=False)
+class SubscriptionGroupWrapper(FieldwiseEqRepr):
     subscription_group_table: dict[str, SubscriptionGroupConfig] = field(default_factory=dict)
     data_version: DataVersion = field(default_factory=DataVersion)
 

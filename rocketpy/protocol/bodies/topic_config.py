@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import (
     BodyError,
     as_int,
@@ -45,8 +46,8 @@ class TopicFilterType(enum.Enum):
             raise BodyError(f"No enum constant TopicFilterType.{name}") from None
 
 
-@dataclass(slots=True)
-class TopicConfig:
+@dataclass(slots=True, eq=False, repr=False)
+class TopicConfig(FieldwiseEqRepr):
     topic_name: str | None = None
     read_queue_nums: int = DEFAULT_QUEUE_NUMS
     write_queue_nums: int = DEFAULT_QUEUE_NUMS
@@ -105,8 +106,8 @@ class TopicConfig:
         )
 
 
-@dataclass(slots=True)
-class TopicConfigSerializeWrapper:
+@dataclass(slots=True, eq=False, repr=False)
+class TopicConfigSerializeWrapper(FieldwiseEqRepr):
     topic_config_table: dict[str, TopicConfig] = field(default_factory=dict)
     data_version: DataVersion = field(default_factory=DataVersion)
 

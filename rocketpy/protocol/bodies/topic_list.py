@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from rocketpy.common import fastjson
+from rocketpy.common.records import FieldwiseEqRepr
 from rocketpy.protocol.bodies._fields import as_str, get_list, get_str, parse_object
 
 
-@dataclass(slots=True)
-class TopicList:
+@dataclass(slots=True, eq=False, repr=False)
+class TopicList(FieldwiseEqRepr):
     topic_list: set[str] = field(default_factory=set)
     broker_addr: str | None = None
 
