@@ -29,6 +29,8 @@
 #define MAX_KEYS 32      /* distinct (topic, queue) pairs per call */
 #define MAX_TOPICS 16    /* distinct topics per call */
 #define MAX_INDEX_KEYS 16
+#define MAX_BATCHES 64 /* SEND_BATCH_MESSAGE frames per call */
+#define CODE_SEND_BATCH_MESSAGE 320
 #define INDEX_HEADER 40
 #define INDEX_ENTRY 20
 
@@ -486,6 +488,11 @@ typedef struct {
     Queue queues[MAX_KEYS];
     int nqueues;
     Buf replies;
+    struct {
+        int topic;
+        Py_ssize_t count, bytes;
+    } batches[MAX_BATCHES]; /* one note_put per SEND_BATCH_MESSAGE, as the general path counts it */
+    int nbatches;
     unsigned char *scratch; /* unescaped properties, then the stored properties */
     Py_ssize_t scratch_cap;
     int64_t last_ts, now_ms;
@@ -595,6 +602,202 @@ enum { STOP = 0, DONE = 1, FAIL = -1 };
 static int stop_line; /* the source line of the last stop: why a frame was left to Python (tests, debugging) */
 #define STOP_HERE return (stop_line = __LINE__, STOP)
 
+/* IndexFile.put_keys of one record's keys (entries, header, then slots); room and the end check are the caller's */
+static void write_index(Ctx *c, Topic *t, int64_t phys, int64_t store_ts, const unsigned char **ik,
+                        const Py_ssize_t *ikn, int nik) {
+    unsigned char *iv = c->iview;
+    int64_t count = c->icount, begin = c->ibegin_ts;
+    int64_t pend_pos[MAX_INDEX_KEYS], pend_val[MAX_INDEX_KEYS];
+    int npend = 0, new_slots = 0;
+    int64_t entry_pos = INDEX_HEADER + c->islots * 4 + count * INDEX_ENTRY;
+    Py_ssize_t nt = PyBytes_GET_SIZE(t->topic_b);
+    uint32_t th = java_hash(0, (const unsigned char *)PyBytes_AS_STRING(t->topic_b), nt);
+    th = 31 * th + '#';
+    for (int k = 0; k < nik; k++) {
+        uint32_t hh = java_hash(th, ik[k], ikn[k]);
+        int64_t key_hash;
+        if (hh < 0x80000000u) key_hash = hh;
+        else if (hh == 0x80000000u) key_hash = 0;
+        else key_hash = 0x100000000LL - hh;
+        int64_t slot_pos = INDEX_HEADER + key_hash % c->islots * 4;
+        int64_t slot_value = -1;
+        for (int j = 0; j < npend; j++)
+            if (pend_pos[j] == slot_pos) slot_value = pend_val[j];
+        if (slot_value < 0) {
+            slot_value = (int32_t)get32(iv + slot_pos);
+            if (slot_value <= 0 || slot_value > count) slot_value = 0;
+        }
+        int64_t delta = store_ts - begin, diff;
+        if (begin <= 0 || delta < 0) diff = 0;
+        else diff = delta / 1000 > 2147483647LL ? 2147483647LL : delta / 1000;
+        if (count <= 1) {
+            c->ibegin_phy = phys;
+            c->ibegin_ts = begin = store_ts;
+        }
+        put32(iv + entry_pos, (uint32_t)key_hash);
+        put64(iv + entry_pos + 4, (uint64_t)phys);
+        put32(iv + entry_pos + 12, (uint32_t)diff);
+        put32(iv + entry_pos + 16, (uint32_t)slot_value);
+        entry_pos += INDEX_ENTRY;
+        if (slot_value == 0) new_slots++;
+        int j;
+        for (j = 0; j < npend; j++)
+            if (pend_pos[j] == slot_pos) break;
+        if (j == npend) {
+            pend_pos[npend] = slot_pos;
+            npend++;
+        }
+        pend_val[j] = count;
+        count++;
+    }
+    c->islot_count += new_slots;
+    c->icount = count;
+    c->iend_phy = phys;
+    c->iend_ts = store_ts;
+    put64(iv, (uint64_t)begin);
+    put64(iv + 8, (uint64_t)store_ts);
+    put64(iv + 16, (uint64_t)c->ibegin_phy);
+    put64(iv + 24, (uint64_t)phys);
+    put32(iv + 32, (uint32_t)c->islot_count);
+    put32(iv + 36, (uint32_t)count);
+    for (int j = 0; j < npend; j++) put32(iv + pend_pos[j], (uint32_t)pend_val[j]);
+}
+
+/* The index keys of a record: UNIQ_KEY, then each space-separated KEYS value; -1 when there are too many. */
+static int collect_keys(const unsigned char *uniq, Py_ssize_t uniq_n, const unsigned char *keys, Py_ssize_t keys_n,
+                        const unsigned char **ik, Py_ssize_t *ikn) {
+    int nik = 0;
+    if (uniq_n > 0) {
+        ik[nik] = uniq;
+        ikn[nik++] = uniq_n;
+    }
+    const unsigned char *p = keys, *e = keys + keys_n;
+    while (p < e) {
+        const unsigned char *q = memchr(p, ' ', e - p);
+        if (!q) q = e;
+        if (q > p) {
+            if (nik >= MAX_INDEX_KEYS) return -1;
+            ik[nik] = p;
+            ikn[nik++] = q - p;
+        }
+        p = q + 1;
+    }
+    return nik;
+}
+
+static int64_t now_ms(Ctx *c) {
+    if (c->now_ms >= 0) return c->now_ms;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CommitLog.append_parts' record at c->wrote, its consume-queue unit; returns the queue offset */
+static int64_t write_record(Ctx *c, Topic *t, Queue *qu, int64_t queue_id, int64_t flag, int64_t sys_flag,
+                            int64_t born_ts, int64_t reconsume, const unsigned char *body, Py_ssize_t nb,
+                            const unsigned char *props, Py_ssize_t np, int64_t rec, int64_t store_ts,
+                            const unsigned char *tags, Py_ssize_t tags_n) {
+    Py_ssize_t nt = PyBytes_GET_SIZE(t->topic_b);
+    int64_t phys = c->log_from + c->wrote;
+    uint32_t crc = crc32_of(body, nb) & 0x7FFFFFFF;
+    int64_t queue_offset = qu->next;
+    unsigned char *r = c->log + c->wrote;
+    put32(r + 8, crc);
+    put32(r + 12, (uint32_t)queue_id);
+    put32(r + 16, (uint32_t)flag);
+    put64(r + 20, (uint64_t)queue_offset);
+    put64(r + 28, (uint64_t)phys);
+    put32(r + 36, (uint32_t)sys_flag);
+    put64(r + 40, (uint64_t)born_ts);
+    unsigned char *w = r + 48;
+    memcpy(w, c->born_ip, c->born_ip_n);
+    w += c->born_ip_n;
+    put32(w, (uint32_t)c->born_port);
+    put64(w + 4, (uint64_t)store_ts);
+    w += 12;
+    memcpy(w, c->store_ip, c->store_ip_n);
+    w += c->store_ip_n;
+    put32(w, (uint32_t)c->store_port);
+    put32(w + 4, (uint32_t)reconsume);
+    put64(w + 8, 0); /* prepared transaction offset */
+    put32(w + 16, (uint32_t)nb);
+    w += 20;
+    memcpy(w, body, nb);
+    w += nb;
+    *w++ = (unsigned char)nt;
+    memcpy(w, PyBytes_AS_STRING(t->topic_b), nt);
+    w += nt;
+    *w++ = (unsigned char)(np >> 8);
+    *w++ = (unsigned char)(np & 0xFF);
+    memcpy(w, props, np);
+#if defined(__GNUC__)
+    __asm__ __volatile__("" ::: "memory");
+#endif
+    /* TOTALSIZE and MAGICCODE last, as the Python append writes them */
+    put32(r, (uint32_t)rec);
+    put32(r + 4, MESSAGE_MAGIC);
+    c->wrote += rec;
+    qu->next = queue_offset + 1;
+    c->last_ts = store_ts;
+    /* consume-queue unit: phys, size, tags code (sign-extended); the caller made room */
+    int64_t tags_code = 0;
+    if (tags_n > 0) tags_code = (int32_t)java_hash(0, tags, tags_n);
+    unsigned char *u = qu->units.b + qu->units.n;
+    put64(u, (uint64_t)phys);
+    put32(u + 8, (uint32_t)rec);
+    put64(u + 12, (uint64_t)tags_code);
+    qu->units.n += 20;
+    return queue_offset;
+}
+
+/* get_property (store/format.py): the first NAME\x01 at the start or after a \x02, to the next \x02 */
+static int get_prop(const unsigned char *text, Py_ssize_t n, const char *name, Py_ssize_t name_n,
+                    const unsigned char **v, Py_ssize_t *vn) {
+    Py_ssize_t i = 0;
+    while (i + name_n + 1 <= n) {
+        const unsigned char *hit = memmem(text + i, n - i, name, name_n);
+        if (!hit) return 0;
+        Py_ssize_t at = hit - text;
+        if (at + name_n < n && text[at + name_n] == 1 && (at == 0 || text[at - 1] == 2)) {
+            const unsigned char *b = text + at + name_n + 1, *e = memchr(b, 2, text + n - b);
+            *v = b;
+            *vn = (e ? e : text + n) - b;
+            return 1;
+        }
+        i = at + 1;
+    }
+    return 0;
+}
+
+static void reply_frame(Ctx *c, const unsigned char *ids, Py_ssize_t ids_n, int64_t queue_id, int64_t queue_offset,
+                        int32_t opaque) {
+    unsigned char *rp = c->replies.b + c->replies.n;
+    unsigned char *hs = rp + 8, *o = hs;
+    memcpy(o, c->tpl[0], c->tpl_n[0]);
+    o += c->tpl_n[0];
+    memcpy(o, ids, ids_n);
+    o += ids_n;
+    memcpy(o, c->tpl[1], c->tpl_n[1]);
+    o += c->tpl_n[1];
+    o += sprintf((char *)o, "%lld", (long long)queue_id);
+    memcpy(o, c->tpl[2], c->tpl_n[2]);
+    o += c->tpl_n[2];
+    o += sprintf((char *)o, "%lld", (long long)queue_offset);
+    memcpy(o, c->tpl[3], c->tpl_n[3]);
+    o += c->tpl_n[3];
+    o += sprintf((char *)o, "%d", (int)opaque);
+    memcpy(o, c->tpl[4], c->tpl_n[4]);
+    o += c->tpl_n[4];
+    Py_ssize_t hn = o - hs;
+    put32(rp, (uint32_t)(4 + hn));
+    put32(rp + 4, (uint32_t)hn);
+    c->replies.n += 8 + hn;
+}
+
+static int send_batch_frame(Ctx *c, Header *h, Topic *t, int64_t queue_id, int64_t sys_flag, int64_t born_ts,
+                            int64_t reconsume, const unsigned char *body, Py_ssize_t nb, const unsigned char *bprops,
+                            Py_ssize_t bprops_n);
+
 static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     /* frame: after the 4-byte length; total bytes */
     uint32_t ori = get32(frame);
@@ -605,8 +808,8 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     Py_ssize_t nb = total - 4 - hlen;
     Header h;
     if (!parse_header(hp, hp + hlen, &h)) STOP_HERE;
-    if ((h.code != CODE_SEND_MESSAGE_V2 && h.code != CODE_SEND_MESSAGE) || h.flag != 0 || !h.language.present ||
-        h.language.escaped)
+    if ((h.code != CODE_SEND_MESSAGE_V2 && h.code != CODE_SEND_MESSAGE && h.code != CODE_SEND_BATCH_MESSAGE) ||
+        h.flag != 0 || !h.language.present || h.language.escaped)
         STOP_HERE;
     /* language: a LanguageCode name (else the general decoder refuses the frame) */
     {
@@ -631,12 +834,13 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
         if (reconsume < 0) STOP_HERE;
     }
     if (sl->present && digits(sl, 9) < 0) STOP_HERE;
+    int is_batch = 0; /* the header's batch flag (Boolean.parseBoolean) decides, as in the general path */
     if (sm->present) {
         if (sm->escaped) STOP_HERE;
-        if (sm->n == 4 && (sm->p[0] | 0x20) == 't' && (sm->p[1] | 0x20) == 'r' && (sm->p[2] | 0x20) == 'u' &&
-            (sm->p[3] | 0x20) == 'e')
-            STOP_HERE;
+        is_batch = sm->n == 4 && (sm->p[0] | 0x20) == 't' && (sm->p[1] | 0x20) == 'r' && (sm->p[2] | 0x20) == 'u' &&
+                   (sm->p[3] | 0x20) == 'e';
     }
+    if (is_batch != (h.code == CODE_SEND_BATCH_MESSAGE)) STOP_HERE; /* only SEND_BATCH_MESSAGE's own batches */
     if (sb->escaped || sb->n == 0) STOP_HERE;
     if (sb->n == 19 && memcmp(sb->p, "SCHEDULE_TOPIC_XXXX", 19) == 0) STOP_HERE; /* put_parts refuses it */
     int ti = find_topic(c, sb);
@@ -722,7 +926,7 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
         int first = 1;
         for (int k = 0; k < no; k++) {
             Prop *s = &props[order[k]];
-            if (name_is(s, "WAIT", 4)) continue;
+            if (!is_batch && name_is(s, "WAIT", 4)) continue; /* a batch's properties keep it */
             if (!first) *o++ = 2;
             first = 0;
             memcpy(o, s->p, s->n);
@@ -738,6 +942,7 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     sys_flag &= ~(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG);
     if (c->born_ip_n == 16) sys_flag |= BORNHOST_V6_FLAG;
     if (c->store_ip_n == 16) sys_flag |= STOREHOST_V6_FLAG;
+    if (is_batch) return send_batch_frame(c, &h, t, queue_id, sys_flag, born_ts, reconsume, body, nb, stored, stored_n);
     Py_ssize_t nt = PyBytes_GET_SIZE(t->topic_b);
     Py_ssize_t hdr_size = 88 + (c->born_ip_n == 16 ? 12 : 0) + (c->store_ip_n == 16 ? 12 : 0);
     int64_t rec = hdr_size + nb + 3 + nt + stored_n;
@@ -747,28 +952,14 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     if (qi < 0) STOP_HERE;
     Queue *qu = &c->queues[qi];
     int64_t phys = c->log_from + c->wrote;
-    /* index keys: UNIQ_KEY, then each space-separated KEYS value */
     const unsigned char *ik[MAX_INDEX_KEYS];
     Py_ssize_t ikn[MAX_INDEX_KEYS];
     int nik = 0;
     int64_t end_check = c->icount > 1 ? c->iend_phy : c->iservice_end;
     if (c->index_on && (keys_n > 0 || uniq_n > 0) && phys > end_check) {
         if (!c->iview) STOP_HERE; /* no index file yet */
-        if (uniq_n > 0) {
-            ik[nik] = uniq;
-            ikn[nik++] = uniq_n;
-        }
-        const unsigned char *p = keys, *e = keys + keys_n;
-        while (p < e) {
-            const unsigned char *q = memchr(p, ' ', e - p);
-            if (!q) q = e;
-            if (q > p) {
-                if (nik >= MAX_INDEX_KEYS) STOP_HERE;
-                ik[nik] = p;
-                ikn[nik++] = q - p;
-            }
-            p = q + 1;
-        }
+        nik = collect_keys(uniq, uniq_n, keys, keys_n, ik, ikn);
+        if (nik < 0) STOP_HERE;
         if (c->ientries - c->icount < nik) STOP_HERE; /* the index file rolls: Python's */
     }
     Py_ssize_t reply_max = c->tpl_n[0] + c->tpl_n[1] + c->tpl_n[2] + c->tpl_n[3] + c->tpl_n[4] + c->prefix_n + 80;
@@ -778,149 +969,155 @@ static int send_one(Ctx *c, const unsigned char *frame, Py_ssize_t total) {
     }
 
     /* ---- from here on nothing refuses: write */
-    uint32_t crc = crc32_of(body, nb) & 0x7FFFFFFF;
-    int64_t store_ts = c->now_ms;
-    if (store_ts < 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        store_ts = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
-    int64_t queue_offset = qu->next;
-    unsigned char *r = c->log + c->wrote;
-    put32(r + 8, crc);
-    put32(r + 12, (uint32_t)queue_id);
-    put32(r + 16, (uint32_t)flag);
-    put64(r + 20, (uint64_t)queue_offset);
-    put64(r + 28, (uint64_t)phys);
-    put32(r + 36, (uint32_t)sys_flag);
-    put64(r + 40, (uint64_t)born_ts);
-    unsigned char *w = r + 48;
-    memcpy(w, c->born_ip, c->born_ip_n);
-    w += c->born_ip_n;
-    put32(w, (uint32_t)c->born_port);
-    put64(w + 4, (uint64_t)store_ts);
-    w += 12;
-    memcpy(w, c->store_ip, c->store_ip_n);
-    w += c->store_ip_n;
-    put32(w, (uint32_t)c->store_port);
-    put32(w + 4, (uint32_t)reconsume);
-    put64(w + 8, 0); /* prepared transaction offset */
-    put32(w + 16, (uint32_t)nb);
-    w += 20;
-    memcpy(w, body, nb);
-    w += nb;
-    *w++ = (unsigned char)nt;
-    memcpy(w, PyBytes_AS_STRING(t->topic_b), nt);
-    w += nt;
-    *w++ = (unsigned char)(stored_n >> 8);
-    *w++ = (unsigned char)(stored_n & 0xFF);
-    memcpy(w, stored, stored_n);
-#if defined(__GNUC__)
-    __asm__ __volatile__("" ::: "memory");
-#endif
-    /* TOTALSIZE and MAGICCODE last, as the Python append writes them */
-    put32(r, (uint32_t)rec);
-    put32(r + 4, MESSAGE_MAGIC);
-    c->wrote += rec;
-    qu->next = queue_offset + 1;
-    c->last_ts = store_ts;
-
-    /* consume-queue unit: phys, size, tags code (sign-extended) */
-    int64_t tags_code = 0;
-    if (tags_n > 0) tags_code = (int32_t)java_hash(0, tags, tags_n);
-    unsigned char *u = qu->units.b + qu->units.n;
-    put64(u, (uint64_t)phys);
-    put32(u + 8, (uint32_t)rec);
-    put64(u + 12, (uint64_t)tags_code);
-    qu->units.n += 20;
-
-    /* index entries (IndexFile.put_keys: entries, header, then slots) */
-    if (nik) {
-        unsigned char *iv = c->iview;
-        int64_t count = c->icount, begin = c->ibegin_ts;
-        int64_t pend_pos[MAX_INDEX_KEYS], pend_val[MAX_INDEX_KEYS];
-        int npend = 0, new_slots = 0;
-        int64_t entry_pos = INDEX_HEADER + c->islots * 4 + count * INDEX_ENTRY;
-        uint32_t th = java_hash(0, (const unsigned char *)PyBytes_AS_STRING(t->topic_b), nt);
-        th = 31 * th + '#';
-        for (int k = 0; k < nik; k++) {
-            uint32_t hh = java_hash(th, ik[k], ikn[k]);
-            int64_t key_hash;
-            if (hh < 0x80000000u) key_hash = hh;
-            else if (hh == 0x80000000u) key_hash = 0;
-            else key_hash = 0x100000000LL - hh;
-            int64_t slot_pos = INDEX_HEADER + key_hash % c->islots * 4;
-            int64_t slot_value = -1;
-            for (int j = 0; j < npend; j++)
-                if (pend_pos[j] == slot_pos) slot_value = pend_val[j];
-            if (slot_value < 0) {
-                slot_value = (int32_t)get32(iv + slot_pos);
-                if (slot_value <= 0 || slot_value > count) slot_value = 0;
-            }
-            int64_t delta = store_ts - begin, diff;
-            if (begin <= 0 || delta < 0) diff = 0;
-            else diff = delta / 1000 > 2147483647LL ? 2147483647LL : delta / 1000;
-            if (count <= 1) {
-                c->ibegin_phy = phys;
-                c->ibegin_ts = begin = store_ts;
-            }
-            put32(iv + entry_pos, (uint32_t)key_hash);
-            put64(iv + entry_pos + 4, (uint64_t)phys);
-            put32(iv + entry_pos + 12, (uint32_t)diff);
-            put32(iv + entry_pos + 16, (uint32_t)slot_value);
-            entry_pos += INDEX_ENTRY;
-            if (slot_value == 0) new_slots++;
-            int j;
-            for (j = 0; j < npend; j++)
-                if (pend_pos[j] == slot_pos) break;
-            if (j == npend) {
-                pend_pos[npend] = slot_pos;
-                npend++;
-            }
-            pend_val[j] = count;
-            count++;
-        }
-        c->islot_count += new_slots;
-        c->icount = count;
-        c->iend_phy = phys;
-        c->iend_ts = store_ts;
-        put64(iv, (uint64_t)begin);
-        put64(iv + 8, (uint64_t)store_ts);
-        put64(iv + 16, (uint64_t)c->ibegin_phy);
-        put64(iv + 24, (uint64_t)phys);
-        put32(iv + 32, (uint32_t)c->islot_count);
-        put32(iv + 36, (uint32_t)count);
-        for (int j = 0; j < npend; j++) put32(iv + pend_pos[j], (uint32_t)pend_val[j]);
-    }
-
+    int64_t store_ts = now_ms(c);
+    int64_t queue_offset = write_record(c, t, qu, queue_id, flag, sys_flag, born_ts, reconsume, body, nb, stored,
+                                        stored_n, rec, store_ts, tags, tags_n);
+    if (nik) write_index(c, t, phys, store_ts, ik, ikn, nik);
     t->count++;
     t->bytes += rec;
-
     /* the reply: FastSend's template around msgId, queueId, queueOffset and opaque */
-    unsigned char *rp = c->replies.b + c->replies.n;
-    unsigned char *hs = rp + 8, *o = hs;
-    memcpy(o, c->tpl[0], c->tpl_n[0]);
-    o += c->tpl_n[0];
-    memcpy(o, c->prefix, c->prefix_n);
-    o += c->prefix_n;
-    o += sprintf((char *)o, "%016llX", (unsigned long long)phys);
-    memcpy(o, c->tpl[1], c->tpl_n[1]);
-    o += c->tpl_n[1];
-    o += sprintf((char *)o, "%lld", (long long)queue_id);
-    memcpy(o, c->tpl[2], c->tpl_n[2]);
-    o += c->tpl_n[2];
-    o += sprintf((char *)o, "%lld", (long long)queue_offset);
-    memcpy(o, c->tpl[3], c->tpl_n[3]);
-    o += c->tpl_n[3];
-    o += sprintf((char *)o, "%d", (int)h.opaque);
-    memcpy(o, c->tpl[4], c->tpl_n[4]);
-    o += c->tpl_n[4];
-    Py_ssize_t hn = o - hs;
-    put32(rp, (uint32_t)(4 + hn));
-    put32(rp + 4, (uint32_t)hn);
-    c->replies.n += 8 + hn;
+    unsigned char id[64];
+    memcpy(id, c->prefix, c->prefix_n < 40 ? c->prefix_n : 40);
+    Py_ssize_t id_n = (c->prefix_n < 40 ? c->prefix_n : 40);
+    id_n += sprintf((char *)id + id_n, "%016llX", (unsigned long long)phys);
+    reply_frame(c, id, id_n, queue_id, queue_offset, h.opaque);
     c->done++;
     return DONE;
+}
+
+typedef struct {
+    const unsigned char *body;
+    Py_ssize_t nb, text_at, text_n;
+    int32_t flag;
+    int64_t rec;
+} Entry;
+
+/* SEND_BATCH_MESSAGE as SendMessageProcessor._send_batch and MessageStore.put_message store it: the body's entries
+ * (MessageDecoder.decodeMessages), each with its own properties, a \x02 and the batch's (WAIT kept, CLUSTER set,
+ * HashMap order), consecutive queue offsets, TAGS/KEYS/UNIQ_KEY found as get_property finds them, one reply with the
+ * comma-joined message ids and the first offset. Everything checked before the first record is written. */
+static int send_batch_frame(Ctx *c, Header *h, Topic *t, int64_t queue_id, int64_t sys_flag, int64_t born_ts,
+                            int64_t reconsume, const unsigned char *body, Py_ssize_t nb, const unsigned char *bprops,
+                            Py_ssize_t bprops_n) {
+    Py_ssize_t nt = PyBytes_GET_SIZE(t->topic_b);
+    Py_ssize_t hdr_size = 88 + (c->born_ip_n == 16 ? 12 : 0) + (c->store_ip_n == 16 ? 12 : 0);
+    Buf texts = {0}, ids = {0};
+    Entry *es = NULL;
+    int n = 0, cap = 0, ret = STOP, total_keys = 0;
+    int64_t need = 0;
+    if (nb > c->max_body || c->nbatches >= MAX_BATCHES) {
+        stop_line = __LINE__;
+        return STOP;
+    }
+    const unsigned char *p = body, *e = body + nb;
+    while (p < e) {
+        if (e - p < 20) { stop_line = __LINE__; goto done; }
+        int32_t eflag = (int32_t)get32(p + 12), blen = (int32_t)get32(p + 16);
+        p += 20;
+        if (blen < 0 || e - p < (Py_ssize_t)blen + 2) { stop_line = __LINE__; goto done; }
+        const unsigned char *eb = p;
+        p += blen;
+        int plen = (int16_t)((p[0] << 8) | p[1]);
+        p += 2;
+        if (plen < 0 || e - p < plen) { stop_line = __LINE__; goto done; }
+        const unsigned char *ep = p;
+        p += plen;
+        for (int i = 0; i < plen;) {
+            int k = utf8_len(ep + i, ep + plen);
+            if (!k) { stop_line = __LINE__; goto done; }
+            i += k;
+        }
+        int sep = plen > 0 && bprops_n > 0 && ep[plen - 1] != 2;
+        Py_ssize_t tn = plen + sep + bprops_n;
+        if (blen > c->max_body || tn > c->props_max) { stop_line = __LINE__; goto done; }
+        int64_t rec = hdr_size + blen + 3 + nt + tn;
+        if (rec > c->max_total || rec + BLANK_RESERVE > c->file_size) { stop_line = __LINE__; goto done; }
+        need += rec;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            Entry *ne = PyMem_Realloc(es, cap * sizeof(Entry));
+            if (!ne) { PyErr_NoMemory(); ret = FAIL; goto done; }
+            es = ne;
+        }
+        if (!buf_room(&texts, tn)) { PyErr_NoMemory(); ret = FAIL; goto done; }
+        Entry *en = &es[n++];
+        en->body = eb;
+        en->nb = blen;
+        en->flag = eflag;
+        en->rec = rec;
+        en->text_at = texts.n;
+        en->text_n = tn;
+        memcpy(texts.b + texts.n, ep, plen);
+        if (sep) texts.b[texts.n + plen] = 2;
+        memcpy(texts.b + texts.n + plen + sep, bprops, bprops_n);
+        texts.n += tn;
+    }
+    if (n == 0) { stop_line = __LINE__; goto done; } /* an empty batch: the general path's own answer */
+    if (c->wrote + need + BLANK_RESERVE > c->limit) { stop_line = __LINE__; goto done; }
+    int qi = find_queue(c, (int)(t - c->topics), (long)queue_id);
+    if (qi < 0) { stop_line = __LINE__; goto done; }
+    Queue *qu = &c->queues[qi];
+    int64_t phys = c->log_from + c->wrote;
+    int64_t end_check = c->icount > 1 ? c->iend_phy : c->iservice_end;
+    const unsigned char *ik[MAX_INDEX_KEYS];
+    Py_ssize_t ikn[MAX_INDEX_KEYS];
+    if (c->index_on) {
+        for (int i = 0; i < n; i++) {
+            const unsigned char *tx = texts.b + es[i].text_at, *keys = NULL, *uniq = NULL;
+            Py_ssize_t keys_n = 0, uniq_n = 0;
+            get_prop(tx, es[i].text_n, "KEYS", 4, &keys, &keys_n);
+            get_prop(tx, es[i].text_n, "UNIQ_KEY", 8, &uniq, &uniq_n);
+            int nik = collect_keys(uniq, uniq_n, keys, keys_n, ik, ikn);
+            if (nik < 0) { stop_line = __LINE__; goto done; }
+            total_keys += nik;
+        }
+        if (total_keys && (!c->iview || phys <= end_check || c->ientries - c->icount < total_keys)) {
+            stop_line = __LINE__;
+            goto done;
+        }
+    }
+    Py_ssize_t reply_max = c->tpl_n[0] + c->tpl_n[1] + c->tpl_n[2] + c->tpl_n[3] + c->tpl_n[4] + 80;
+    if (!buf_room(&c->replies, reply_max + n * (c->prefix_n + 17)) || !buf_room(&qu->units, 20 * (Py_ssize_t)n) ||
+        !buf_room(&ids, n * (c->prefix_n + 17) + 1)) {
+        PyErr_NoMemory();
+        ret = FAIL;
+        goto done;
+    }
+
+    /* ---- from here on nothing refuses: write */
+    int64_t first_offset = qu->next, bytes = 0;
+    for (int i = 0; i < n; i++) {
+        const unsigned char *tx = texts.b + es[i].text_at, *tags = NULL, *keys = NULL, *uniq = NULL;
+        Py_ssize_t tags_n = 0, keys_n = 0, uniq_n = 0;
+        get_prop(tx, es[i].text_n, "TAGS", 4, &tags, &tags_n);
+        int64_t store_ts = now_ms(c);
+        phys = c->log_from + c->wrote;
+        write_record(c, t, qu, queue_id, es[i].flag, sys_flag, born_ts, reconsume, es[i].body, es[i].nb, tx,
+                     es[i].text_n, es[i].rec, store_ts, tags, tags_n);
+        if (total_keys) {
+            get_prop(tx, es[i].text_n, "KEYS", 4, &keys, &keys_n);
+            get_prop(tx, es[i].text_n, "UNIQ_KEY", 8, &uniq, &uniq_n);
+            int nik = collect_keys(uniq, uniq_n, keys, keys_n, ik, ikn);
+            if (nik > 0) write_index(c, t, phys, store_ts, ik, ikn, nik);
+        }
+        if (i) ids.b[ids.n++] = ',';
+        memcpy(ids.b + ids.n, c->prefix, c->prefix_n);
+        ids.n += c->prefix_n;
+        ids.n += sprintf((char *)ids.b + ids.n, "%016llX", (unsigned long long)phys);
+        bytes += es[i].rec;
+    }
+    c->batches[c->nbatches].topic = (int)(t - c->topics);
+    c->batches[c->nbatches].count = n;
+    c->batches[c->nbatches].bytes = bytes;
+    c->nbatches++;
+    reply_frame(c, ids.b, ids.n, queue_id, first_offset, h->opaque);
+    c->done++;
+    ret = DONE;
+done:
+    PyMem_Free(texts.b);
+    PyMem_Free(ids.b);
+    PyMem_Free(es);
+    return ret;
 }
 
 /* ---------------------------------------------------------------- the module function */
@@ -946,11 +1143,12 @@ PyDoc_STRVAR(send_batch_doc,
 "send_batch(data, pos, max_frame, learned, table, multi_tag, languages, cluster_segment, max_body, props_max,\n"
 "           max_total, file_size, born_ip, born_port, store_ip, store_port, template, msg_id_prefix,\n"
 "           log_view, log_from, log_wrote, log_limit, queue_offsets, index, now_ms)\n"
-"-> (pos, done, replies, wrote, last_store_ts, queues, topics)\n\n"
+"-> (pos, done, replies, wrote, last_store_ts, queues, topics, batches)\n\n"
 "Store and answer the SEND_MESSAGE_V2 frames of data[pos:] FastSend would (see the module comment); stop at the\n"
 "first other one. `index` is None (indexing off) or a list [view|None, slots, entries, begin_ts, end_ts,\n"
 "begin_phy, end_phy, slot_count, index_count, service_end_phy] whose header values are updated in place.\n"
-"queues: [(topic, queue_id, first_offset, next_offset, units)], topics: [(topic, count, bytes)]. now_ms: the\n"
+"queues: [(topic, queue_id, first_offset, next_offset, units)], topics: [(topic, count, bytes)] of single sends,\n"
+"batches: [(topic, count, bytes)] per SEND_BATCH_MESSAGE. now_ms: the\n"
 "store timestamp of every record, or -1 for the clock (tests pin it).");
 
 static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -993,6 +1191,10 @@ static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t na
     for (int i = 0; i < 5; i++)
         if (!get_bytes(PyTuple_GET_ITEM(args[16], i), &c.tpl[i], &c.tpl_n[i])) goto out;
     if (!get_bytes(args[17], &c.prefix, &c.prefix_n)) goto out;
+    if (c.prefix_n > 40) {
+        PyErr_SetString(PyExc_ValueError, "a message id prefix has at most 40 characters");
+        goto out;
+    }
     if (PyObject_GetBuffer(args[18], &log, PyBUF_WRITABLE) < 0) goto out;
     c.log = log.buf;
     if (!get_i64(args[19], &c.log_from) || !get_i64(args[20], &c.wrote) || !get_i64(args[21], &c.limit)) goto out;
@@ -1047,7 +1249,15 @@ static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t na
 
     /* the results first (they only allocate), then the caller's state: queue offsets and index header values */
     PyObject *queues = PyList_New(0), *topics = PyList_New(0), *offsets = PyList_New(0), *ivals = NULL;
-    if (!queues || !topics || !offsets) goto fail;
+    PyObject *batches = PyList_New(0);
+    if (!queues || !topics || !offsets || !batches) goto fail;
+    for (int i = 0; i < c.nbatches; i++) {
+        PyObject *item = Py_BuildValue("(Onn)", c.topics[c.batches[i].topic].topic, c.batches[i].count,
+                                       c.batches[i].bytes);
+        int bad = !item || PyList_Append(batches, item) < 0;
+        Py_XDECREF(item);
+        if (bad) goto fail;
+    }
     for (int i = 0; i < c.nqueues; i++) {
         Queue *q = &c.queues[i];
         if (q->next == q->first) continue;
@@ -1072,8 +1282,8 @@ static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t na
                               (long long)c.iend_phy, (long long)c.islot_count, (long long)c.icount);
         if (!ivals) goto fail;
     }
-    result = Py_BuildValue("(Lny#LLOO)", (long long)pos, c.done, c.replies.b ? (const char *)c.replies.b : "",
-                           c.replies.n, (long long)c.wrote, (long long)c.last_ts, queues, topics);
+    result = Py_BuildValue("(Lny#LLOOO)", (long long)pos, c.done, c.replies.b ? (const char *)c.replies.b : "",
+                           c.replies.n, (long long)c.wrote, (long long)c.last_ts, queues, topics, batches);
     if (!result) goto fail;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(offsets); i++) {
         PyObject *kv = PyList_GET_ITEM(offsets, i);
@@ -1092,6 +1302,7 @@ fail:
 done:
     Py_XDECREF(queues);
     Py_XDECREF(topics);
+    Py_XDECREF(batches);
     Py_XDECREF(offsets);
     Py_XDECREF(ivals);
 out:

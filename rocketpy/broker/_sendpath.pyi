@@ -26,7 +26,16 @@ def send_batch(
     queue_offsets: dict[tuple[str, int], int],
     index: list[Any] | None,
     now_ms: int,
-) -> tuple[int, int, bytes, int, int, list[tuple[str, int, int, int, bytes]], list[tuple[str, int, int]]]: ...
+) -> tuple[
+    int,
+    int,
+    bytes,
+    int,
+    int,
+    list[tuple[str, int, int, int, bytes]],
+    list[tuple[str, int, int]],
+    list[tuple[str, int, int]],
+]: ...
 def java_string_hash_utf8(data: bytes, /) -> int: ...
 def last_stop_line() -> int: ...
 def crc32(data: bytes | bytearray | memoryview, /) -> int: ...

@@ -78,7 +78,7 @@ class _Plan:
 _UNUSABLE = _Plan((), -1, -1, -1)  # names the general path must handle (duplicates, TRAN_MSG, DELAY)
 _MULTI_TAG = TopicFilterType.MULTI_TAG
 # what FastSend.batch's writer gives MessageStore.append_batch: (wrote, last store timestamp, consume-queue runs,
-# records, bytes, send_batch's own tuple: (pos, done, replies, wrote, last store timestamp, runs, topics))
+# records, bytes, send_batch's own tuple: (pos, done, replies, wrote, last store timestamp, runs, topics, batches))
 _BatchResult = tuple[int, int, list[tuple[str, int, int, int, bytes]], int, int, tuple[Any, ...]]
 
 
@@ -123,7 +123,8 @@ class FastSend:
                                      _LANGUAGES, cluster, max_body, PROPERTIES_MAX, max_total, file_size, born.ip,
                                      born.port, store_host.ip, store_host.port, template, prefix, view, log_from,
                                      wrote, limit, queue_offsets, index, now_ms)  # fmt: skip
-            return r[3], r[4], r[5], r[1], sum(t[2] for t in r[6]), r
+            records = sum(t[1] for t in r[6]) + sum(b[1] for b in r[7])
+            return r[3], r[4], r[5], records, sum(t[2] for t in r[6]) + sum(b[2] for b in r[7]), r
 
         try:
             r = self.store.append_batch(write)
@@ -131,8 +132,12 @@ class FastSend:
             return pos, b""
         if r is None:
             return pos, b""
+        stats = self.stats
         for topic, count, size in r[6]:
-            self.stats.note_put_many(topic, count, size)
+            stats.note_put_many(topic, count, size)
+        for topic, count, size in r[7]:  # a SEND_BATCH_MESSAGE: one put of `count` records, as the general path
+            stats.note_put(count, size, 0)
+            stats.manager.on_put(topic, count, size)
         return r[0], r[2]
 
     def _native_constants(

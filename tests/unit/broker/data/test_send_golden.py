@@ -309,7 +309,9 @@ async def test_send_golden_fast_path(name: str, make_plane: PlaneFactory, frozen
 
 
 @pytest.mark.parametrize("read", ["each", "one"])
-@pytest.mark.parametrize("name", sorted(n for n, requests in CASES.items() if any(r[0] in (V1, V2) for r in requests)))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, requests in CASES.items() if any(r[0] in (V1, V2, BATCH) for r in requests))
+)
 async def test_send_golden_native_path(name: str, read: str, make_plane: PlaneFactory, frozen_clock: object) -> None:
     """The same requests offered to the C path first (_sendpath, whole reads: a read per request, and all of a
     case's requests in one read), then to the fast path, then the general one: the same stored bytes and replies.
@@ -325,6 +327,8 @@ async def test_send_golden_native_path(name: str, read: str, make_plane: PlaneFa
     taken = got.pop("fast")
     if name in ALL_FAST:
         assert taken == len(CASES[name]) - 1, f"stopped at line {send_fast._sendpath.last_stop_line()} of _sendpath.c"
+    if name in ("batch_three", "batch_wait_false"):  # batches too, all but the store's very first request
+        assert taken == len(CASES[name]) - 1
     golden = _load()[name]
     assert got["replies"] == golden["replies"]
     assert got == golden

@@ -11,6 +11,7 @@ unknown languages, odd digits, queues out of range, retry and system topics, oth
 
 from __future__ import annotations
 
+import struct
 import time
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,8 @@ def properties(draw: st.DrawFn) -> str | None:
 
 @st.composite
 def request(draw: st.DrawFn) -> tuple[int, dict[str, str] | None, bytes | None, int]:
-    others = [RequestCode.GET_MAX_OFFSET, RequestCode.SEND_MESSAGE]
-    code = draw(st.sampled_from([RequestCode.SEND_MESSAGE_V2] * 8 + others))
+    others = [RequestCode.GET_MAX_OFFSET, RequestCode.SEND_MESSAGE, RequestCode.SEND_BATCH_MESSAGE]
+    code = draw(st.sampled_from([RequestCode.SEND_MESSAGE_V2] * 7 + others))
     if code == RequestCode.GET_MAX_OFFSET:  # another request of a producer's connection, between its sends
         return code, {"topic": "TopicTest", "queueId": draw(st.sampled_from(["0", "1"]))}, None, 0
     ext = {"a": "PG", "b": draw(st.sampled_from(TOPICS)), "c": "TBW102", "d": "4",
@@ -74,7 +75,26 @@ def request(draw: st.DrawFn) -> tuple[int, dict[str, str] | None, bytes | None, 
     if code == RequestCode.SEND_MESSAGE:  # the same fields by SEND_MESSAGE's long names
         ext = {LONG_NAMES[k]: v for k, v in ext.items() if k in LONG_NAMES}
     body = draw(st.one_of(st.binary(max_size=64), st.sampled_from([b"", b"x" * 3000, b"y" * 70_000])))
+    if code == RequestCode.SEND_BATCH_MESSAGE:
+        ext["m"] = draw(st.sampled_from(["true", "true", "True", "false"]))
+        body = draw(batch_body())
     return code, ext, body, 0
+
+
+@st.composite
+def batch_body(draw: st.DrawFn) -> bytes:
+    """MessageDecoder.encodeMessages of random entries, now and then cut short or with properties that are not
+    UTF-8."""
+    out = b""
+    for _ in range(draw(st.integers(0, 5))):
+        props = draw(properties())
+        raw = (props or "").encode() if draw(st.integers(0, 9)) else b"\xc3(" + (props or "").encode()
+        body = draw(st.binary(max_size=40))
+        out += struct.pack(">iiiii", 0, 0, 0, draw(st.sampled_from([0, 1, 5])), len(body)) + body
+        out += struct.pack(">h", len(raw)) + raw
+    if out and draw(st.integers(0, 9)) == 0:
+        out = out[: draw(st.integers(0, len(out) - 1))]
+    return out
 
 
 def make_frames(requests: list[Any], languages: list[LanguageCode]) -> list[bytes]:
@@ -266,7 +286,15 @@ async def test_native_on_mangled_frames(
 
     monkeypatch.setattr(time, "time", lambda: FROZEN_NOW)
     ext = send_v2_ext("TopicTest", queue_id=1, properties=client_properties(keys="a b", uniq="U1"))
-    (frame,) = make_frames([(RequestCode.SEND_MESSAGE_V2, ext, b"body", 0)], [LanguageCode.JAVA])
+    if data.draw(st.booleans()):
+        (frame,) = make_frames([(RequestCode.SEND_MESSAGE_V2, ext, b"body", 0)], [LanguageCode.JAVA])
+    else:  # a batch: its entries' lengths are more to get wrong
+        from rocketpy.broker.processors.send_support import encode_batch
+
+        entries = [(0, b"e0", "TAGS\x01T\x02KEYS\x01k1 k2"), (1, b"e1", "UNIQ_KEY\x01U9")]
+        batch_ext = send_v2_ext("TopicTest", queue_id=1, batch=True, properties="WAIT\x01true")
+        (frame,) = make_frames([(RequestCode.SEND_BATCH_MESSAGE, batch_ext, encode_batch(entries), 0)],
+                               [LanguageCode.JAVA])  # fmt: skip
     mangled = bytearray(frame)
     for _ in range(data.draw(st.integers(1, 4))):
         kind = data.draw(st.sampled_from(["set", "cut", "insert"]))
@@ -360,3 +388,41 @@ def test_crc32_is_zlibs(data: bytes, skew: int) -> None:
     view = memoryview(bytes(skew) + data)[skew:]  # every alignment of the slicing-by-8 loop
     assert send_fast._sendpath.crc32(view) == zlib.crc32(data)
     assert send_fast._sendpath.crc32(b"x" * 100_000 + data) == zlib.crc32(b"x" * 100_000 + data)
+
+
+async def test_native_takes_batches(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SEND_BATCH_MESSAGE takes the C path: entries with their own TAGS, KEYS and UNIQ_KEY (or the batch's),
+    consecutive offsets, one reply with every message id; between single sends, with the same bytes as Python."""
+    from rocketpy.broker.processors.send_support import encode_batch, properties_string
+    from tests.unit.broker.data.conftest import client_properties, send_v2_ext
+
+    monkeypatch.setattr(time, "time", lambda: FROZEN_NOW)
+    requests: list[Any] = []
+    for n in range(12):
+        if n % 3:
+            entries = [(i, b"e%d-%d" % (n, i), properties_string({"TAGS": f"T{i}", "KEYS": f"k{n} j{i}",
+                                                                  "UNIQ_KEY": f"U{n}-{i}"}))
+                       for i in range(n % 4 + 1)]  # fmt: skip
+            entries.append((0, b"bare", ""))  # the batch's own properties only
+            ext = send_v2_ext("TopicTest", queue_id=n % 2, batch=True,
+                              properties=properties_string({"WAIT": "true", "KEYS": "bk"}))  # fmt: skip
+            requests.append((RequestCode.SEND_BATCH_MESSAGE, ext, encode_batch(entries), 0))
+        else:
+            ext = send_v2_ext("TopicTest", queue_id=n % 2, properties=client_properties(keys=f"s{n}", uniq=f"S{n}"))
+            requests.append((RequestCode.SEND_MESSAGE_V2, ext, b"single", 0))
+    python, native = make_plane(), make_plane()
+    for plane in (python, native):
+        prepare(plane, requests)
+    want: list[str] = []
+    encoded = make_frames(requests, [LanguageCode.JAVA] * len(requests))
+    await _serve(python, encoded, python.send.fast_handlers(), want)
+    got, taken = await serve_native(native, [b"".join(encoded)])
+    assert got == want
+    assert taken == len(requests) - 1, send_fast._sendpath.last_stop_line()
+    assert native.stats.put_times.total == python.stats.put_times.total  # (latencies: each path's own)
+    assert sum(native.stats.latency.distribution) == sum(python.stats.latency.distribution)
+    for plane in (python, native):
+        plane.store.flush()
+    assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
+        Path(python.store.config.store_path_root_dir)
+    )
