@@ -29,6 +29,7 @@ import orjson
 import pytest
 
 from rocketpy.broker.config import BrokerRole, BrokerSettings
+from rocketpy.broker.processors.pull_fast import FastPull
 from rocketpy.broker.topic_validator import RMQ_SYS_OFFSET_MOVED_EVENT
 from rocketpy.common.java import java_string_hash
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
@@ -223,7 +224,8 @@ async def run_cases(make_plane: PlaneFactory, answer: Answer) -> dict[str, Any]:
             cmd = request_frame(pull, 1000 + n, bool(options.get("rocketmq_header")))
             replies.append(hashlib.sha256(await answer(plane, cmd)).hexdigest()[:24])
         record[name] = {"replies": replies, **effects(plane)}
-    return json.loads(json.dumps(record))
+    result: dict[str, Any] = json.loads(json.dumps(record))
+    return result
 
 
 async def test_pull_cases_general_path(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,3 +238,43 @@ async def test_pull_cases_general_path(make_plane: PlaneFactory, monkeypatch: py
     diff = [k for k in golden if record.get(k) != golden[k]]
     assert not diff, f"{len(diff)} cases differ: {[(k, record.get(k), golden[k]) for k in diff[:2]]}"
     assert record.keys() == golden.keys()
+
+
+# pulls of the everyday cases the fast path must answer itself (the rest it leaves to the general path)
+FAST_EXPECTED = {"push_all": 6, "push_tags": 7, "push_tag_nothing_matches": 2, "push_no_commit_flag": 1,
+                 "push_commit_only": 1, "push_no_flags": 2, "push_empty_queue": 1, "push_old_version": 1,
+                 "push_slave_read": 1, "push_slave_read_behind": 2, "push_retry_topic": 2}  # fmt: skip
+
+
+async def test_pull_cases_fast_route(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection's route (FastPull first, the general handler when it declines) gives the golden record."""
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_123.456)
+    taken: dict[str, int] = {}
+    current = [""]
+
+    async def route(plane: DataPlane, cmd: RemotingCommand) -> bytes:
+        fast = FastPull(plane.pull)(CONSUMER, cmd)  # type: ignore[arg-type]
+        if fast is None:
+            return await general(plane, cmd)
+        taken[current[0]] = taken.get(current[0], 0) + 1
+        return fast
+
+    record: dict[str, Any] = {}
+    for name in CASES:
+        current[0] = name
+        record.update(await run_cases_named(make_plane, route, name))
+    golden = json.loads(GOLDEN_PATH.read_text())
+    diff = [k for k in golden if record.get(k) != golden[k]]
+    assert not diff, f"{len(diff)} cases differ: {[(k, record.get(k), golden[k]) for k in diff[:2]]}"
+    assert taken == FAST_EXPECTED
+
+
+async def run_cases_named(make_plane: PlaneFactory, answer: Answer, name: str) -> dict[str, Any]:
+    saved = dict(CASES)
+    CASES.clear()
+    CASES[name] = saved[name]
+    try:
+        return await run_cases(make_plane, answer)
+    finally:
+        CASES.clear()
+        CASES.update(saved)
