@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import struct
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 import orjson
 
 from rocketpy.broker.config import BrokerRole
+from rocketpy.broker.longpolling import match_all
 from rocketpy.broker.processors.pull import FLAG_COMMIT_OFFSET, FLAG_SUSPEND, status_code, tags_matcher
 from rocketpy.broker.topic_validator import RETRY_GROUP_TOPIC_PREFIX
 from rocketpy.protocol.bodies.heartbeat import MessageModel, is_tag_type
 from rocketpy.protocol.bodies.topic_config import PERM_READ
 from rocketpy.protocol.codes import ResponseCode, SerializeType
-from rocketpy.protocol.message_headers import PullMessageResponseHeader
+from rocketpy.protocol.message_headers import PullMessageRequestHeader, PullMessageResponseHeader
 from rocketpy.remoting.codec import encode
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
+from rocketpy.remoting.connection import RequestContext
 
 if TYPE_CHECKING:
     from rocketpy.broker.processors.pull import PullMessageProcessor
@@ -61,6 +64,7 @@ class FastPull:
         self.consumers = pull.consumers.groups
         self.offsets = pull.offsets
         self.stats = pull.stats
+        self.holds = pull.holds
         self._templates: dict[tuple[int, str], _Template | None] = {}
 
     def __call__(self, conn: Connection, cmd: RemotingCommand) -> bytes | None:
@@ -104,16 +108,16 @@ class FastPull:
         result = self.store.get_message(topic, queue_id, offset, int(n), tags_matcher(data), None)  # type: ignore[arg-type]
         elapsed = int((time.monotonic() - began) * 1000)
         code = status_code(result.status, offset)
-        if code == _NOT_FOUND:
-            if sys_flag & FLAG_SUSPEND:
-                return None  # to be held: the general path holds it
-        elif code != _SUCCESS and code != _RETRY:
-            return None  # PULL_OFFSET_MOVED and its event
-        remark = result.status.name
-        template = self._templates.get((code, remark)) or self._template(code, remark)
-        if template is None:
-            return None
-        # from here on the request is answered: the general path's effects, in its order
+        held = code == _NOT_FOUND and sys_flag & FLAG_SUSPEND
+        template = None
+        if not held:
+            if code != _SUCCESS and code != _RETRY and code != _NOT_FOUND:
+                return None  # PULL_OFFSET_MOVED and its event
+            remark = result.status.name
+            template = self._templates.get((code, remark)) or self._template(code, remark)
+            if template is None:
+                return None
+        # from here on the request is answered (or held): the general path's effects, in its order
         stats = self.stats
         count = len(result.buffers)
         stats.note_get(group_name, topic, count, elapsed, result.buffer_total_size)
@@ -122,6 +126,11 @@ class FastPull:
         suggest = self.pull._suggest_broker(result, group)
         if sys_flag & FLAG_COMMIT_OFFSET:
             self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))  # type: ignore[arg-type]
+        if template is None:  # held, as the general path holds it, then re-run by it without suspending
+            millis = int(t) if b.long_polling_enable else b.short_polling_time_mills  # type: ignore[arg-type]
+            matcher = tags_matcher(data) or match_all
+            self.holds.park(topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, cmd))
+            return b""
         p0, p1, p2, p3, p4, p5 = template
         header = (f"{p0}{suggest}{p1}{result.next_begin_offset}{p2}{result.min_offset}{p3}{result.max_offset}"
                   f"{p4}{cmd.opaque}{p5}").encode()  # fmt: skip
@@ -129,6 +138,16 @@ class FastPull:
         if not count:
             return prefix + header
         return b"".join([prefix, header, *result.buffers])
+
+    def _resume(self, conn: Connection, cmd: RemotingCommand) -> None:
+        """executeRequestWhenWakeup: the general path's second pass (no suspending, no commit), answered."""
+        if conn.closed:
+            return
+        header = PullMessageRequestHeader.from_ext(cmd.ext_fields)
+        ctx = RequestContext(conn, None, cmd)  # type: ignore[arg-type]  # the pass uses the connection only
+        reply = self.pull._counted(ctx, header, allow_suspend=False).reply
+        assert reply is not None
+        conn.send_response_nowait(cmd, reply)
 
     def _template(self, code: int, remark: str) -> _Template | None:
         """The reply's JSON header, as the general path encodes it, cut around the four numbers and the opaque
