@@ -74,14 +74,18 @@ class ParkedPull:
     done: bool = False
 
     def release(self) -> None:
+        """Queued for the service's timer task, which resumes every released pull in one turn once the code that
+        released it (an arrival: a producer's read) is done, as Java hands woken requests to its pull executor:
+        the pull then also takes what arrived meanwhile."""
         if self.done:
             return
         self.done = True
-        self.service._forget(self.key, self)
-        try:
-            self.resume()
-        except Exception:  # one pull's failure must not stop the others' wake-ups nor the timer
-            log.exception("resuming a held pull of %s failed", self.key)
+        service = self.service
+        service._forget(self.key, self)
+        service._released.append(self)
+        scope = service._timer_scope
+        if scope is not None:
+            scope.deadline = -math.inf
 
 
 class PullRequestHoldService:
@@ -95,6 +99,7 @@ class PullRequestHoldService:
         self._seq = itertools.count()
         self._timer_scope: trio.CancelScope | None = None
         self._timer_started = False
+        self._released: list[ParkedPull] = []
 
     def held_count(self) -> int:
         return sum(len(v) for v in self._held.values())
@@ -175,6 +180,12 @@ class PullRequestHoldService:
         """The parked pulls' deadlines, and every `check_interval` s the periodic check (checkHoldRequest)."""
         next_check = trio.current_time() + self.check_interval
         while True:
+            released, self._released = self._released, []
+            for parked in released:
+                try:
+                    parked.resume()
+                except Exception:  # one pull's failure must not stop the others' answers nor the timer
+                    log.exception("resuming a held pull of %s failed", parked.key)
             now = trio.current_time()
             heap = self._deadlines
             while heap and heap[0][0] <= now:
@@ -186,6 +197,8 @@ class PullRequestHoldService:
                     for held in list(waiting):
                         if isinstance(held, ParkedPull) and grown > held.offset and held.matches(None):
                             held.release()
+            if self._released:  # released by the deadlines or the check just now
+                continue
             with trio.CancelScope(deadline=min(heap[0][0] if heap else math.inf, next_check)) as scope:
                 self._timer_scope = scope
                 await trio.sleep_forever()

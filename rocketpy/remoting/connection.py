@@ -400,6 +400,13 @@ class Connection:
         except ConnectionClosedError:
             log.info("response to %s dropped: connection closed", self.remote_addr)
 
+    def send_frame_nowait(self, data: bytes) -> None:
+        """An encoded reply frame built by its handler itself (a parked pull's), joined to the next write."""
+        try:
+            self._enqueue(data)
+        except ConnectionClosedError:
+            log.info("response to %s dropped: connection closed", self.remote_addr)
+
     async def invoke(self, cmd: RemotingCommand, timeout: float) -> RemotingCommand:
         """Send a request on this connection and wait for its response."""
         cmd.opaque = next_opaque()

@@ -68,6 +68,11 @@ class FastPull:
         self._templates: dict[tuple[int, str], _Template | None] = {}
 
     def __call__(self, conn: Connection, cmd: RemotingCommand) -> bytes | None:
+        return self._serve(conn, cmd, True)
+
+    def _serve(self, conn: Connection, cmd: RemotingCommand, first: bool) -> bytes | None:
+        """One pass: `first` the request's own (may commit, may park), else the pass after a parked pull's release
+        (executeRequestWhenWakeup: brokerAllowSuspend false, so no commit and no holding)."""
         ext = cmd.ext_fields
         if ext is None or cmd.serialize_type != SerializeType.JSON:
             return None
@@ -108,7 +113,7 @@ class FastPull:
         result = self.store.get_message(topic, queue_id, offset, int(n), tags_matcher(data), None)  # type: ignore[arg-type]
         elapsed = int((time.monotonic() - began) * 1000)
         code = status_code(result.status, offset)
-        held = code == _NOT_FOUND and sys_flag & FLAG_SUSPEND
+        held = first and code == _NOT_FOUND and sys_flag & FLAG_SUSPEND
         template = None
         if not held:
             if code != _SUCCESS and code != _RETRY and code != _NOT_FOUND:
@@ -124,7 +129,7 @@ class FastPull:
         if count and b.transfer_msg_by_heap:
             stats.manager.on_get_latency(group_name, topic, queue_id, elapsed)
         suggest = self.pull._suggest_broker(result, group)
-        if sys_flag & FLAG_COMMIT_OFFSET:
+        if first and sys_flag & FLAG_COMMIT_OFFSET:
             self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))  # type: ignore[arg-type]
         if template is None:  # held, as the general path holds it, then re-run by it without suspending
             millis = int(t) if b.long_polling_enable else b.short_polling_time_mills  # type: ignore[arg-type]
@@ -140,8 +145,12 @@ class FastPull:
         return b"".join([prefix, header, *result.buffers])
 
     def _resume(self, conn: Connection, cmd: RemotingCommand) -> None:
-        """executeRequestWhenWakeup: the general path's second pass (no suspending, no commit), answered."""
+        """executeRequestWhenWakeup: the second pass, answered (the general path's where this one declines)."""
         if conn.closed:
+            return
+        data = self._serve(conn, cmd, False)
+        if data is not None:
+            conn.send_frame_nowait(data)
             return
         header = PullMessageRequestHeader.from_ext(cmd.ext_fields)
         ctx = RequestContext(conn, None, cmd)  # type: ignore[arg-type]  # the pass uses the connection only

@@ -253,6 +253,9 @@ class ParkingConnection(FakeConnection):
         response.serialize_type = request.serialize_type
         self.later.append(encode(response))
 
+    def send_frame_nowait(self, data: bytes) -> None:
+        self.later.append(data)
+
 
 # pulls of the everyday cases the fast path takes itself, held ones included (the rest go the general way)
 FAST_EXPECTED = {"push_all": 7, "push_tags": 8, "push_tag_nothing_matches": 3, "push_no_commit_flag": 1,

@@ -15,6 +15,7 @@ import trio.testing
 from rocketpy.broker.processors.pull_fast import FastPull
 from rocketpy.protocol.bodies.topic_config import TopicConfig
 from rocketpy.protocol.codes import RequestCode, ResponseCode
+from rocketpy.remoting.codec import FrameDecoder
 from rocketpy.remoting.command import RemotingCommand
 from rocketpy.store.format import decode_records
 from tests.unit.broker.conftest import FakeConnection, heartbeat
@@ -38,6 +39,10 @@ class Parking(FakeConnection):
 
     def send_response_nowait(self, request: RemotingCommand, response: RemotingCommand) -> None:
         self.later.append((trio.current_time(), response))
+
+    def send_frame_nowait(self, data: bytes) -> None:
+        (cmd,) = FrameDecoder().feed(data)
+        self.later.append((trio.current_time(), cmd))
 
 
 async def ready(plane: DataPlane, sub: str = "*") -> FastPull:
@@ -137,3 +142,17 @@ async def test_a_closed_connection_gets_nothing(plane: DataPlane, autojump_clock
     await settle()
     assert [tags(r) for _, r in conn.later] == [["TagB"]] and not closed.later
     assert plane.holds.held_count() == 0
+
+
+async def test_second_pass_the_fast_path_declines_goes_the_general_way(
+    plane: DataPlane, autojump_clock: trio.testing.MockClock
+) -> None:
+    fast = await ready(plane)
+    conn = Parking(CONSUMER.remote_addr)
+    assert fast(conn, request()) == b""
+    del plane.controller.consumers.groups["G1"]  # the consumer went away while its pull was held
+    await send(plane, "TagA")
+    await settle()
+    [(_, reply)] = conn.later
+    assert reply.code == ResponseCode.SUBSCRIPTION_NOT_EXIST
+    assert (reply.remark or "").startswith("the consumer's group info not exist")
