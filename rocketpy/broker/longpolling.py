@@ -100,6 +100,7 @@ class PullRequestHoldService:
         self._timer_scope: trio.CancelScope | None = None
         self._timer_started = False
         self._released: list[ParkedPull] = []
+        self.after_resume: list[Callable[[], None]] = []  # run once after each turn of resumes (flushes)
 
     def held_count(self) -> int:
         return sum(len(v) for v in self._held.values())
@@ -186,6 +187,12 @@ class PullRequestHoldService:
                     parked.resume()
                 except Exception:  # one pull's failure must not stop the others' answers nor the timer
                     log.exception("resuming a held pull of %s failed", parked.key)
+            if released:
+                for hook in self.after_resume:
+                    try:
+                        hook()
+                    except Exception:
+                        log.exception("after resuming held pulls")
             now = trio.current_time()
             heap = self._deadlines
             while heap and heap[0][0] <= now:

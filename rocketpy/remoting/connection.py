@@ -400,12 +400,21 @@ class Connection:
         except ConnectionClosedError:
             log.info("response to %s dropped: connection closed", self.remote_addr)
 
-    def send_frame_nowait(self, data: bytes) -> None:
-        """An encoded reply frame built by its handler itself (a parked pull's), joined to the next write."""
-        try:
-            self._enqueue(data)
-        except ConnectionClosedError:
+    def send_frame_nowait(self, data: bytes) -> bool:
+        """An encoded reply frame built by its handler itself (a parked pull's), queued without waking the writer:
+        the caller then calls `flush_nowait` once for all it queued. False if the connection is closed."""
+        if self.closed:
             log.info("response to %s dropped: connection closed", self.remote_addr)
+            return False
+        self._outbox.append(data)
+        self._outbox_bytes += len(data)
+        return True
+
+    def flush_nowait(self) -> None:
+        """Write what is queued now from this task (the writer task takes what the socket does not), or leave it
+        to the reader when it is serving a read: one send for several frames, no writer wake-up on loopback."""
+        if self._outbox and not self._in_read and not self.closed:
+            self._write_now()
 
     async def invoke(self, cmd: RemotingCommand, timeout: float) -> RemotingCommand:
         """Send a request on this connection and wait for its response."""

@@ -65,6 +65,8 @@ class FastPull:
         self.offsets = pull.offsets
         self.stats = pull.stats
         self.holds = pull.holds
+        self._unflushed: dict[Connection, None] = {}  # connections with second-pass replies queued, in order
+        self.holds.after_resume.append(self._flush)
         self._templates: dict[tuple[int, str], _Template | None] = {}
 
     def __call__(self, conn: Connection, cmd: RemotingCommand) -> bytes | None:
@@ -150,13 +152,20 @@ class FastPull:
             return
         data = self._serve(conn, cmd, False)
         if data is not None:
-            conn.send_frame_nowait(data)
+            if conn.send_frame_nowait(data):
+                self._unflushed[conn] = None
             return
         header = PullMessageRequestHeader.from_ext(cmd.ext_fields)
         ctx = RequestContext(conn, None, cmd)  # type: ignore[arg-type]  # the pass uses the connection only
         reply = self.pull._counted(ctx, header, allow_suspend=False).reply
         assert reply is not None
         conn.send_response_nowait(cmd, reply)
+
+    def _flush(self) -> None:
+        """After a turn of second passes: one write per connection for the replies queued to it."""
+        unflushed, self._unflushed = self._unflushed, {}
+        for conn in unflushed:
+            conn.flush_nowait()
 
     def _template(self, code: int, remark: str) -> _Template | None:
         """The reply's JSON header, as the general path encodes it, cut around the four numbers and the opaque

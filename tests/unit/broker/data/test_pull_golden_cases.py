@@ -242,7 +242,7 @@ async def test_pull_cases_general_path(make_plane: PlaneFactory, monkeypatch: py
     assert record.keys() == golden.keys()
 
 
-@dataclass
+@dataclass(eq=False)
 class ParkingConnection(FakeConnection):
     """What a parked pull's answer goes through: send_response_nowait, as the Connection encodes it."""
 
@@ -253,8 +253,12 @@ class ParkingConnection(FakeConnection):
         response.serialize_type = request.serialize_type
         self.later.append(encode(response))
 
-    def send_frame_nowait(self, data: bytes) -> None:
+    def send_frame_nowait(self, data: bytes) -> bool:
         self.later.append(data)
+        return True
+
+    def flush_nowait(self) -> None:
+        pass
 
 
 # pulls of the everyday cases the fast path takes itself, held ones included (the rest go the general way)

@@ -33,16 +33,21 @@ from tests.unit.broker.data.test_pull_golden_cases import java_subscription
 PULL = RequestCode.PULL_MESSAGE
 
 
-@dataclass
+@dataclass(eq=False)
 class Parking(FakeConnection):
     later: list[tuple[float, RemotingCommand]] = field(default_factory=list)
+    flushes: int = 0
 
     def send_response_nowait(self, request: RemotingCommand, response: RemotingCommand) -> None:
         self.later.append((trio.current_time(), response))
 
-    def send_frame_nowait(self, data: bytes) -> None:
+    def send_frame_nowait(self, data: bytes) -> bool:
         (cmd,) = FrameDecoder().feed(data)
         self.later.append((trio.current_time(), cmd))
+        return True
+
+    def flush_nowait(self) -> None:
+        self.flushes += 1
 
 
 async def ready(plane: DataPlane, sub: str = "*") -> FastPull:
@@ -78,7 +83,7 @@ async def test_parked_pull_answered_on_arrival(plane: DataPlane, autojump_clock:
     await settle()
     [(when, reply)] = conn.later
     assert (reply.code, reply.remark, tags(reply)) == (ResponseCode.SUCCESS, "FOUND", ["TagA"])
-    assert 2 <= when - start < 2.1 and plane.holds.held_count() == 0
+    assert 2 <= when - start < 2.1 and plane.holds.held_count() == 0 and conn.flushes == 1
     plane.controller.offsets.commit("x", "G1", "TopicTest", 0, 9)
     await send(plane, "TagB")  # nobody waits any more; the replay did not commit
     await settle()
