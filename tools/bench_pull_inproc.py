@@ -105,7 +105,8 @@ async def run(pulls: int, per_pull: int, general_only: bool, fill_for: int = 0) 
                 await send(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
             handler = handlers[RequestCode.PULL_MESSAGE]
             fast = None if general_only else plane.fast_handlers().get(RequestCode.PULL_MESSAGE)
-            frames = [pull_frame(n % QUEUES, (n // QUEUES) * per_pull, per_pull, n) for n in range(WARMUP + pulls)]
+            frames = [pull_frame(n % QUEUES, (n // QUEUES) * per_pull, per_pull, n)
+                      for n in range(WARMUP + max(pulls, fill_for))][: WARMUP + pulls]  # fmt: skip
             decoder, began, last = FrameDecoder(), 0.0, b""
             for n, frame in enumerate(frames):
                 if n == WARMUP:

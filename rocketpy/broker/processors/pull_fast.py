@@ -47,11 +47,6 @@ _SUCCESS, _RETRY, _NOT_FOUND = ResponseCode.SUCCESS, ResponseCode.PULL_RETRY_IMM
 _Template = tuple[str, str, str, str, str, str]
 
 
-def _decimal(text: str | None, digits: int) -> bool:
-    """A non-negative decimal as the Java client writes it, short enough to be in range."""
-    return text is not None and 0 < len(text) < digits and text.isdigit() and text.isascii()
-
-
 class FastPull:
     """The fast handler of PULL_MESSAGE over one PullMessageProcessor (see the module docstring)."""
 
@@ -82,12 +77,18 @@ class FastPull:
         group_name, topic = get("consumerGroup"), get("topic")
         q, o, n, f = get("queueId"), get("queueOffset"), get("maxMsgNums"), get("sysFlag")
         c, t, v = get("commitOffset"), get("suspendTimeoutMillis"), get("subVersion")
-        if group_name is None or topic is None:
+        if group_name is None or topic is None or q is None or o is None or n is None or f is None or c is None:
             return None
-        if not (_decimal(q, 10) and _decimal(n, 10) and _decimal(f, 10) and _decimal(o, 19) and _decimal(c, 19)
-                and _decimal(t, 19) and _decimal(v, 19)):  # fmt: skip
+        if t is None or v is None:
             return None
-        sys_flag = int(f)  # type: ignore[arg-type]
+        # non-negative decimals as the Java client writes them, short enough to be in range (else: general)
+        if not (0 < len(q) < 10 and 0 < len(n) < 10 and 0 < len(f) < 10 and 0 < len(o) < 19 and 0 < len(c) < 19
+                and 0 < len(t) < 19 and 0 < len(v) < 19):  # fmt: skip
+            return None
+        digits = q + o + n + f + c + t + v
+        if not (digits.isdigit() and digits.isascii()):
+            return None
+        sys_flag = int(f)
         if sys_flag & ~_FLAGS_TAKEN:
             return None
         # _check_group_and_topic, where everything passes
@@ -98,7 +99,7 @@ class FastPull:
         config = self.topics.get(topic)
         if group is None or not group.consume_enable or config is None or not config.perm & PERM_READ:
             return None
-        queue_id = int(q)  # type: ignore[arg-type]
+        queue_id = int(q)
         if queue_id >= config.read_queue_nums:
             return None
         # _subscription and _filter without the subscription flag: a TAG subscription its heartbeat registered
@@ -106,11 +107,11 @@ class FastPull:
         if info is None or (not group.consume_broadcast_enable and info.message_model is MessageModel.BROADCASTING):
             return None
         data = info.subscriptions.get(topic)
-        if data is None or data.sub_version < int(v) or not is_tag_type(data.expression_type):  # type: ignore[arg-type]
+        if data is None or data.sub_version < int(v) or not is_tag_type(data.expression_type):
             return None
         if data.class_filter_mode or (b.filter_support_retry and topic.startswith(RETRY_GROUP_TOPIC_PREFIX)):
             return None
-        offset = int(o)  # type: ignore[arg-type]
+        offset = int(o)
         began = time.monotonic()
         result = self.store.get_message(topic, queue_id, offset, int(n), tags_matcher(data), None)  # type: ignore[arg-type]
         elapsed = int((time.monotonic() - began) * 1000)
@@ -132,9 +133,9 @@ class FastPull:
             stats.manager.on_get_latency(group_name, topic, queue_id, elapsed)
         suggest = self.pull._suggest_broker(result, group)
         if first and sys_flag & FLAG_COMMIT_OFFSET:
-            self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))  # type: ignore[arg-type]
+            self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))
         if template is None:  # held, as the general path holds it, then re-run by it without suspending
-            millis = int(t) if b.long_polling_enable else b.short_polling_time_mills  # type: ignore[arg-type]
+            millis = int(t) if b.long_polling_enable else b.short_polling_time_mills
             matcher = tags_matcher(data) or match_all
             self.holds.park(topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, cmd))
             return b""
