@@ -6,12 +6,17 @@ the general path's layers: no header object, no PullPlan, no reply command, no h
 connection's writer (the reply joins the write of the read it came in). The reply header comes from a template of
 the general path's own encoding; the records go from the commit log's memoryviews into the frame in one join.
 
+A pull to be held (PULL_NOT_FOUND with the suspend flag) is parked with the hold service (longpolling.park: no
+task, as Java parks the request object); when released, its second pass (no suspending, no commit) runs here
+again, or in the general handler where this one declines, and the replies of one turn of releases leave with one
+write per connection.
+
 Anything else returns None before anything changed, and the connection hands the request to
-PullMessageProcessor.pull_message, which answers it as it always did: a pull that would be held (PULL_NOT_FOUND
-with the suspend flag), a moved offset (which writes an OffsetMovedEvent), SQL92 and retry-topic filters, flagged
-subscriptions (lite pull), a slave, a group or subscription to create or refuse, any header the Java client would
-not write. Same reply bytes and same effects (statistics, committed offsets) as the general path:
-tests/unit/broker/data/test_pull_golden_cases.py and test_pull_golden.py run their cases through both.
+PullMessageProcessor.pull_message, which answers it as it always did: a moved offset (which writes an
+OffsetMovedEvent), SQL92 and retry-topic filters, flagged subscriptions (lite pull), a slave, a group or
+subscription to create or refuse, any header the Java client would not write. Same reply bytes and same effects
+(statistics, committed offsets) as the general path: tests/unit/broker/data/test_pull_golden_cases.py runs its
+cases through both routes, test_pull_parked.py the parked one.
 """
 
 from __future__ import annotations
