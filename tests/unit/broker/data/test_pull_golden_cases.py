@@ -143,7 +143,11 @@ CASES: dict[str, Case] = {
         {"TopicTest": ("*", "TAG")},
         [push(0, 20)],
     ),
-    "lite_flagged": ({}, None, [lite(0, 0, subscription="TagB"), lite(0, 20, sys_flag=PULL_SUBSCRIPTION | PUSH)]),
+    "lite_flagged": (
+        {},
+        None,
+        [lite(0, 0, subscription="TagB"), lite(0, 20, sys_flag=PULL_SUBSCRIPTION | PUSH, suspend_timeout_millis=1)],
+    ),
     "lite_bad_expression": ({}, None, [lite(0, 0, subscription="||", expression_type="TAG")]),
     "rocketmq_header_push": ({"rocketmq_header": True}, {"TopicTest": ("*", "TAG")}, [push(0, 0), push(0, 20)]),
 }
