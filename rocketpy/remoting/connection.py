@@ -41,8 +41,8 @@ Handler = Callable[["RequestContext", RemotingCommand], Awaitable[RemotingComman
 BeforeHook = Callable[[str, RemotingCommand], None]
 # A synchronous handler for the common form of a request code, run in the read loop before the table's handler: the
 # whole encoded reply frame, or None to hand the request to the table's handler, which then answers it as if the
-# fast one did not exist (so a fast handler must change nothing before it is sure to answer). Not used on a
-# connection with a before hook (ACL).
+# fast one did not exist (so a fast handler must change nothing before it is sure to answer); b"" when it took the
+# request and answers it later itself (send_response_nowait). Not used on a connection with a before hook (ACL).
 FastHandler = Callable[["Connection", RemotingCommand], bytes | None]
 # Whole frames of a read at once, before they are decoded: (connection, data, pos) -> (where the first frame it left
 # alone starts, the encoded replies of those it answered). What it leaves goes through the fast and table handlers.
@@ -269,7 +269,7 @@ class Connection:
                     data = encode(_as_reply(cmd, self._failure(exc, cmd)))
             handler = self.handlers.get(cmd.code, self.default_handler) if data is None else None
             if data is not None:
-                if not cmd.flag & ONEWAY_FLAG:
+                if data and not cmd.flag & ONEWAY_FLAG:  # b"": answered later (a parked pull)
                     self._enqueue(data)
             elif handler is None or getattr(handler, "rocketpy_inline", False):
                 reply = self._refusal(handler, cmd)
@@ -402,6 +402,22 @@ class Connection:
             self._enqueue(encode(_as_reply(request, response)))
         except ConnectionClosedError:
             log.info("response to %s dropped: connection closed", self.remote_addr)
+
+    def send_frame_nowait(self, data: bytes) -> bool:
+        """An encoded reply frame built by its handler itself (a parked pull's), queued without waking the writer:
+        the caller then calls `flush_nowait` once for all it queued. False if the connection is closed."""
+        if self.closed:
+            log.info("response to %s dropped: connection closed", self.remote_addr)
+            return False
+        self._outbox.append(data)
+        self._outbox_bytes += len(data)
+        return True
+
+    def flush_nowait(self) -> None:
+        """Write what is queued now from this task (the writer task takes what the socket does not), or leave it
+        to the reader when it is serving a read: one send for several frames, no writer wake-up on loopback."""
+        if self._outbox and not self._in_read and not self.closed:
+            self._write_now()
 
     async def invoke(self, cmd: RemotingCommand, timeout: float) -> RemotingCommand:
         """Send a request on this connection and wait for its response."""

@@ -29,6 +29,7 @@ from rocketpy.broker.processors.admin_store import AdminStoreProcessor
 from rocketpy.broker.processors.delay_offset import DelayOffsetProcessor
 from rocketpy.broker.processors.offsets_stats import OffsetStatsProcessor
 from rocketpy.broker.processors.pull import PullMessageProcessor
+from rocketpy.broker.processors.pull_fast import FastPull
 from rocketpy.broker.processors.query import QueryMessageProcessor
 from rocketpy.broker.processors.reply import ReplyMessageProcessor
 from rocketpy.broker.processors.send import SendMessageProcessor
@@ -37,6 +38,7 @@ from rocketpy.broker.processors.transaction import TransactionProcessor
 from rocketpy.broker.stats import BrokerStats
 from rocketpy.broker.transaction.bridge import TransactionalMessageBridge
 from rocketpy.broker.transaction.service import TransactionalMessageCheckService
+from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.connection import BatchHandler, FastHandler, Handler
 from rocketpy.store.message_store import MessageStore
 from rocketpy.store.schedule import ScheduleMessageService
@@ -71,8 +73,8 @@ class DataPlane:
         return table
 
     def fast_handlers(self) -> dict[int, FastHandler]:
-        """Synchronous handlers of the common form of a request, tried before the table's (send_fast)."""
-        return self.send.fast_handlers()
+        """Synchronous handlers of the common form of a request, tried before the table's (send_fast, pull_fast)."""
+        return {**self.send.fast_handlers(), RequestCode.PULL_MESSAGE: FastPull(self.pull)}
 
     def batch_handler(self) -> BatchHandler | None:
         """The handler of whole reads tried before both (send_fast's C version), or None."""

@@ -25,9 +25,15 @@ async def general(ctx: RequestContext, cmd: RemotingCommand) -> RemotingCommand:
     return RemotingCommand.response(ResponseCode.SUCCESS, "general")
 
 
+later: list[tuple[Connection, bytes]] = []
+
+
 def fast(conn: Connection, cmd: RemotingCommand) -> bytes | None:
     kind = (cmd.ext_fields or {}).get("k", "")
     fast_ran.append(kind)
+    if kind == "later":  # taken, answered afterwards from elsewhere (a parked pull)
+        later.append((conn, encode(_as_reply(cmd, RemotingCommand.response(ResponseCode.SUCCESS, "later")))))
+        return b""
     if kind == "boom":
         raise RuntimeError("fast path broke")
     if kind != "fast":
@@ -50,6 +56,7 @@ async def serve(nursery: trio.Nursery, **kw: object) -> str:
 def clear() -> None:
     table_ran.clear()
     fast_ran.clear()
+    later.clear()
 
 
 async def test_fast_answer_none_falls_back_exception_is_answered(nursery: trio.Nursery) -> None:
@@ -135,3 +142,27 @@ async def test_frames_before_a_bad_one_are_served_then_the_connection_closes(nur
     good = encode(RemotingCommand.request(10, {"k": "fast"}))
     got = await raw_exchange(addr, [good + (-5).to_bytes(4, "big", signed=True) + b"junk"], 2)
     assert [c.remark for c in got] == ["fast"]  # answered, then closed (no second reply)
+
+
+async def test_taken_now_answered_later_with_one_write(nursery: trio.Nursery) -> None:
+    addr = await serve(nursery)
+    async with RemotingClient() as client:
+        results: list[RemotingCommand] = []
+
+        async def ask(kind: str) -> None:
+            results.append(await client.invoke(addr, RemotingCommand.request(10, {"k": kind}), timeout=5))
+
+        async with trio.open_nursery() as inner:
+            inner.start_soon(ask, "later")
+            inner.start_soon(ask, "later")
+            with trio.fail_after(5):
+                while len(later) < 2:
+                    await trio.sleep(0.01)
+            assert not results  # nothing was written for them yet
+            conn = later[0][0]
+            assert all(conn.send_frame_nowait(frame) for _, frame in later)
+            conn.flush_nowait()
+        assert [r.remark for r in results] == ["later", "later"]
+        assert table_ran == []
+        conn.closed = True
+        assert not conn.send_frame_nowait(later[0][1])  # a closed connection takes nothing

@@ -1,0 +1,193 @@
+"""PULL_MESSAGE's everyday case, answered in the read loop from the decoded frame to an encoded reply (issue 12).
+
+What a 4.9.x push consumer sends nearly every time (a JSON header as the Java client writes it, the subscription
+its heartbeat registered with a TAG expression, a topic and group that exist, a master) is served here without
+the general path's layers: no header object, no PullPlan, no reply command, no handler task and no wake-up of the
+connection's writer (the reply joins the write of the read it came in). The reply header comes from a template of
+the general path's own encoding; the records go from the commit log's memoryviews into the frame in one join.
+
+A pull to be held (PULL_NOT_FOUND with the suspend flag) is parked with the hold service (longpolling.park: no
+task, as Java parks the request object); when released, its second pass (no suspending, no commit) runs here
+again, or in the general handler where this one declines, and the replies of one turn of releases leave with one
+write per connection.
+
+Anything else returns None before anything changed, and the connection hands the request to
+PullMessageProcessor.pull_message, which answers it as it always did: a moved offset (which writes an
+OffsetMovedEvent), SQL92 and retry-topic filters, flagged subscriptions (lite pull), a slave, a group or
+subscription to create or refuse, any header the Java client would not write. Same reply bytes and same effects
+(statistics, committed offsets) as the general path: tests/unit/broker/data/test_pull_golden_cases.py runs its
+cases through both routes, test_pull_parked.py the parked one.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from functools import partial
+from typing import TYPE_CHECKING
+
+import orjson
+
+from rocketpy.broker.config import BrokerRole
+from rocketpy.broker.longpolling import match_all
+from rocketpy.broker.processors.pull import FLAG_COMMIT_OFFSET, FLAG_SUSPEND, status_code, tags_matcher
+from rocketpy.broker.topic_validator import RETRY_GROUP_TOPIC_PREFIX
+from rocketpy.protocol.bodies.heartbeat import MessageModel, is_tag_type
+from rocketpy.protocol.bodies.topic_config import PERM_READ
+from rocketpy.protocol.codes import ResponseCode, SerializeType
+from rocketpy.protocol.message_headers import PullMessageRequestHeader, PullMessageResponseHeader
+from rocketpy.remoting.codec import encode
+from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
+from rocketpy.remoting.connection import RequestContext
+
+if TYPE_CHECKING:
+    from rocketpy.broker.processors.pull import PullMessageProcessor
+    from rocketpy.remoting.connection import Connection
+
+_PREFIX = struct.Struct(">ii")
+_OPAQUE_MARK = 2147480001  # placeholders of the reply template
+_MARKS = ("\x00s", "\x00n", "\x00l", "\x00h")  # suggestWhichBrokerId, nextBeginOffset, minOffset, maxOffset
+_FLAGS_TAKEN = FLAG_COMMIT_OFFSET | FLAG_SUSPEND  # with FLAG_SUBSCRIPTION or FLAG_CLASS_FILTER: the general path
+_SUCCESS, _RETRY, _NOT_FOUND = ResponseCode.SUCCESS, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_NOT_FOUND
+_Template = tuple[str, str, str, str, str, str]
+
+
+class FastPull:
+    """The fast handler of PULL_MESSAGE over one PullMessageProcessor (see the module docstring)."""
+
+    def __init__(self, pull: PullMessageProcessor) -> None:
+        self.pull = pull
+        self.settings = pull.settings
+        self.store = pull.store
+        self.topics = pull.topics.table
+        self.groups = pull.groups.table
+        self.consumers = pull.consumers.groups
+        self.offsets = pull.offsets
+        self.stats = pull.stats
+        self.holds = pull.holds
+        self._unflushed: dict[Connection, None] = {}  # connections with second-pass replies queued, in order
+        self.holds.after_resume.append(self._flush)
+        self._templates: dict[tuple[int, str], _Template | None] = {}
+
+    def __call__(self, conn: Connection, cmd: RemotingCommand) -> bytes | None:
+        return self._serve(conn, cmd, True)
+
+    def _serve(self, conn: Connection, cmd: RemotingCommand, first: bool) -> bytes | None:
+        """One pass: `first` the request's own (may commit, may park), else the pass after a parked pull's release
+        (executeRequestWhenWakeup: brokerAllowSuspend false, so no commit and no holding)."""
+        ext = cmd.ext_fields
+        if ext is None or cmd.serialize_type != SerializeType.JSON:
+            return None
+        get = ext.get
+        group_name, topic = get("consumerGroup"), get("topic")
+        q, o, n, f = get("queueId"), get("queueOffset"), get("maxMsgNums"), get("sysFlag")
+        c, t, v = get("commitOffset"), get("suspendTimeoutMillis"), get("subVersion")
+        if group_name is None or topic is None or q is None or o is None or n is None or f is None or c is None:
+            return None
+        if t is None or v is None:
+            return None
+        # non-negative decimals as the Java client writes them, short enough to be in range (else: general)
+        if not (0 < len(q) < 10 and 0 < len(n) < 10 and 0 < len(f) < 10 and 0 < len(o) < 19 and 0 < len(c) < 19
+                and 0 < len(t) < 19 and 0 < len(v) < 19):  # fmt: skip
+            return None
+        digits = q + o + n + f + c + t + v
+        if not (digits.isdigit() and digits.isascii()):
+            return None
+        sys_flag = int(f)
+        if sys_flag & ~_FLAGS_TAKEN:
+            return None
+        # _check_group_and_topic, where everything passes
+        b = self.settings.broker
+        if not b.broker_permission & PERM_READ or self.settings.store.broker_role is BrokerRole.SLAVE:
+            return None
+        group = self.groups.get(group_name)
+        config = self.topics.get(topic)
+        if group is None or not group.consume_enable or config is None or not config.perm & PERM_READ:
+            return None
+        queue_id = int(q)
+        if queue_id >= config.read_queue_nums:
+            return None
+        # _subscription and _filter without the subscription flag: a TAG subscription its heartbeat registered
+        info = self.consumers.get(group_name)
+        if info is None or (not group.consume_broadcast_enable and info.message_model is MessageModel.BROADCASTING):
+            return None
+        data = info.subscriptions.get(topic)
+        if data is None or data.sub_version < int(v) or not is_tag_type(data.expression_type):
+            return None
+        if data.class_filter_mode or (b.filter_support_retry and topic.startswith(RETRY_GROUP_TOPIC_PREFIX)):
+            return None
+        offset = int(o)
+        began = time.monotonic()
+        result = self.store.get_message(topic, queue_id, offset, int(n), tags_matcher(data), None)  # type: ignore[arg-type]
+        elapsed = int((time.monotonic() - began) * 1000)
+        code = status_code(result.status, offset)
+        held = first and code == _NOT_FOUND and sys_flag & FLAG_SUSPEND
+        template = None
+        if not held:
+            if code != _SUCCESS and code != _RETRY and code != _NOT_FOUND:
+                return None  # PULL_OFFSET_MOVED and its event
+            remark = result.status.name
+            template = self._templates.get((code, remark)) or self._template(code, remark)
+            if template is None:
+                return None
+        # from here on the request is answered (or held): the general path's effects, in its order
+        stats = self.stats
+        count = len(result.buffers)
+        stats.note_get(group_name, topic, count, elapsed, result.buffer_total_size)
+        if count and b.transfer_msg_by_heap:
+            stats.manager.on_get_latency(group_name, topic, queue_id, elapsed)
+        suggest = self.pull._suggest_broker(result, group)
+        if first and sys_flag & FLAG_COMMIT_OFFSET:
+            self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))
+        if template is None:  # held, as the general path holds it, then re-run by it without suspending
+            millis = int(t) if b.long_polling_enable else b.short_polling_time_mills
+            matcher = tags_matcher(data) or match_all
+            self.holds.park(topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, cmd))
+            return b""
+        p0, p1, p2, p3, p4, p5 = template
+        header = (f"{p0}{suggest}{p1}{result.next_begin_offset}{p2}{result.min_offset}{p3}{result.max_offset}"
+                  f"{p4}{cmd.opaque}{p5}").encode()  # fmt: skip
+        prefix = _PREFIX.pack(4 + len(header) + result.buffer_total_size, len(header))
+        if not count:
+            return prefix + header
+        return b"".join([prefix, header, *result.buffers])
+
+    def _resume(self, conn: Connection, cmd: RemotingCommand) -> None:
+        """executeRequestWhenWakeup: the second pass, answered (the general path's where this one declines)."""
+        if conn.closed:
+            return
+        data = self._serve(conn, cmd, False)
+        if data is not None:
+            if conn.send_frame_nowait(data):
+                self._unflushed[conn] = None
+            return
+        header = PullMessageRequestHeader.from_ext(cmd.ext_fields)
+        ctx = RequestContext(conn, None, cmd)  # type: ignore[arg-type]  # the pass uses the connection only
+        reply = self.pull._counted(ctx, header, allow_suspend=False).reply
+        assert reply is not None
+        conn.send_response_nowait(cmd, reply)
+
+    def _flush(self) -> None:
+        """After a turn of second passes: one write per connection for the replies queued to it."""
+        unflushed, self._unflushed = self._unflushed, {}
+        for conn in unflushed:
+            conn.flush_nowait()
+
+    def _template(self, code: int, remark: str) -> _Template | None:
+        """The reply's JSON header, as the general path encodes it, cut around the four numbers and the opaque
+        (None if a remark holding a placeholder made that ambiguous: the general path then answers)."""
+        header = PullMessageResponseHeader(0, 0, 0, 0).to_ext()
+        ext = dict(zip(header, _MARKS, strict=True))  # the keys in the general path's order
+        reply = RemotingCommand(code, flag=RESPONSE_FLAG, remark=remark, ext_fields=ext, opaque=_OPAQUE_MARK)
+        text = encode(reply)[8:].decode()
+        parts: list[str] = []
+        for mark in (*(orjson.dumps(m).decode()[1:-1] for m in _MARKS), str(_OPAQUE_MARK)):
+            head, found, text = text.partition(mark)
+            parts.append(head)
+            if not found or mark in text or mark in head:
+                parts = []
+                break
+        parts.append(text)
+        template = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]) if len(parts) == 6 else None
+        self._templates[(code, remark)] = template
+        return template

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""The pull hot path in process, without sockets: PULL_MESSAGE frames -> FrameDecoder -> handler -> reply bytes.
+
+    python tools/bench_pull_inproc.py [--pulls 20000] [--per-pull 8] [--general]   CPU us per message (noisy)
+    python tools/bench_pull_inproc.py --callgrind [--per-pull 8] [--general]       instructions per message
+
+A store with the benchmark's geometry holds 128-byte messages on 8 queues (sent through the send handler); a push
+consumer's heartbeat registers `*`; then pulls shaped as DefaultMQPushConsumerImpl sends them (commit and suspend
+flags, the offset to commit, subVersion) each take `--per-pull` messages (the benchmark's consumer gets about 8-10 a
+pull), through the connection's route (pull_fast first, the general handler when it declines) or with `--general`
+the general handler alone. Held pulls are not in it. `--callgrind` counts executed instructions under valgrind
+as the difference between two runs (a count a busy machine does not disturb). This is a tool, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
+
+import orjson  # noqa: E402
+import trio  # noqa: E402
+
+from rocketpy.broker.config import BrokerSettings, finish_startup  # noqa: E402
+from rocketpy.broker.controller import BrokerController  # noqa: E402
+from rocketpy.broker.persistence import MemoryConfigStore  # noqa: E402
+from rocketpy.broker.processors.data_plane import build_data_plane  # noqa: E402
+from rocketpy.protocol.bodies.topic_config import TopicConfig  # noqa: E402
+from rocketpy.protocol.codes import LanguageCode, RequestCode  # noqa: E402
+from rocketpy.remoting.codec import FrameDecoder, encode  # noqa: E402
+from rocketpy.remoting.command import RemotingCommand  # noqa: E402
+from rocketpy.remoting.connection import RequestContext, _as_reply  # noqa: E402
+from rocketpy.store.config import FlushDiskType, StoreConfig  # noqa: E402
+from rocketpy.store.message_store import MessageStore  # noqa: E402
+from tools.bench_raw import request_frame  # noqa: E402
+
+TOPIC, GROUP, QUEUES = "BenchMixed", "benchmark_consumer", 8
+WARMUP = 256
+
+
+@dataclass(eq=False)
+class _Peer:
+    remote_addr: str = "10.0.0.8:50001"
+    closed: bool = False
+
+
+def pull_frame(queue_id: int, offset: int, nums: int, opaque: int) -> bytes:
+    ext = {
+        "consumerGroup": GROUP, "topic": TOPIC, "queueId": str(queue_id), "queueOffset": str(offset),
+        "maxMsgNums": str(nums), "sysFlag": "3", "commitOffset": str(offset), "suspendTimeoutMillis": "15000",
+        "subscription": "*", "subVersion": "1700000000000", "expressionType": "TAG",
+    }  # fmt: skip
+    cmd = RemotingCommand.request(RequestCode.PULL_MESSAGE, ext)
+    cmd.language, cmd.version, cmd.opaque = LanguageCode.JAVA, 409, opaque
+    return encode(cmd)
+
+
+def heartbeat() -> bytes:
+    sub = {"classFilterMode": False, "codeSet": [], "expressionType": "TAG", "subString": "*",
+           "subVersion": 1700000000000, "tagsSet": [], "topic": TOPIC}  # fmt: skip
+    group = {"consumeFromWhere": "CONSUME_FROM_LAST_OFFSET", "consumeType": "CONSUME_PASSIVELY", "groupName": GROUP,
+             "messageModel": "CLUSTERING", "subscriptionDataSet": [sub], "unitMode": False}  # fmt: skip
+    return orjson.dumps({"clientID": "10.0.0.8@1", "consumerDataSet": [group], "producerDataSet": []})
+
+
+async def run(pulls: int, per_pull: int, general_only: bool, fill_for: int = 0) -> float:
+    """Serve WARMUP + `pulls` pulls; the process CPU seconds of the last `pulls`."""
+    tmp = Path(tempfile.mkdtemp(prefix="rocketpy-benchpull-"))
+    try:
+        settings = BrokerSettings()
+        settings.broker.broker_name, settings.broker.namesrv_addr = "broker-a", None
+        settings.broker.broker_ip1 = settings.broker.broker_ip2 = "127.0.0.1"
+        settings.store.store_path_root_dir = str(tmp / "store")
+        settings.config_path = str(tmp / "broker.properties")
+        finish_startup(settings)
+        store = MessageStore(
+            StoreConfig(tmp / "store", mapped_file_size_commit_log=256 << 20, mapped_file_size_consume_queue=6000000,
+                        max_hash_slot_num=500000, max_index_num=2000000, flush_disk_type=FlushDiskType.ASYNC_FLUSH)
+        )  # fmt: skip
+        store.open()
+        try:
+            controller = BrokerController(settings, config_store=MemoryConfigStore())
+            controller.topics.update_topic_config(TopicConfig(TOPIC, QUEUES, QUEUES, 6))
+            plane = build_data_plane(controller, store, rng=random.Random(7))
+            handlers = {**controller.handlers(), **plane.handlers()}
+            peer = _Peer()
+            beat = RemotingCommand.request(RequestCode.HEART_BEAT, None, heartbeat())
+            await handlers[RequestCode.HEART_BEAT](RequestContext(peer, None, beat), beat)  # type: ignore[arg-type]
+            send = handlers[RequestCode.SEND_MESSAGE_V2]
+            total = (WARMUP + max(pulls, fill_for)) * per_pull  # the same store for both callgrind runs
+            per_queue = total // QUEUES + per_pull
+            for cmd in FrameDecoder().feed(b"".join(request_frame(TOPIC, i % QUEUES, i + 1, 128, i)
+                                                    for i in range(per_queue * QUEUES))):  # fmt: skip
+                await send(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
+            handler = handlers[RequestCode.PULL_MESSAGE]
+            fast = None if general_only else plane.fast_handlers().get(RequestCode.PULL_MESSAGE)
+            frames = [pull_frame(n % QUEUES, (n // QUEUES) * per_pull, per_pull, n)
+                      for n in range(WARMUP + max(pulls, fill_for))][: WARMUP + pulls]  # fmt: skip
+            decoder, began, last = FrameDecoder(), 0.0, b""
+            for n, frame in enumerate(frames):
+                if n == WARMUP:
+                    began = time.process_time()
+                for cmd in decoder.feed(frame):  # as Connection._process does
+                    data = fast(peer, cmd) if fast is not None else None  # type: ignore[arg-type]
+                    if data is None:
+                        reply = await handler(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
+                        data = encode(_as_reply(cmd, reply))  # type: ignore[arg-type]
+                    last = data
+            spent = time.process_time() - began
+            if b'"code":0,' not in last:
+                raise SystemExit(f"the last reply is not SUCCESS: {last[:300]!r}")
+            return spent
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def instructions(pulls: int, fill_for: int, per_pull: int, general_only: bool) -> int:
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
+         "--pulls", str(pulls), "--fill-for", str(fill_for), "--per-pull", str(per_pull),
+         *(["--general"] if general_only else [])],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    match = re.search(r"Collected : (\d+)", out.stderr)
+    if match is None:
+        raise SystemExit(f"no instruction count from valgrind:\n{out.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--pulls", type=int, default=20000, help="measured pulls (20000)")
+    p.add_argument("--per-pull", type=int, default=8, help="messages each pull takes (8)")
+    p.add_argument("--callgrind", action="store_true", help="instructions per message under valgrind")
+    p.add_argument("--general", action="store_true", help="the general pull handler only, not the fast path")
+    p.add_argument("--fill-for", type=int, default=0, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.callgrind:
+        if shutil.which("valgrind") is None:
+            print("bench_pull_inproc: valgrind is not installed", file=sys.stderr)
+            return 2
+        low, high = 64, 576
+        counts = [instructions(n, high, args.per_pull, args.general) for n in (high, low)]
+        diff = counts[0] - counts[1]
+        per = diff / ((high - low) * args.per_pull)
+        print(f"pull path in process: {per:,.0f} instructions per message ({args.per_pull} a pull)")
+        return 0
+    cpu = trio.run(run, args.pulls, args.per_pull, args.general, args.fill_for)
+    per = cpu * 1e6 / (args.pulls * args.per_pull)
+    print(f"pull path in process: {per:.2f} us CPU per message, {per * args.per_pull:.1f} us a pull")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
