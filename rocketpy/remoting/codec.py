@@ -15,7 +15,9 @@ or an undecodable header. `FrameDecoder.feed` raises CodecError for all of these
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import orjson
 
 from rocketpy.protocol.codes import SerializeType
 from rocketpy.remoting.command import (
@@ -47,6 +49,21 @@ def encode(cmd: RemotingCommand) -> bytes:
     if not body_len:
         return prefix + header
     return b"".join((prefix, header, body))  # type: ignore[arg-type]
+
+
+def header_template(cmd: RemotingCommand, marks: Sequence[str]) -> list[str] | None:
+    """The JSON header of ``cmd`` exactly as ``encode`` writes it, cut around the placeholders it holds: the ext
+    field values ``marks`` (as JSON writes them), then its opaque. A fast path fills the gaps to answer with the
+    general path's bytes. None when a placeholder is missing or appears twice (another field holds it)."""
+    text = encode(cmd)[8:].decode()
+    parts: list[str] = []
+    for mark in (*(orjson.dumps(m).decode()[1:-1] for m in marks), str(cmd.opaque)):
+        head, found, text = text.partition(mark)
+        if not found or mark in text or mark in head:
+            return None
+        parts.append(head)
+    parts.append(text)
+    return parts
 
 
 def encode_many(cmds: Iterable[RemotingCommand]) -> bytes:

@@ -26,8 +26,6 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING
 
-import orjson
-
 from rocketpy.broker.config import BrokerRole
 from rocketpy.broker.longpolling import match_all
 from rocketpy.broker.processors.pull import FLAG_COMMIT_OFFSET, FLAG_SUSPEND, status_code, tags_matcher
@@ -36,7 +34,7 @@ from rocketpy.protocol.bodies.heartbeat import MessageModel, is_tag_type
 from rocketpy.protocol.bodies.topic_config import PERM_READ
 from rocketpy.protocol.codes import ResponseCode, SerializeType
 from rocketpy.protocol.message_headers import PullMessageRequestHeader, PullMessageResponseHeader
-from rocketpy.remoting.codec import encode
+from rocketpy.remoting.codec import header_template
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.remoting.connection import RequestContext
 
@@ -179,15 +177,7 @@ class FastPull:
         header = PullMessageResponseHeader(0, 0, 0, 0).to_ext()
         ext = dict(zip(header, _MARKS, strict=True))  # the keys in the general path's order
         reply = RemotingCommand(code, flag=RESPONSE_FLAG, remark=remark, ext_fields=ext, opaque=_OPAQUE_MARK)
-        text = encode(reply)[8:].decode()
-        parts: list[str] = []
-        for mark in (*(orjson.dumps(m).decode()[1:-1] for m in _MARKS), str(_OPAQUE_MARK)):
-            head, found, text = text.partition(mark)
-            parts.append(head)
-            if not found or mark in text or mark in head:
-                parts = []
-                break
-        parts.append(text)
-        template = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]) if len(parts) == 6 else None
+        parts = header_template(reply, _MARKS)
+        template = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]) if parts is not None else None
         self._templates[(code, remark)] = template
         return template

@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from rocketpy.broker.config import BrokerRole
 from rocketpy.broker.processors.send_support import (
     NAME_VALUE_SEPARATOR,
@@ -39,7 +37,7 @@ from rocketpy.broker.processors.send_support import (
 from rocketpy.broker.topic_validator import RETRY_GROUP_TOPIC_PREFIX
 from rocketpy.protocol.bodies.topic_config import PERM_WRITE, TopicFilterType
 from rocketpy.protocol.codes import LanguageCode, ResponseCode, SerializeType
-from rocketpy.remoting.codec import encode
+from rocketpy.remoting.codec import header_template
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.store.format import BORNHOST_V6_FLAG, MULTI_TAGS_FLAG, STOREHOST_V6_FLAG, TRANSACTION_MASK, tags_code
 
@@ -282,16 +280,7 @@ class FastSend:
                 "queueOffset": _MARKS[2],
             }
             reply = RemotingCommand(ResponseCode.SUCCESS, flag=RESPONSE_FLAG, ext_fields=ext, opaque=_OPAQUE_MARK)
-            text = encode(reply)[8:].decode()
-            marks = [orjson.dumps(mark).decode()[1:-1] for mark in _MARKS] + [str(_OPAQUE_MARK)]
-            parts: list[str] = []
-            for mark in marks:
-                head, found, text = text.partition(mark)
-                parts.append(head)
-                if not found or mark in text or mark in head:
-                    parts = []
-                    break
-            parts.append(text)
-            template = (parts[0], parts[1], parts[2], parts[3], parts[4]) if len(parts) == 5 else None
+            parts = header_template(reply, _MARKS)
+            template = (parts[0], parts[1], parts[2], parts[3], parts[4]) if parts is not None else None
             self._template_key, self._template = key, template
         return self._template
