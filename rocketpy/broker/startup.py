@@ -29,6 +29,7 @@ from rocketpy.protocol.codes import RequestCode
 from rocketpy.remoting.server import RemotingServer
 from rocketpy.remoting.tls import ServerTls, client_context
 from rocketpy.remoting.tls_config import TlsConfig
+from rocketpy.store import reader
 from rocketpy.store.config import FlushDiskType, StoreConfig
 from rocketpy.store.message_store import MessageStore
 
@@ -126,6 +127,9 @@ async def run_broker(
         if fast and not send_fast.NATIVE:
             log.warning("the C extension rocketpy.broker._sendpath is not built (pip install -e . with a C compiler):"
                         " sends go the Python fast path, at about four times the CPU per message")  # fmt: skip
+        if fast and not reader.NATIVE:
+            log.warning("the C extension rocketpy.store._readpath is not built (pip install -e . with a C compiler):"
+                        " pulls walk their queues in Python, at about twice the CPU per pull")  # fmt: skip
         main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast,
                               batch_handler=batch)  # fmt: skip
         vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast,

@@ -51,7 +51,7 @@ from rocketpy.store.format import (
 )
 from rocketpy.store.index import IndexService
 from rocketpy.store.index_repair import repair_newest_file
-from rocketpy.store.reader import read_queue
+from rocketpy.store.reader import JoinedRead, read_queue, read_queue_joined
 from rocketpy.store.recovery import RecoveryReport, iter_dispatch, recover_commitlog
 from rocketpy.store.retention import Retention
 
@@ -557,6 +557,13 @@ class MessageStore:
         """``getMessage``: records of a queue from ``offset``, filtered by tags code, within the batch limits."""
         with self.lock:
             return read_queue(self, topic, queue_id, offset, max_msg_nums, tags_filter, record_filter)
+
+    def get_message_joined(
+        self, topic: str, queue_id: int, offset: int, max_msg_nums: int, codes: frozenset[int] | None
+    ) -> JoinedRead:
+        """``getMessage`` for the pull fast path: the records joined in one bytes; `codes` as reader.codes_matcher."""
+        with self.lock:
+            return read_queue_joined(self, topic, queue_id, offset, max_msg_nums, codes)
 
     def find_queue(self, topic: str, queue_id: int) -> ConsumeQueue | None:
         return self.queues.get((topic, queue_id))

@@ -15,8 +15,9 @@ record is more than accessMessageInMemoryMaxRatio % of RAM behind the log's end)
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rocketpy.store.config import GetMessageResult, GetMessageStatus, StoreConfig
 from rocketpy.store.consumequeue import UNIT, UNIT_SIZE
@@ -25,6 +26,43 @@ from rocketpy.store.format import INT_MAX
 if TYPE_CHECKING:
     from rocketpy.store.mapped_file import MappedFile
     from rocketpy.store.message_store import MessageStore
+
+try:
+    from rocketpy.store import _readpath
+except ImportError:  # built by `pip install -e .` where a C compiler is found (setup.py): the Python loop serves
+    _readpath = None  # type: ignore[assignment]
+
+NATIVE = _readpath is not None
+_PHYS = struct.Struct(">q")
+_FOUND, _NO_MATCH = GetMessageStatus.FOUND, GetMessageStatus.NO_MATCHED_MESSAGE
+
+
+class JoinedRead(NamedTuple):
+    """A pull's read with its records joined in one bytes, the body of its reply (GetMessageResult otherwise)."""
+
+    status: GetMessageStatus
+    next_begin_offset: int
+    min_offset: int
+    max_offset: int
+    message_count: int
+    total: int
+    suggest_pulling_from_slave: bool
+    body: bytes
+
+
+def codes_matcher(codes: frozenset[int] | None) -> Callable[[int | None], bool] | None:
+    """ExpressionMessageFilter.isMatchedByConsumeQueue over a TAG subscription's hash codes (None: all match): a
+    consume-queue entry's tags code matches when it, or its intValue where it is not an int32, is one of them;
+    an unknown code (None) always does."""
+    if codes is None:
+        return None
+
+    def matches(code: int | None) -> bool:
+        if code is None or code in codes:
+            return True
+        return not -0x80000000 <= code <= 0x7FFFFFFF and ((code + 2**31) % 2**32) - 2**31 in codes  # Long.intValue
+
+    return matches
 
 
 def read_queue(
@@ -110,6 +148,38 @@ def read_queue(
     res.next_begin_offset = offset + n
     res.suggest_pulling_from_slave = max_py - max_pulling > memory
     return res
+
+
+def read_queue_joined(
+    store: MessageStore, topic: str, queue_id: int, offset: int, max_nums: int, codes: frozenset[int] | None
+) -> JoinedRead:
+    """read_queue for the pull fast path, the tags filter given as codes (`codes_matcher`). The everyday case (records
+    in one commit-log file, no filler) is walked and joined by `_readpath.collect`; whatever it is not sure about,
+    and everything without the extension, goes through read_queue, which decides as it always did."""
+    cq = store.find_queue(topic, queue_id)
+    if cq is not None and _readpath is not None and cq.min_offset <= offset < cq.max_offset:
+        entries = cq.entries_from(offset)
+        if entries is not None and len(entries) >= UNIT_SIZE:
+            commitlog = store.commitlog
+            f = commitlog.files.find(_PHYS.unpack_from(entries)[0])
+            if f is not None:
+                cfg = store.config
+                max_py = commitlog.max_offset
+                memory = int(_physical_memory(cfg) * cfg.access_message_in_memory_max_ratio / 100)
+                limit = min(len(entries), max(16000, max_nums * UNIT_SIZE))
+                got = _readpath.collect(
+                    entries, limit - limit % UNIT_SIZE, codes, f.view, f.file_from, f.end_offset, f.wrote, max_py,
+                    memory, max_nums, cfg.max_transfer_bytes_on_message_in_memory,
+                    cfg.max_transfer_count_on_message_in_memory, cfg.max_transfer_bytes_on_message_in_disk,
+                    cfg.max_transfer_count_on_message_in_disk,
+                )  # fmt: skip
+                if got is not None:
+                    n, count, total, max_pulling, body = got
+                    return JoinedRead(_FOUND if count else _NO_MATCH, offset + n, cq.min_offset, cq.max_offset, count,
+                                      total, max_py - max_pulling > memory, body)  # fmt: skip
+    res = read_queue(store, topic, queue_id, offset, max_nums, codes_matcher(codes), None)
+    return JoinedRead(res.status, res.next_begin_offset, res.min_offset, res.max_offset, len(res.buffers),
+                      res.buffer_total_size, res.suggest_pulling_from_slave, b"".join(res.buffers))  # fmt: skip
 
 
 def _physical_memory(cfg: StoreConfig) -> int:

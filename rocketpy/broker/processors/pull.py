@@ -67,6 +67,7 @@ from rocketpy.remoting.connection import Handler, RequestContext
 from rocketpy.store.commitlog import MessageInner
 from rocketpy.store.config import GetMessageResult, GetMessageStatus
 from rocketpy.store.message_store import MessageStore
+from rocketpy.store.reader import JoinedRead, codes_matcher
 
 log = logging.getLogger("RocketmqBroker")
 
@@ -122,22 +123,16 @@ def build_subscription(topic: str, sub_string: str | None, expression_type: str 
     return data
 
 
-def _as_int32(code: int) -> int:
-    return ((code + 2**31) % 2**32) - 2**31  # Long.intValue
+def tags_codes(data: SubscriptionData) -> frozenset[int] | None:
+    """The hash codes a TAG subscription's consume-queue filter wants; None when everything matches."""
+    if data.class_filter_mode or data.sub_string == SUB_ALL or not is_tag_type(data.expression_type):
+        return None
+    return frozenset(data.code_set)
 
 
 def tags_matcher(data: SubscriptionData) -> TagsMatcher | None:
     """ExpressionMessageFilter.isMatchedByConsumeQueue for TAG subscriptions; None when everything matches."""
-    if data.class_filter_mode or data.sub_string == SUB_ALL or not is_tag_type(data.expression_type):
-        return None
-    codes = frozenset(data.code_set)
-
-    def matches(code: int | None) -> bool:  # per consume-queue entry: an int32 code is its own intValue
-        if code is None or code in codes:
-            return True
-        return not -0x80000000 <= code <= 0x7FFFFFFF and _as_int32(code) in codes
-
-    return matches
+    return codes_matcher(tags_codes(data))
 
 
 @dataclass(slots=True)
@@ -323,7 +318,7 @@ class PullMessageProcessor:
             self.offsets.commit(ctx.connection.remote_addr, h.consumer_group, h.topic, h.queue_id, h.commit_offset)
         return plan
 
-    def _suggest_broker(self, result: GetMessageResult, group: SubscriptionGroupConfig) -> int:
+    def _suggest_broker(self, result: GetMessageResult | JoinedRead, group: SubscriptionGroupConfig) -> int:
         if not self.settings.broker.slave_read_enable:
             return MASTER_ID
         if result.suggest_pulling_from_slave:

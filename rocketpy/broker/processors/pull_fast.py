@@ -4,7 +4,7 @@ What a 4.9.x push consumer sends nearly every time (a JSON header as the Java cl
 its heartbeat registered with a TAG expression, a topic and group that exist, a master) is served here without
 the general path's layers: no header object, no PullPlan, no reply command, no handler task and no wake-up of the
 connection's writer (the reply joins the write of the read it came in). The reply header comes from a template of
-the general path's own encoding; the records go from the commit log's memoryviews into the frame in one join.
+the general path's own encoding; the store's reader walks and joins the records (in C where built: _readpath.c).
 
 A pull to be held (PULL_NOT_FOUND with the suspend flag) is parked with the hold service (longpolling.park: no
 task, as Java parks the request object); when released, its second pass (no suspending, no commit) runs here
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from rocketpy.broker.config import BrokerRole
 from rocketpy.broker.longpolling import match_all
-from rocketpy.broker.processors.pull import FLAG_COMMIT_OFFSET, FLAG_SUSPEND, status_code, tags_matcher
+from rocketpy.broker.processors.pull import FLAG_COMMIT_OFFSET, FLAG_SUSPEND, status_code, tags_codes
 from rocketpy.broker.topic_validator import RETRY_GROUP_TOPIC_PREFIX
 from rocketpy.protocol.bodies.heartbeat import MessageModel, is_tag_type
 from rocketpy.protocol.bodies.topic_config import PERM_READ
@@ -37,6 +37,7 @@ from rocketpy.protocol.message_headers import PullMessageRequestHeader, PullMess
 from rocketpy.remoting.codec import header_template
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.remoting.connection import RequestContext
+from rocketpy.store.reader import codes_matcher
 
 if TYPE_CHECKING:
     from rocketpy.broker.processors.pull import PullMessageProcessor
@@ -116,7 +117,8 @@ class FastPull:
             return None
         offset = int(o)
         began = time.monotonic()
-        result = self.store.get_message(topic, queue_id, offset, int(n), tags_matcher(data), None)  # type: ignore[arg-type]
+        codes = tags_codes(data)
+        result = self.store.get_message_joined(topic, queue_id, offset, int(n), codes)
         elapsed = int((time.monotonic() - began) * 1000)
         code = status_code(result.status, offset)
         held = first and code == _NOT_FOUND and sys_flag & FLAG_SUSPEND
@@ -130,8 +132,8 @@ class FastPull:
                 return None
         # from here on the request is answered (or held): the general path's effects, in its order
         stats = self.stats
-        count = len(result.buffers)
-        stats.note_get(group_name, topic, count, elapsed, result.buffer_total_size)
+        count = result.message_count
+        stats.note_get(group_name, topic, count, elapsed, result.total)
         if count and b.transfer_msg_by_heap:
             stats.manager.on_get_latency(group_name, topic, queue_id, elapsed)
         suggest = self.pull._suggest_broker(result, group)
@@ -139,16 +141,13 @@ class FastPull:
             self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))
         if template is None:  # held, as the general path holds it, then re-run by it without suspending
             millis = int(t) if b.long_polling_enable else b.short_polling_time_mills
-            matcher = tags_matcher(data) or match_all
+            matcher = codes_matcher(codes) or match_all
             self.holds.park(topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, cmd))
             return b""
         p0, p1, p2, p3, p4, p5 = template
         header = (f"{p0}{suggest}{p1}{result.next_begin_offset}{p2}{result.min_offset}{p3}{result.max_offset}"
                   f"{p4}{cmd.opaque}{p5}").encode()  # fmt: skip
-        prefix = _PREFIX.pack(4 + len(header) + result.buffer_total_size, len(header))
-        if not count:
-            return prefix + header
-        return b"".join([prefix, header, *result.buffers])
+        return b"".join((_PREFIX.pack(4 + len(header) + result.total, len(header)), header, result.body))
 
     def _resume(self, conn: Connection, cmd: RemotingCommand) -> None:
         """executeRequestWhenWakeup: the second pass, answered (the general path's where this one declines)."""

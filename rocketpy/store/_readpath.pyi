@@ -1,0 +1,17 @@
+def collect(
+    entries: memoryview,
+    limit: int,
+    codes: frozenset[int] | None,
+    log_view: memoryview,
+    log_from: int,
+    log_end: int,
+    log_wrote: int,
+    max_py: int,
+    memory: int,
+    max_nums: int,
+    mem_bytes: int,
+    mem_count: int,
+    disk_bytes: int,
+    disk_count: int,
+    /,
+) -> tuple[int, int, int, int, bytes] | None: ...

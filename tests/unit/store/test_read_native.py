@@ -1,0 +1,144 @@
+"""The pull fast path's store read (`MessageStore.get_message_joined`, in C: store/_readpath.c) against the Python
+reader (`get_message`, whose answers test_read_golden.py pins), on the golden store: rolled commit-log and
+consume-queue files, filler entries, prepared records, the in-memory and on-disk batch limits, tags codes outside
+int32 (a scheduled message's entry holds its delivery time) and a commit-log file deleted under its entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rocketpy.common.java import java_string_hash
+from rocketpy.store import reader
+from rocketpy.store.format import DispatchInfo
+from rocketpy.store.message_store import MessageStore
+from tests.unit.store.conftest import make_msg, small_config
+from tests.unit.store.test_read_golden import TAGS, build
+
+CODES = [java_string_hash(t) for t in TAGS[:3]]
+BIG = [CODES[0] + 2**32, CODES[1] - 2**32, 2**40 + 5, -(2**40)]  # intValue: TagA, TagB, 5, 0
+QUEUES = [("T", 0), ("T", 1), ("T", 2), ("F", 0), ("G", 0), ("missing", 0)]
+FILTERS: list[frozenset[int] | None] = [
+    None, frozenset(CODES[:1]), frozenset(CODES[1:]), frozenset([5, 0]), frozenset([BIG[2]]), frozenset(),
+    frozenset(range(70)) | frozenset(CODES[:1]),  # more codes than the C walk holds: the Python loop decides
+]  # fmt: skip
+
+
+def add_big_codes(store: MessageStore) -> None:
+    """Queue G: entries of T's records whose tags codes are not int32."""
+    for q in range(8):
+        phys, size, _ = store.find_queue("T", 1).entry(q)  # type: ignore[union-attr]
+        store.dispatch_record(DispatchInfo("G", 0, phys, size, BIG[q % 4], 0, q, 0, None, None))
+
+
+@pytest.fixture(scope="module")
+def golden_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MessageStore]:
+    store = build(tmp_path_factory.mktemp("readnative") / "store")
+    add_big_codes(store)
+    yield store
+    store.close()
+
+
+def build_counted(root: Path) -> MessageStore:
+    """Small records under byte limits they never reach, so that the count limits (5 in memory, 3 on disk) bind."""
+    cfg = small_config(root, mapped_file_size_commit_log=8192, max_transfer_bytes_on_message_in_memory=100_000,
+                       max_transfer_count_on_message_in_memory=5, max_transfer_bytes_on_message_in_disk=100_000,
+                       max_transfer_count_on_message_in_disk=3, access_message_in_memory_max_ratio=10,
+                       total_physical_memory=60_000)  # fmt: skip
+    store = MessageStore(cfg)
+    store.open()
+    for i in range(160):
+        store.put_message(make_msg(i, "T", queue_id=i % 3, tags=TAGS[i % 4], body=b"x"))
+    add_big_codes(store)
+    return store
+
+
+def python_read(store: MessageStore, topic: str, qid: int, offset: int, nums: int, codes: frozenset[int] | None):  # type: ignore[no-untyped-def]
+    r = store.get_message(topic, qid, offset, nums, reader.codes_matcher(codes), None)
+    return (r.status, r.next_begin_offset, r.min_offset, r.max_offset, len(r.buffers), r.buffer_total_size,
+            r.suggest_pulling_from_slave, b"".join(r.buffers))  # fmt: skip
+
+
+def check_all(store: MessageStore) -> None:
+    for topic, qid in QUEUES:
+        hi = store.get_max_offset_in_queue(topic, qid)
+        for nums in (1, 3, 4, 32):
+            for codes in FILTERS:
+                for offset in [-1, *range(0, hi + 3)]:
+                    want = python_read(store, topic, qid, offset, nums, codes)
+                    got = store.get_message_joined(topic, qid, offset, nums, codes)
+                    assert tuple(got) == want, (topic, qid, offset, nums, codes)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each C walk answered (True) or left the read to the Python loop (False)."""
+    assert reader._readpath is not None
+    real = reader._readpath.collect
+    seen: list[bool] = []
+
+    def collect(*args):  # type: ignore[no-untyped-def]
+        got = real(*args)
+        seen.append(got is not None)
+        return got
+
+    monkeypatch.setattr(reader._readpath, "collect", collect)
+    return seen
+
+
+def test_extension_built() -> None:
+    """CI must run the C walk: a build without it would serve pulls correctly but slowly and prove nothing here."""
+    assert reader.NATIVE, "rocketpy.store._readpath is not built: run `pip install -e .` (needs a C compiler)"
+
+
+def test_joined_reads_equal_python_reads(golden_store: MessageStore, counted: list[bool]) -> None:
+    check_all(golden_store)
+    assert counted.count(True) > 1000 and counted.count(False) > 50  # both ways were taken, many times
+
+
+def test_joined_reads_under_count_limits(tmp_path: Path, counted: list[bool]) -> None:
+    store = build_counted(tmp_path / "store")
+    try:
+        check_all(store)
+    finally:
+        store.close()
+    assert counted.count(True) > 1000
+
+
+def test_joined_reads_after_a_file_was_deleted(tmp_path: Path, counted: list[bool]) -> None:
+    store = build(tmp_path / "store")
+    try:
+        add_big_codes(store)
+        store.commitlog.files.remove_first(2)  # retention deleted the oldest records under their queue entries
+        check_all(store)
+    finally:
+        store.close()
+    assert counted.count(True) > 500 and counted.count(False) > 50
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    queue=st.sampled_from(QUEUES[:5]),
+    offset=st.integers(-2, 60),
+    nums=st.integers(0, 40),
+    codes=st.one_of(st.none(), st.frozensets(st.sampled_from(CODES + BIG + [0, 5, -1, 2**63 - 1, -(2**63)]))),
+)
+def test_random_reads(golden_store: MessageStore, queue: tuple[str, int], offset: int, nums: int,
+                      codes: frozenset[int] | None) -> None:  # fmt: skip
+    topic, qid = queue
+    assert tuple(golden_store.get_message_joined(topic, qid, offset, nums, codes)) == python_read(
+        golden_store, topic, qid, offset, nums, codes
+    )
+
+
+def test_codes_beyond_int64_leave_it_to_python(golden_store: MessageStore, counted: list[bool]) -> None:
+    codes = frozenset([CODES[0], 2**64])
+    assert tuple(golden_store.get_message_joined("T", 0, 0, 32, codes)) == python_read(
+        golden_store, "T", 0, 0, 32, codes
+    )
+    assert counted == [False]
