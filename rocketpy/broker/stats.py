@@ -238,14 +238,17 @@ class BrokerStats:
 
     def note_get(self, group: str, topic: str, found: int, elapsed_ms: int, size: int = 0) -> None:
         """One getMessage call: FOUND with `found` records (`size` bytes), or a miss when `found` is 0."""
-        self._roll_day()
-        self.get_entire_time_max = max(self.get_entire_time_max, elapsed_ms)
+        now = self.clock_ms()  # once for every figure of the call (Java reads it within microseconds)
+        if now >= self._next_morning:
+            self._roll_day(now)
+        if elapsed_ms > self.get_entire_time_max:
+            self.get_entire_time_max = elapsed_ms
         if found:
-            self.get_found.add()
-            self.get_transferred.add(found)
-            self.manager.on_get(group, topic, found, size)
+            self.get_found.add(1, now)
+            self.get_transferred.add(found, now)
+            self.manager.on_get(group, topic, found, size, now)
         else:
-            self.get_miss.add()
+            self.get_miss.add(1, now)
 
     def tps_group_get_nums(self, group: str, topic: str) -> float:
         """BrokerStatsManager.tpsGroupGetNums: the minute window's messages per second."""

@@ -107,6 +107,8 @@ class BrokerStatsManager:
         self.sets: dict[str, dict[str, StatsItem]] = {name: {} for name in SET_NAMES}
         self._put_items: dict[str, tuple[StatsItem, StatsItem, StatsItem]] = {}  # on_put_one's, per topic
         self._put_items_cluster = cluster_name
+        self._get_items: dict[tuple[str, str], tuple[StatsItem, StatsItem, StatsItem]] = {}  # on_get's, per pair
+        self._get_items_cluster = cluster_name
 
     def _add(self, name: str, key: str, value: int, times: int, now: int | None = None) -> None:
         if now is None:
@@ -170,12 +172,23 @@ class BrokerStatsManager:
         size.add(now, wrote_bytes, count)
         broker.add(now, count, 0)
 
-    def on_get(self, group: str, topic: str, messages: int, size: int) -> None:
-        """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums."""
-        key = f"{topic}@{group}"
-        self._add(GROUP_GET_NUMS, key, messages, 1)
-        self._add(GROUP_GET_SIZE, key, size, 1)
-        self._add(BROKER_GET_NUMS, self.cluster_name, messages, 0)
+    def on_get(self, group: str, topic: str, messages: int, size: int, now: int | None = None) -> None:
+        """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums (through the pair's kept items, as
+        `_topic_put_items` keeps a topic's)."""
+        if now is None:
+            now = self.clock_ms()
+        items = self._get_items.get((group, topic))
+        if items is None or self._get_items_cluster is not self.cluster_name:
+            if self._get_items_cluster is not self.cluster_name:
+                self._get_items, self._get_items_cluster = {}, self.cluster_name
+            key = f"{topic}@{group}"
+            items = self._get_items[(group, topic)] = (self.item(GROUP_GET_NUMS, key, now),
+                                                       self.item(GROUP_GET_SIZE, key, now),
+                                                       self.item(BROKER_GET_NUMS, self.cluster_name, now))  # fmt: skip
+        nums, total, broker = items
+        nums.add(now, messages, 1)
+        total.add(now, size, 1)
+        broker.add(now, messages, 0)
 
     def on_get_latency(self, group: str, topic: str, queue_id: int, elapsed_ms: int) -> None:
         """incGroupGetLatency (transferMsgByHeap) without enableQueueStat: key topic@group."""

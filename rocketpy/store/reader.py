@@ -157,7 +157,8 @@ def read_queue_joined(
     in one commit-log file, no filler) is walked and joined by `_readpath.collect`; whatever it is not sure about,
     and everything without the extension, goes through read_queue, which decides as it always did."""
     cq = store.find_queue(topic, queue_id)
-    if cq is not None and _readpath is not None and cq.min_offset <= offset < cq.max_offset:
+    lo, hi = (cq.min_offset, cq.max_offset) if cq is not None else (0, 0)
+    if cq is not None and _readpath is not None and lo <= offset < hi:
         entries = cq.entries_from(offset)
         if entries is not None and len(entries) >= UNIT_SIZE:
             commitlog = store.commitlog
@@ -175,8 +176,8 @@ def read_queue_joined(
                 )  # fmt: skip
                 if got is not None:
                     n, count, total, max_pulling, body = got
-                    return JoinedRead(_FOUND if count else _NO_MATCH, offset + n, cq.min_offset, cq.max_offset, count,
-                                      total, max_py - max_pulling > memory, body)  # fmt: skip
+                    return JoinedRead(_FOUND if count else _NO_MATCH, offset + n, lo, hi, count, total,
+                                      max_py - max_pulling > memory, body)  # fmt: skip
     res = read_queue(store, topic, queue_id, offset, max_nums, codes_matcher(codes), None)
     return JoinedRead(res.status, res.next_begin_offset, res.min_offset, res.max_offset, len(res.buffers),
                       res.buffer_total_size, res.suggest_pulling_from_slave, b"".join(res.buffers))  # fmt: skip
