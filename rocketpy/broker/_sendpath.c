@@ -1137,6 +1137,152 @@ static int get_i64(PyObject *o, int64_t *v) {
     return !(*v == -1 && PyErr_Occurred());
 }
 
+/* ---------------------------------------------------------------- PULL_MESSAGE frames (pull_fast.FastPull.batch) */
+
+#define CODE_PULL_MESSAGE 11
+#define PULL_KEYS 12
+static const char *PULL_NAMES[PULL_KEYS] = {"consumerGroup", "topic", "queueId", "queueOffset", "maxMsgNums", "sysFlag",
+                                            "commitOffset", "suspendTimeoutMillis", "subVersion", "subscription",
+                                            "expressionType", "bname"}; /* PullMessageRequestHeader's, 4.9.8 */
+
+/* The header of a PULL_MESSAGE request as decode_json_header reads it, restricted to what the Java client writes:
+ * top-level code/flag/opaque/version/language/serializeTypeCurrentRPC/extFields, string ext values; 0 otherwise. */
+static int parse_pull_header(const unsigned char *p, const unsigned char *e, int32_t *code, int32_t *flag,
+                             int32_t *opaque, Str *language, Str *ext) {
+    unsigned seen = 0;
+    memset(ext, 0, sizeof(Str) * PULL_KEYS);
+    memset(language, 0, sizeof(Str));
+    p = skip_ws(p, e);
+    if (p >= e || *p != '{') return 0;
+    p = skip_ws(p + 1, e);
+    for (;;) {
+        Str key;
+        p = scan_string(p, e, &key);
+        if (!p || key.escaped) return 0;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':') return 0;
+        p = skip_ws(p + 1, e);
+        unsigned bit;
+        int32_t iv;
+        if (str_is(&key, "code") || str_is(&key, "flag") || str_is(&key, "opaque") || str_is(&key, "version")) {
+            bit = key.p[0] == 'c' ? 1 : key.p[0] == 'f' ? 2 : key.p[0] == 'o' ? 4 : 8;
+            p = scan_int(p, e, &iv);
+            if (!p) return 0;
+            if (bit == 1) *code = iv;
+            else if (bit == 2) *flag = iv;
+            else if (bit == 4) *opaque = iv;
+        } else if (str_is(&key, "language") || str_is(&key, "serializeTypeCurrentRPC")) {
+            Str v;
+            bit = key.p[0] == 'l' ? 16 : 32;
+            p = scan_string(p, e, &v);
+            if (!p) return 0;
+            if (bit == 16) *language = v;
+        } else if (str_is(&key, "extFields")) {
+            bit = 64;
+            if (p >= e || *p != '{') return 0;
+            p = skip_ws(p + 1, e);
+            if (p < e && *p == '}') return 0; /* no fields: the general path answers */
+            unsigned ext_seen = 0;
+            for (;;) {
+                Str k, v;
+                p = scan_string(p, e, &k);
+                if (!p || k.escaped) return 0;
+                p = skip_ws(p, e);
+                if (p >= e || *p != ':') return 0;
+                p = skip_ws(p + 1, e);
+                p = scan_string(p, e, &v);
+                if (!p) return 0;
+                int i = 0;
+                while (i < PULL_KEYS && !((size_t)k.n == strlen(PULL_NAMES[i]) && memcmp(k.p, PULL_NAMES[i], k.n) == 0))
+                    i++;
+                if (i == PULL_KEYS) return 0; /* a field the 4.9.8 client does not write */
+                if (ext_seen & (1u << i)) return 0;
+                ext_seen |= 1u << i;
+                ext[i] = v;
+                p = skip_ws(p, e);
+                if (p < e && *p == ',') {
+                    p = skip_ws(p + 1, e);
+                    continue;
+                }
+                if (p < e && *p == '}') {
+                    p++;
+                    break;
+                }
+                return 0;
+            }
+        } else {
+            return 0; /* remark, or a key the client does not write */
+        }
+        if (seen & bit) return 0;
+        seen |= bit;
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p = skip_ws(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == '}') {
+            p = skip_ws(p + 1, e);
+            return p == e && (seen & 64) && (seen & 1);
+        }
+        return 0;
+    }
+}
+
+PyDoc_STRVAR(pull_frame_doc,
+"pull_frame(data, pos, max_frame, languages)\n"
+"-> (end, opaque, consumerGroup, topic, queueId, queueOffset, maxMsgNums, sysFlag, commitOffset,\n"
+"    suspendTimeoutMillis, subVersion) or None\n\n"
+"The frame at data[pos:] if it is a whole PULL_MESSAGE request (JSON header, no body, flag 0) whose fields are\n"
+"what FastPull._serve takes (non-negative decimals of its lengths, unescaped names); None for anything else,\n"
+"which the frame decoder then judges.");
+
+static PyObject *pull_frame(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "pull_frame takes 4 arguments");
+        return NULL;
+    }
+    const unsigned char *data;
+    Py_ssize_t n;
+    int64_t pos, max_frame;
+    if (!get_bytes(args[0], &data, &n) || !get_i64(args[1], &pos) || !get_i64(args[2], &max_frame)) return NULL;
+    if (!PyAnySet_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "languages: a set expected");
+        return NULL;
+    }
+    if (pos < 0 || n - pos < 8) Py_RETURN_NONE;
+    const unsigned char *frame = data + pos;
+    int64_t total = (int32_t)get32(frame);
+    if (total < 4 || total + 4 > max_frame || total > n - pos - 4) Py_RETURN_NONE;
+    uint32_t ori = get32(frame + 4);
+    if ((ori >> 24) != 0 || (int64_t)(ori & 0xFFFFFF) != total - 4) Py_RETURN_NONE; /* JSON, and no body */
+    int32_t code = 0, flag = 0, opaque = 0;
+    Str language, ext[PULL_KEYS];
+    if (!parse_pull_header(frame + 8, frame + 4 + total, &code, &flag, &opaque, &language, ext)) Py_RETURN_NONE;
+    if (code != CODE_PULL_MESSAGE || flag != 0 || !language.present || language.escaped) Py_RETURN_NONE;
+    PyObject *lang = PyBytes_FromStringAndSize((const char *)language.p, language.n);
+    if (!lang) return NULL;
+    int ok = PySet_Contains(args[3], lang);
+    Py_DECREF(lang);
+    if (ok < 0) return NULL;
+    if (ok == 0) Py_RETURN_NONE;
+    static const int maxlen[9] = {0, 0, 9, 18, 9, 9, 18, 18, 18};
+    int64_t num[9];
+    for (int i = 2; i < 9; i++)
+        if ((num[i] = digits(&ext[i], maxlen[i])) < 0) Py_RETURN_NONE;
+    if (!ext[0].present || ext[0].escaped || !ext[1].present || ext[1].escaped) Py_RETURN_NONE;
+    PyObject *group = PyUnicode_DecodeUTF8((const char *)ext[0].p, ext[0].n, NULL);
+    PyObject *topic = group ? PyUnicode_DecodeUTF8((const char *)ext[1].p, ext[1].n, NULL) : NULL;
+    if (!topic) { /* not UTF-8 that Python takes (a lone surrogate): the decoder judges it */
+        Py_XDECREF(group);
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(LiNNLLLLLLL)", (long long)(pos + 4 + total), opaque, group, topic, (long long)num[2],
+                         (long long)num[3], (long long)num[4], (long long)num[5], (long long)num[6], (long long)num[7],
+                         (long long)num[8]);
+}
+
 #define NARGS 25
 
 PyDoc_STRVAR(send_batch_doc,
@@ -1354,6 +1500,7 @@ static PyMethodDef methods[] = {
     {"crc32", crc32_py, METH_O, "zlib.crc32 of a buffer (the BODYCRC before Java's 0x7FFFFFFF mask)."},
     {"last_stop_line", last_stop_line, METH_NOARGS, "The line of _sendpath.c where the last frame was left alone."},
     {"send_batch", (PyCFunction)(void (*)(void))send_batch, METH_FASTCALL, send_batch_doc},
+    {"pull_frame", (PyCFunction)(void (*)(void))pull_frame, METH_FASTCALL, pull_frame_doc},
     {"java_string_hash_utf8", java_string_hash_utf8, METH_O, "String.hashCode of the str whose UTF-8 is given."},
     {NULL, NULL, 0, NULL},
 };

@@ -124,6 +124,7 @@ async def run_broker(
             controller.registration.ssl_context = await trio.to_thread.run_sync(client_context, tls or TlsConfig())
         hook = acl.hook if acl is not None else None
         fast, batch = plane.fast_handlers(), plane.batch_handler()
+        vip_fast = {code: h for code, h in fast.items() if code != RequestCode.PULL_MESSAGE}  # as vip_handlers
         if fast and not send_fast.NATIVE:
             log.warning("the C extension rocketpy.broker._sendpath is not built (pip install -e . with a C compiler):"
                         " sends go the Python fast path, at about four times the CPU per message")  # fmt: skip
@@ -132,8 +133,8 @@ async def run_broker(
                         " pulls walk their queues in Python, at about twice the CPU per pull")  # fmt: skip
         main = RemotingServer(handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast,
                               batch_handler=batch)  # fmt: skip
-        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=fast,
-                             batch_handler=batch)  # fmt: skip
+        vip = RemotingServer(vip_handlers, idle_timeout=idle, tls=server_tls, before_hook=hook, fast_handlers=vip_fast,
+                             batch_handler=plane.batch_handler(pulls=False))  # fmt: skip
         for server in (main, vip):
             server.on_close(controller.on_connection_closed)
         store.start()

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import trio
 
 from rocketpy.protocol.codes import RequestCode, ResponseCode
@@ -102,6 +103,7 @@ async def test_serve_send_restart_read(tmp_path: Path) -> None:
     proc, lines = _start(tmp_path, ns_port, port)
     try:
         assert len(lines) == 2
+        addr = f"127.0.0.1:{port}"
         async with RemotingClient() as client:
             ext = {"topic": "ServeTopic", "queueId": "0"}
             resp = await client.invoke(
@@ -120,5 +122,23 @@ async def test_serve_send_restart_read(tmp_path: Path) -> None:
             assert pulled.code == ResponseCode.SUCCESS, pulled.remark
             bodies = [bytes(m.body) for m in decode_records(pulled.body or b"")]
             assert bodies == [b"hello", b"again"]
+            # a push consumer's everyday pull (the fast paths' shape, its subscription from a heartbeat): served
+            # on the main port, refused on the VIP port as Java's fastRemotingServer refuses every pull
+            beat = {"clientID": "10.0.0.8@1", "producerDataSet": [], "consumerDataSet": [{
+                "consumeFromWhere": "CONSUME_FROM_LAST_OFFSET", "consumeType": "CONSUME_PASSIVELY", "groupName": "cg",
+                "messageModel": "CLUSTERING", "unitMode": False, "subscriptionDataSet": [{
+                    "classFilterMode": False, "codeSet": [], "expressionType": "TAG", "subString": "*",
+                    "subVersion": 1, "tagsSet": [], "topic": "ServeTopic"}]}]}  # fmt: skip
+            hb = await client.invoke(
+                addr, RemotingCommand.request(RequestCode.HEART_BEAT, None, orjson.dumps(beat)), 10
+            )
+            assert hb.code == ResponseCode.SUCCESS, hb.remark
+            fast_ext = {**pull_ext, "sysFlag": "0", "queueOffset": "1", "subVersion": "1"}
+            for target, code in ((f"127.0.0.1:{port - 2}", ResponseCode.REQUEST_CODE_NOT_SUPPORTED),
+                                 (addr, ResponseCode.SUCCESS)):  # fmt: skip
+                with trio.fail_after(10):
+                    got = await client.invoke(target, RemotingCommand.request(RequestCode.PULL_MESSAGE, fast_ext), 10)
+                assert got.code == code, (target, got.remark)
+            assert [bytes(m.body) for m in decode_records(got.body or b"")] == [b"again"]
     finally:
         assert _stop(proc) == 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rocketpy.broker.longpolling import LONG_POLLING_CHECK_INTERVAL, PullRequestHoldService
+from rocketpy.broker.processors import send_fast
 from rocketpy.broker.processors.admin_consumer import AdminConsumerProcessor
 from rocketpy.broker.processors.admin_stats import AdminStatsProcessor
 from rocketpy.broker.processors.admin_store import AdminStoreProcessor
@@ -45,6 +46,7 @@ from rocketpy.store.schedule import ScheduleMessageService
 
 if TYPE_CHECKING:
     from rocketpy.broker.controller import BrokerController
+    from rocketpy.remoting.connection import Connection
 
 
 @dataclass(slots=True)
@@ -72,13 +74,43 @@ class DataPlane:
             table.update(processor.handlers())
         return table
 
+    fast_pull: FastPull | None = None
+
+    def _fast_pull(self) -> FastPull:
+        if self.fast_pull is None:
+            self.fast_pull = FastPull(self.pull)
+        return self.fast_pull
+
     def fast_handlers(self) -> dict[int, FastHandler]:
         """Synchronous handlers of the common form of a request, tried before the table's (send_fast, pull_fast)."""
-        return {**self.send.fast_handlers(), RequestCode.PULL_MESSAGE: FastPull(self.pull)}
+        return {**self.send.fast_handlers(), RequestCode.PULL_MESSAGE: self._fast_pull()}
 
-    def batch_handler(self) -> BatchHandler | None:
-        """The handler of whole reads tried before both (send_fast's C version), or None."""
-        return self.send.batch_handler()
+    def batch_handler(self, *, pulls: bool = True) -> BatchHandler | None:
+        """The handler of whole reads tried before both, in C where built: the sends (send_fast) and the pulls
+        (pull_fast; not with `pulls=False`, the VIP channel's, which Java serves no pull on) of a read in turn, up to
+        the first frame neither takes; None without the extension."""
+        if not send_fast.NATIVE:
+            return None
+        sends = self.send.batch_handler()
+        if not pulls:
+            return sends
+        take_pulls = self._fast_pull().batch
+
+        def batch(conn: Connection, data: bytes, pos: int) -> tuple[int, bytes]:
+            out: list[bytes] = []
+            end = len(data)
+            while pos < end:
+                at = pos
+                pos, replies = take_pulls(conn, data, pos)
+                if pos == at and sends is not None:
+                    pos, replies = sends(conn, data, pos)
+                if replies:
+                    out.append(replies)
+                if pos == at:
+                    break
+            return pos, out[0] if len(out) == 1 else b"".join(out)
+
+        return batch
 
 
 def build_data_plane(

@@ -29,15 +29,19 @@ from typing import TYPE_CHECKING
 from rocketpy.broker.config import BrokerRole
 from rocketpy.broker.longpolling import match_all
 from rocketpy.broker.processors.pull import FLAG_COMMIT_OFFSET, FLAG_SUSPEND, status_code, tags_codes
+from rocketpy.broker.processors.send_fast import _LANGUAGES, NATIVE
 from rocketpy.broker.topic_validator import RETRY_GROUP_TOPIC_PREFIX
 from rocketpy.protocol.bodies.heartbeat import MessageModel, is_tag_type
 from rocketpy.protocol.bodies.topic_config import PERM_READ
 from rocketpy.protocol.codes import ResponseCode, SerializeType
 from rocketpy.protocol.message_headers import PullMessageRequestHeader, PullMessageResponseHeader
-from rocketpy.remoting.codec import header_template
+from rocketpy.remoting.codec import decode_frame, header_template
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
 from rocketpy.remoting.connection import RequestContext
 from rocketpy.store.reader import codes_matcher
+
+if NATIVE:
+    from rocketpy.broker import _sendpath
 
 if TYPE_CHECKING:
     from rocketpy.broker.processors.pull import PullMessageProcessor
@@ -92,7 +96,15 @@ class FastPull:
         digits = q + o + n + f + c + t + v
         if not (digits.isdigit() and digits.isascii()):
             return None
-        sys_flag = int(f)
+        return self._serve_fields(conn, cmd, cmd.opaque, group_name, topic, int(q), int(o), int(n), int(f), int(c),
+                                  int(t), int(v), first)  # fmt: skip
+
+    def _serve_fields(
+        self, conn: Connection, source: RemotingCommand | memoryview, opaque: int, group_name: str, topic: str,
+        queue_id: int, offset: int, nums: int, sys_flag: int, commit: int, suspend_ms: int, sub_version: int,
+        first: bool,
+    ) -> bytes | None:  # fmt: skip
+        """`_serve` past the request's own checks (`source`: the request, or its frame when `batch` parsed it)."""
         if sys_flag & ~_FLAGS_TAKEN:
             return None
         # _check_group_and_topic, where everything passes
@@ -103,7 +115,6 @@ class FastPull:
         config = self.topics.get(topic)
         if group is None or not group.consume_enable or config is None or not config.perm & PERM_READ:
             return None
-        queue_id = int(q)
         if queue_id >= config.read_queue_nums:
             return None
         # _subscription and _filter without the subscription flag: a TAG subscription its heartbeat registered
@@ -111,14 +122,13 @@ class FastPull:
         if info is None or (not group.consume_broadcast_enable and info.message_model is MessageModel.BROADCASTING):
             return None
         data = info.subscriptions.get(topic)
-        if data is None or data.sub_version < int(v) or not is_tag_type(data.expression_type):
+        if data is None or data.sub_version < sub_version or not is_tag_type(data.expression_type):
             return None
         if data.class_filter_mode or (b.filter_support_retry and topic.startswith(RETRY_GROUP_TOPIC_PREFIX)):
             return None
-        offset = int(o)
         began = time.monotonic()
         codes = tags_codes(data)
-        result = self.store.get_message_joined(topic, queue_id, offset, int(n), codes)
+        result = self.store.get_message_joined(topic, queue_id, offset, nums, codes)
         elapsed = int((time.monotonic() - began) * 1000)
         code = status_code(result.status, offset)
         held = first and code == _NOT_FOUND and sys_flag & FLAG_SUSPEND
@@ -138,16 +148,34 @@ class FastPull:
             stats.manager.on_get_latency(group_name, topic, queue_id, elapsed)
         suggest = self.pull._suggest_broker(result, group)
         if first and sys_flag & FLAG_COMMIT_OFFSET:
-            self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, int(c))
+            self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, commit)
         if template is None:  # held, as the general path holds it, then re-run by it without suspending
-            millis = int(t) if b.long_polling_enable else b.short_polling_time_mills
+            millis = suspend_ms if b.long_polling_enable else b.short_polling_time_mills
             matcher = codes_matcher(codes) or match_all
+            cmd = source if isinstance(source, RemotingCommand) else decode_frame(source)
             self.holds.park(topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, cmd))
             return b""
         p0, p1, p2, p3, p4, p5 = template
         header = (f"{p0}{suggest}{p1}{result.next_begin_offset}{p2}{result.min_offset}{p3}{result.max_offset}"
-                  f"{p4}{cmd.opaque}{p5}").encode()  # fmt: skip
+                  f"{p4}{opaque}{p5}").encode()  # fmt: skip
         return b"".join((_PREFIX.pack(4 + len(header) + result.total, len(header)), header, result.body))
+
+    def batch(self, conn: Connection, data: bytes, pos: int) -> tuple[int, bytes]:
+        """The pulls of ``data[pos:]`` this path takes, parsed in C (``_sendpath.pull_frame``) and served as
+        `__call__` serves them, up to the first frame it leaves to the frame decoder: (where that frame starts, the
+        replies)."""
+        replies: list[bytes] = []
+        max_frame = conn.max_frame_length
+        while (got := _sendpath.pull_frame(data, pos, max_frame, _LANGUAGES)) is not None:
+            end, opaque, group, topic, q, o, n, f, c, t, v = got
+            reply = self._serve_fields(conn, memoryview(data)[pos + 4 : end], opaque, group, topic, q, o, n, f, c, t, v,
+                                       True)  # fmt: skip
+            if reply is None:
+                break
+            if reply:
+                replies.append(reply)
+            pos = end
+        return pos, b"".join(replies)
 
     def _resume(self, conn: Connection, cmd: RemotingCommand) -> None:
         """executeRequestWhenWakeup: the second pass, answered (the general path's where this one declines)."""

@@ -1,0 +1,202 @@
+"""PULL_MESSAGE frames parsed in C over whole reads (`FastPull.batch`, `_sendpath.pull_frame`; issue 12).
+
+The golden pull cases (test_pull_golden_cases.py, recorded on the general path) go in as wire frames through the
+batch first, then, for a frame it leaves, the connection's route (FastPull, then the general handler): the replies
+and effects must be the recorded ones, and the batch must take exactly the pulls the Python fast path takes. A read
+mixing sends, pulls and other requests through the broker's combined batch handler must answer and store as the
+frame-by-frame route does. Mangled frames are never taken where the decoder refuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import trio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rocketpy.broker.processors import send_fast
+from rocketpy.broker.processors.data_plane import build_data_plane
+from rocketpy.broker.processors.pull_fast import FastPull
+from rocketpy.broker.processors.send_fast import _LANGUAGES
+from rocketpy.protocol.bodies.topic_config import TopicConfig
+from rocketpy.protocol.codes import LanguageCode, RequestCode
+from rocketpy.remoting.codec import CodecError, FrameDecoder, encode
+from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.connection import RequestContext, _as_reply
+from tests.unit.broker.conftest import heartbeat
+from tests.unit.broker.data.conftest import (
+    PULL_COMMIT,
+    DataPlane,
+    PlaneFactory,
+    pull_ext,
+    send_v2_ext,
+)
+from tests.unit.broker.data.test_pull_golden_cases import (
+    CASES,
+    CONSUMER,
+    FAST_EXPECTED,
+    GOLDEN_PATH,
+    ParkingConnection,
+    general,
+    java_subscription,
+    run_cases_named,
+)
+
+FROZEN_NOW = 1_700_000_123.456
+
+if send_fast.NATIVE:
+    from rocketpy.broker import _sendpath
+
+pytestmark = pytest.mark.skipif(not send_fast.NATIVE, reason="test_send_native.test_extension_built fails instead")
+
+
+async def test_pull_cases_batch_route(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_123.456)
+    taken: dict[str, int] = {}
+    current = [""]
+
+    async def route(plane: DataPlane, cmd: RemotingCommand) -> bytes:
+        conn = ParkingConnection(CONSUMER.remote_addr)
+        fast = FastPull(plane.pull)
+        frame = encode(cmd)
+        pos, replies = fast.batch(conn, frame, 0)  # type: ignore[arg-type]
+        if pos == 0:
+            assert replies == b""
+            data = fast(conn, cmd)  # type: ignore[arg-type]
+            if data is None:
+                return await general(plane, cmd)
+        else:
+            assert pos == len(frame)
+            taken[current[0]] = taken.get(current[0], 0) + 1
+            data = replies
+        with trio.fail_after(5):
+            while not data and not conn.later:  # parked: answered by an arrival, the periodic check or the deadline
+                await trio.sleep(0.001)
+        return data or conn.later.pop()
+
+    record: dict[str, Any] = {}
+    for name in CASES:
+        current[0] = name
+        record.update(await run_cases_named(make_plane, route, name))
+    golden = json.loads(GOLDEN_PATH.read_text())
+    diff = [k for k in golden if record.get(k) != golden[k]]
+    assert not diff, f"{len(diff)} cases differ: {[(k, record.get(k), golden[k]) for k in diff[:2]]}"
+    assert taken == FAST_EXPECTED, repr(taken)
+
+
+def frame(code: int, ext: dict[str, str] | None, opaque: int, body: bytes | None = None) -> bytes:
+    cmd = RemotingCommand.request(code, ext, body)
+    cmd.language, cmd.version, cmd.opaque = LanguageCode.JAVA, 409, opaque
+    return encode(cmd)
+
+
+BEAT = heartbeat("10.0.0.8@1", consumers={"G1": [java_subscription("TopicTest", "*", 100)]})
+
+
+def read_of(kinds: list[str]) -> bytes:
+    """Frames of the kinds given, each with its own opaque: a send, an everyday pull, a pull the fast path leaves
+    (the subscription flag of a lite pull), a heartbeat."""
+    out = []
+    for n, kind in enumerate(kinds):
+        if kind == "send":
+            ext = send_v2_ext("TopicTest", queue_id=n % 2)
+            out.append(frame(RequestCode.SEND_MESSAGE_V2, ext, 100 + n, b"body-%d" % n))
+        elif kind == "pull":
+            ext = pull_ext("G1", "TopicTest", n % 2, 0, sys_flag=PULL_COMMIT, sub_version=100, commit_offset=n)
+            out.append(frame(RequestCode.PULL_MESSAGE, ext, 100 + n))
+        elif kind == "lite":
+            out.append(frame(RequestCode.PULL_MESSAGE, pull_ext("G1", "TopicTest", n % 2, 0), 100 + n))
+        else:
+            out.append(frame(RequestCode.HEART_BEAT, None, 100 + n, BEAT))
+    return b"".join(out)
+
+
+async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[bytes, Any]:
+    """The read through the broker's combined batch handler first (or not), the rest frame by frame as a connection
+    serves it (fast handler, then the table's)."""
+    test_plane = make_plane()
+    test_plane.controller.topics.update_topic_config(TopicConfig("TopicTest", 2, 2, 6))
+    plane = build_data_plane(test_plane.controller, test_plane.store)
+    plane.send._fast_send().now_ms = int(FROZEN_NOW * 1000)
+    handlers = {**test_plane.controller.handlers(), **plane.handlers()}
+    conn = ParkingConnection(CONSUMER.remote_addr)
+    beat = RemotingCommand.request(RequestCode.HEART_BEAT, None, BEAT)
+    await handlers[RequestCode.HEART_BEAT](RequestContext(conn, None, beat), beat)  # type: ignore[arg-type]
+    for q in range(2):  # something to pull
+        seed = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest", queue_id=q), b"seed")
+        await handlers[RequestCode.SEND_MESSAGE_V2](RequestContext(conn, None, seed), seed)  # type: ignore[arg-type]
+    out: list[bytes] = []
+    pos = 0
+    if batched:
+        batch = plane.batch_handler()
+        assert batch is not None
+        pos, replies = batch(conn, data, 0)  # type: ignore[arg-type]
+        out.append(replies)
+    fast = plane.fast_handlers()
+    try:
+        commands = FrameDecoder().feed(data[pos:])
+    except CodecError as exc:
+        commands = exc.decoded
+    for cmd in commands:
+        handler = fast.get(cmd.code)
+        got = handler(conn, cmd) if handler is not None else None  # type: ignore[arg-type]
+        if got is None:
+            reply = await handlers[cmd.code](RequestContext(conn, None, cmd), cmd)  # type: ignore[arg-type]
+            got = encode(_as_reply(cmd, reply))  # type: ignore[arg-type]
+        out.append(got)
+    stats = plane.stats
+    effects = ([test_plane.store.get_max_offset_in_queue("TopicTest", q) for q in range(2)],
+               sorted((k, sorted(v.items())) for k, v in test_plane.controller.offsets.table.items()),
+               [stats.get_found.total, stats.get_miss.total, stats.get_transferred.total])  # fmt: skip
+    return b"".join(out), effects
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["send", "pull", "pull", "lite", "beat"]), min_size=1, max_size=12))
+async def test_mixed_reads_as_frame_by_frame(make_plane: PlaneFactory, kinds: list[str]) -> None:
+    """A read of sends, pulls and other requests through the combined batch handler answers and counts as the
+    frame-by-frame route does."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(time, "time", lambda: FROZEN_NOW)
+        data = read_of(kinds)
+        assert await serve(make_plane, data, True) == await serve(make_plane, data, False)
+
+
+PULL_FRAME = frame(RequestCode.PULL_MESSAGE, {**pull_ext("G1", "TopicTest", 1, 7, sys_flag=3, sub_version=100),
+                                              "bname": "broker-a"}, 4242)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(PULL_FRAME)), st.sampled_from(["set", "cut", "insert"]),
+                          st.integers(0, 255)), min_size=1, max_size=4))  # fmt: skip
+def test_mangled_pull_frames_are_taken_only_as_the_decoder_reads_them(edits: list[tuple[int, str, int]]) -> None:
+    data = bytearray(PULL_FRAME)
+    for at, how, byte in edits:
+        at = min(at, len(data))
+        if how == "set" and at < len(data):
+            data[at] = byte
+        elif how == "cut":
+            del data[at : at + 1 + byte % 8]
+        else:
+            data[at:at] = bytes([byte])
+    got = _sendpath.pull_frame(bytes(data), 0, 1 << 24, _LANGUAGES)
+    if got is None:
+        return
+    end, opaque, group, topic, *numbers = got
+    (cmd,) = FrameDecoder().feed(bytes(data[:end]))  # whole, and the decoder takes it
+    ext = cmd.ext_fields or {}
+    assert (cmd.code, cmd.flag, cmd.opaque, cmd.body) == (RequestCode.PULL_MESSAGE, 0, opaque, None)
+    assert (ext["consumerGroup"], ext["topic"]) == (group, topic)
+    names = ["queueId", "queueOffset", "maxMsgNums", "sysFlag", "commitOffset", "suspendTimeoutMillis", "subVersion"]
+    assert [int(ext[k]) for k in names] == numbers
+
+
+def test_pull_frame_reads_the_java_clients_header() -> None:
+    got = _sendpath.pull_frame(b"xy" + PULL_FRAME + b"z", 2, 1 << 24, _LANGUAGES)
+    assert got == (2 + len(PULL_FRAME), 4242, "G1", "TopicTest", 1, 7, 32, 3, 0, 15000, 100)
+    assert _sendpath.pull_frame(PULL_FRAME[:-1], 0, 1 << 24, _LANGUAGES) is None  # incomplete
+    assert _sendpath.pull_frame(PULL_FRAME, 0, len(PULL_FRAME) - 1, _LANGUAGES) is None  # over the frame limit
