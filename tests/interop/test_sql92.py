@@ -140,10 +140,10 @@ def _subscription(expression: str | None, version: int, kind: str = "SQL92") -> 
     return sub
 
 
-def _heartbeat(expression: str, version: int) -> bytes:
+def _heartbeat(expression: str, version: int, kind: str = "SQL92") -> bytes:
     consumer = {"consumeFromWhere": "CONSUME_FROM_FIRST_OFFSET", "consumeType": "CONSUME_PASSIVELY"}
     consumer.update({"groupName": RAW_GROUP, "messageModel": "CLUSTERING", "unitMode": False})
-    consumer["subscriptionDataSet"] = [_subscription(expression, version)]  # type: ignore[assignment]
+    consumer["subscriptionDataSet"] = [_subscription(expression, version, kind)]  # type: ignore[assignment]
     return json.dumps({"clientID": "127.0.0.1@raw", "consumerDataSet": [consumer], "producerDataSet": []}).encode()
 
 
@@ -190,6 +190,19 @@ def raw_probe(env: InteropEnv) -> dict[str, Any]:
         ):
             body = json.dumps({"clientId": "127.0.0.1@raw", "group": RAW_GROUP, "subscriptionData": sub}).encode()
             call(name, 46, None, body)
+        # a TAG subscription and a push consumer's everyday pull (rocketpy's fast paths): Java serves pulls on the
+        # main port only, its VIP port (fastRemotingServer, listenPort - 2) has no pull processor
+        call("heartbeatTag", 34, None, _heartbeat("*", 5, kind="TAG"))
+        tag_pull = {**_pull("*", 5, flag=False), "expressionType": "TAG", "queueOffset": "1"}
+        host, port = env.broker.addr.rsplit(":", 1)
+        main = conn
+        conn = RawConnection(f"{host}:{int(port) - 2}")
+        try:
+            call("pullTagVip", 11, tag_pull)
+        finally:
+            conn.close()
+            conn = main
+        call("pullTag", 11, tag_pull)
     finally:
         conn.close()
     for view in out.values():
@@ -275,3 +288,5 @@ def test_sql92_raw_heartbeat_pull_and_check(sql_env: InteropEnv, baseline: JavaB
     assert obs["pullFlagGood"]["bodies"] == ["m22", "m24", "m26", "m28"]
     assert obs["pullFlagBad"]["bodies"] == [f"m{i:02d}" for i in range(0, COUNT, 2)]  # nothing filtered
     assert obs["checkGood"]["code"] == 0 and obs["checkBad"]["code"] == 23
+    assert (obs["pullTagVip"]["code"], obs["pullTagVip"]["remark"]) == (3, " request type 11 not supported")
+    assert obs["pullTag"]["bodies"] == [f"m{i:02d}" for i in range(2, COUNT, 2)]
