@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +28,10 @@ if str(REPO) not in sys.path:
 
 import trio  # noqa: E402
 
-from rocketpy.broker.config import BrokerSettings, finish_startup  # noqa: E402
-from rocketpy.broker.controller import BrokerController  # noqa: E402
-from rocketpy.broker.persistence import MemoryConfigStore  # noqa: E402
 from rocketpy.broker.processors.data_plane import build_data_plane  # noqa: E402
 from rocketpy.protocol.codes import RequestCode  # noqa: E402
-from rocketpy.remoting.codec import FrameDecoder, encode  # noqa: E402
-from rocketpy.remoting.connection import RequestContext, _as_reply  # noqa: E402
-from rocketpy.store.config import FlushDiskType, StoreConfig  # noqa: E402
-from rocketpy.store.message_store import MessageStore  # noqa: E402
+from rocketpy.remoting.codec import FrameDecoder  # noqa: E402
+from tools.bench.inproc import callgrind_instructions, inproc_broker, serve_read  # noqa: E402
 from tools.bench_raw import request_frame  # noqa: E402
 
 WARMUP = 512
@@ -56,65 +48,35 @@ class _Peer:
 
 async def run(messages: int, general_only: bool = False, native: bool = False) -> float:
     """Serve WARMUP + `messages` requests; the process CPU seconds of the last `messages`."""
-    tmp = Path(tempfile.mkdtemp(prefix="rocketpy-benchinproc-"))
-    try:
-        settings = BrokerSettings()
-        settings.broker.broker_name, settings.broker.namesrv_addr = "broker-a", None
-        settings.broker.broker_ip1 = settings.broker.broker_ip2 = "127.0.0.1"
-        settings.store.store_path_root_dir = str(tmp / "store")
-        settings.config_path = str(tmp / "broker.properties")
-        finish_startup(settings)
-        store = MessageStore(
-            StoreConfig(tmp / "store", mapped_file_size_commit_log=256 << 20, mapped_file_size_consume_queue=6000000,
-                        max_hash_slot_num=500000, max_index_num=2000000, flush_disk_type=FlushDiskType.ASYNC_FLUSH)
-        )  # fmt: skip
-        store.open()
-        try:
-            plane = build_data_plane(BrokerController(settings, config_store=MemoryConfigStore()), store,
-                                     rng=random.Random(7))  # fmt: skip
-            handler = plane.handlers()[RequestCode.SEND_MESSAGE_V2]
-            fast = None if general_only else plane.fast_handlers().get(RequestCode.SEND_MESSAGE_V2)
-            batch = plane.batch_handler() if native else None
-            if native and batch is None:
-                raise SystemExit("the C extension rocketpy.broker._sendpath is not built (pip install -e .)")
-            frames = [request_frame("BenchSend", i % 4, i + 1, 128, i) for i in range(4096)]  # TBW102: 4 queues
-            reads = [b"".join(frames[i : i + PER_READ]) for i in range(0, len(frames), PER_READ)]
-            peer, decoder = _Peer(), FrameDecoder()
-            done, began, last = 0, 0.0, b""
-            while done < WARMUP + messages:
-                if done == WARMUP:
-                    began = time.process_time()
-                data = reads[(done // PER_READ) % len(reads)]
-                if batch is not None:  # as Connection._reader does: the C path first, the rest frame by frame
-                    pos, out = batch(peer, data, 0)  # type: ignore[arg-type]
-                    last = out or last
-                    data = data[pos:]
-                for cmd in decoder.feed(data):  # as Connection._process does
-                    data = fast(peer, cmd) if fast is not None else None  # type: ignore[arg-type]
-                    if data is None:
-                        reply = await handler(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
-                        data = encode(_as_reply(cmd, reply))  # type: ignore[arg-type]
-                    last = data
-                done += PER_READ
-            if b'"code":0,' not in last:
-                raise SystemExit(f"the last reply is not SUCCESS: {last[:300]!r}")
-            return time.process_time() - began
-        finally:
-            store.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with inproc_broker("rocketpy-benchinproc-") as (controller, store):
+        plane = build_data_plane(controller, store, rng=random.Random(7))
+        handler = plane.handlers()[RequestCode.SEND_MESSAGE_V2]
+        fast = None if general_only else plane.fast_handlers().get(RequestCode.SEND_MESSAGE_V2)
+        batch = plane.batch_handler() if native else None
+        if native and batch is None:
+            raise SystemExit("the C extension rocketpy.broker._sendpath is not built (pip install -e .)")
+        frames = [request_frame("BenchSend", i % 4, i + 1, 128, i) for i in range(4096)]  # TBW102: 4 queues
+        reads = [b"".join(frames[i : i + PER_READ]) for i in range(0, len(frames), PER_READ)]
+        peer, decoder = _Peer(), FrameDecoder()
+        done, began, last = 0, 0.0, b""
+        while done < WARMUP + messages:
+            if done == WARMUP:
+                began = time.process_time()
+            data = reads[(done // PER_READ) % len(reads)]
+            if batch is not None:  # as Connection._reader does: the C path first, the rest frame by frame
+                pos, out = batch(peer, data, 0)  # type: ignore[arg-type]
+                last = out or last
+                data = data[pos:]
+            last = await serve_read(decoder, data, peer, fast, handler) or last  # type: ignore[arg-type]
+            done += PER_READ
+        if b'"code":0,' not in last:
+            raise SystemExit(f"the last reply is not SUCCESS: {last[:300]!r}")
+        return time.process_time() - began
 
 
 def instructions(messages: int, general_only: bool = False, native: bool = False) -> int:
-    out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-         "--messages", str(messages), *(["--general"] if general_only else []), *(["--native"] if native else [])],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    match = re.search(r"Collected : (\d+)", out.stderr)
-    if match is None:
-        raise SystemExit(f"no instruction count from valgrind:\n{out.stderr[-2000:]}")
-    return int(match.group(1))
+    flags = [*(["--general"] if general_only else []), *(["--native"] if native else [])]
+    return callgrind_instructions(__file__, ["--messages", str(messages), *flags])
 
 
 def main(argv: list[str]) -> int:

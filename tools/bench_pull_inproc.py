@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,17 +29,13 @@ if str(REPO) not in sys.path:
 import orjson  # noqa: E402
 import trio  # noqa: E402
 
-from rocketpy.broker.config import BrokerSettings, finish_startup  # noqa: E402
-from rocketpy.broker.controller import BrokerController  # noqa: E402
-from rocketpy.broker.persistence import MemoryConfigStore  # noqa: E402
 from rocketpy.broker.processors.data_plane import build_data_plane  # noqa: E402
 from rocketpy.protocol.bodies.topic_config import TopicConfig  # noqa: E402
 from rocketpy.protocol.codes import LanguageCode, RequestCode  # noqa: E402
 from rocketpy.remoting.codec import FrameDecoder, encode  # noqa: E402
 from rocketpy.remoting.command import RemotingCommand  # noqa: E402
-from rocketpy.remoting.connection import RequestContext, _as_reply  # noqa: E402
-from rocketpy.store.config import FlushDiskType, StoreConfig  # noqa: E402
-from rocketpy.store.message_store import MessageStore  # noqa: E402
+from rocketpy.remoting.connection import RequestContext  # noqa: E402
+from tools.bench.inproc import callgrind_instructions, inproc_broker, serve_read  # noqa: E402
 from tools.bench_raw import request_frame  # noqa: E402
 
 TOPIC, GROUP, QUEUES = "BenchMixed", "benchmark_consumer", 8
@@ -76,68 +69,37 @@ def heartbeat() -> bytes:
 
 async def run(pulls: int, per_pull: int, general_only: bool, fill_for: int = 0) -> float:
     """Serve WARMUP + `pulls` pulls; the process CPU seconds of the last `pulls`."""
-    tmp = Path(tempfile.mkdtemp(prefix="rocketpy-benchpull-"))
-    try:
-        settings = BrokerSettings()
-        settings.broker.broker_name, settings.broker.namesrv_addr = "broker-a", None
-        settings.broker.broker_ip1 = settings.broker.broker_ip2 = "127.0.0.1"
-        settings.store.store_path_root_dir = str(tmp / "store")
-        settings.config_path = str(tmp / "broker.properties")
-        finish_startup(settings)
-        store = MessageStore(
-            StoreConfig(tmp / "store", mapped_file_size_commit_log=256 << 20, mapped_file_size_consume_queue=6000000,
-                        max_hash_slot_num=500000, max_index_num=2000000, flush_disk_type=FlushDiskType.ASYNC_FLUSH)
-        )  # fmt: skip
-        store.open()
-        try:
-            controller = BrokerController(settings, config_store=MemoryConfigStore())
-            controller.topics.update_topic_config(TopicConfig(TOPIC, QUEUES, QUEUES, 6))
-            plane = build_data_plane(controller, store, rng=random.Random(7))
-            handlers = {**controller.handlers(), **plane.handlers()}
-            peer = _Peer()
-            beat = RemotingCommand.request(RequestCode.HEART_BEAT, None, heartbeat())
-            await handlers[RequestCode.HEART_BEAT](RequestContext(peer, None, beat), beat)  # type: ignore[arg-type]
-            send = handlers[RequestCode.SEND_MESSAGE_V2]
-            total = (WARMUP + max(pulls, fill_for)) * per_pull  # the same store for both callgrind runs
-            per_queue = total // QUEUES + per_pull
-            for cmd in FrameDecoder().feed(b"".join(request_frame(TOPIC, i % QUEUES, i + 1, 128, i)
-                                                    for i in range(per_queue * QUEUES))):  # fmt: skip
-                await send(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
-            handler = handlers[RequestCode.PULL_MESSAGE]
-            fast = None if general_only else plane.fast_handlers().get(RequestCode.PULL_MESSAGE)
-            frames = [pull_frame(n % QUEUES, (n // QUEUES) * per_pull, per_pull, n)
-                      for n in range(WARMUP + max(pulls, fill_for))][: WARMUP + pulls]  # fmt: skip
-            decoder, began, last = FrameDecoder(), 0.0, b""
-            for n, frame in enumerate(frames):
-                if n == WARMUP:
-                    began = time.process_time()
-                for cmd in decoder.feed(frame):  # as Connection._process does
-                    data = fast(peer, cmd) if fast is not None else None  # type: ignore[arg-type]
-                    if data is None:
-                        reply = await handler(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
-                        data = encode(_as_reply(cmd, reply))  # type: ignore[arg-type]
-                    last = data
-            spent = time.process_time() - began
-            if b'"code":0,' not in last:
-                raise SystemExit(f"the last reply is not SUCCESS: {last[:300]!r}")
-            return spent
-        finally:
-            store.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with inproc_broker("rocketpy-benchpull-") as (controller, store):
+        controller.topics.update_topic_config(TopicConfig(TOPIC, QUEUES, QUEUES, 6))
+        plane = build_data_plane(controller, store, rng=random.Random(7))
+        handlers = {**controller.handlers(), **plane.handlers()}
+        peer = _Peer()
+        beat = RemotingCommand.request(RequestCode.HEART_BEAT, None, heartbeat())
+        await handlers[RequestCode.HEART_BEAT](RequestContext(peer, None, beat), beat)  # type: ignore[arg-type]
+        send = handlers[RequestCode.SEND_MESSAGE_V2]
+        total = (WARMUP + max(pulls, fill_for)) * per_pull  # the same store for both callgrind runs
+        per_queue = total // QUEUES + per_pull
+        for cmd in FrameDecoder().feed(b"".join(request_frame(TOPIC, i % QUEUES, i + 1, 128, i)
+                                                for i in range(per_queue * QUEUES))):  # fmt: skip
+            await send(RequestContext(peer, None, cmd), cmd)  # type: ignore[arg-type]
+        handler = handlers[RequestCode.PULL_MESSAGE]
+        fast = None if general_only else plane.fast_handlers().get(RequestCode.PULL_MESSAGE)
+        frames = [pull_frame(n % QUEUES, (n // QUEUES) * per_pull, per_pull, n)
+                  for n in range(WARMUP + max(pulls, fill_for))][: WARMUP + pulls]  # fmt: skip
+        decoder, began, last = FrameDecoder(), 0.0, b""
+        for n, frame in enumerate(frames):
+            if n == WARMUP:
+                began = time.process_time()
+            last = await serve_read(decoder, frame, peer, fast, handler) or last  # type: ignore[arg-type]
+        spent = time.process_time() - began
+        if b'"code":0,' not in last:
+            raise SystemExit(f"the last reply is not SUCCESS: {last[:300]!r}")
+        return spent
 
 
 def instructions(pulls: int, fill_for: int, per_pull: int, general_only: bool) -> int:
-    out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
-         "--pulls", str(pulls), "--fill-for", str(fill_for), "--per-pull", str(per_pull),
-         *(["--general"] if general_only else [])],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    match = re.search(r"Collected : (\d+)", out.stderr)
-    if match is None:
-        raise SystemExit(f"no instruction count from valgrind:\n{out.stderr[-2000:]}")
-    return int(match.group(1))
+    args = ["--pulls", str(pulls), "--fill-for", str(fill_for), "--per-pull", str(per_pull)]
+    return callgrind_instructions(__file__, [*args, *(["--general"] if general_only else [])])
 
 
 def main(argv: list[str]) -> int:

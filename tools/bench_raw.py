@@ -117,16 +117,7 @@ def route_frame(topic: str, opaque: int) -> bytes:
 def count_replies(buf: bytes | bytearray) -> tuple[int, int, int]:
     """(complete frames, frames whose header is not code 0, bytes they take) at the start of `buf`, read by the
     length prefix alone; the success check looks only at the start of the JSON header."""
-    pos, got, failed, end = 0, 0, 0, len(buf)
-    while end - pos >= 4:
-        (total,) = _LEN.unpack_from(buf, pos)
-        if end - pos - 4 < total:
-            break
-        if not buf.startswith(_CODE0, pos + 8):
-            failed += 1
-        got += 1
-        pos += 4 + total
-    return got, failed, pos
+    return take_replies(buf)
 
 
 def reply_opaque(buf: bytes | bytearray, pos: int) -> int:
@@ -150,8 +141,8 @@ def reply_opaque(buf: bytes | bytearray, pos: int) -> int:
         return -1
 
 
-def take_replies(buf: bytes | bytearray, opaques: list[int]) -> tuple[int, int, int]:
-    """count_replies, also appending each complete frame's opaque (reply_opaque) to `opaques`."""
+def take_replies(buf: bytes | bytearray, opaques: list[int] | None = None) -> tuple[int, int, int]:
+    """count_replies, also appending each complete frame's opaque (reply_opaque) to `opaques` when given."""
     pos, got, failed, end = 0, 0, 0, len(buf)
     while end - pos >= 4:
         (total,) = _LEN.unpack_from(buf, pos)
@@ -159,7 +150,8 @@ def take_replies(buf: bytes | bytearray, opaques: list[int]) -> tuple[int, int, 
             break
         if not buf.startswith(_CODE0, pos + 8):
             failed += 1
-        opaques.append(reply_opaque(buf, pos))
+        if opaques is not None:
+            opaques.append(reply_opaque(buf, pos))
         got += 1
         pos += 4 + total
     return got, failed, pos
@@ -315,13 +307,18 @@ def booted(target: str, ctx: Context, phase: str) -> Iterator[tuple[Servers, Pat
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def host_port(addr: str) -> tuple[str, int]:
+    """A server's "host:port" as a socket address."""
+    host, port = addr.rsplit(":", 1)
+    return host, int(port)
+
+
 def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
     result = RawResult(target)
     try:
         with booted(target, ctx, "raw") as (servers, _):
-            host, port = servers.broker_addr.rsplit(":", 1)
             frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(FRAMES)]
-            pump((host, int(port)), frames, args, servers.pids(), result)
+            pump(host_port(servers.broker_addr), frames, args, servers.pids(), result)
     except TargetError as exc:
         result.error = str(exc)
     return result
@@ -358,8 +355,7 @@ def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[R
     results = [RawResult(target, label=TOPIC_SEND), RawResult(target, label=f"mix of {len(ROUTE_MIX)}")]
     try:
         with booted(target, ctx, "route") as (servers, _):
-            host, port = servers.namesrv_addr.rsplit(":", 1)
-            addr = (host, int(port))
+            addr = host_port(servers.namesrv_addr)
             await_routes(addr, ROUTE_MIX)
             pids = process_tree(servers.processes[0].proc.pid)  # the NameServer JVM, or rocketpy's one process
             for result, topics in zip(results, ((TOPIC_SEND,), ROUTE_MIX), strict=True):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from functools import partial
 
-import orjson
 import pytest
 import trio
 import trio.testing
@@ -19,7 +18,7 @@ from rocketpy.protocol.bodies.topic_config import PERM_WRITE, TopicConfig
 from rocketpy.protocol.codes import RequestCode, ResponseCode
 from rocketpy.store.config import GetMessageStatus
 from rocketpy.store.format import decode_records
-from tests.unit.broker.conftest import heartbeat, subscription
+from tests.unit.broker.conftest import heartbeat
 from tests.unit.broker.data.conftest import (
     CONSUMER,
     PULL_COMMIT,
@@ -32,6 +31,7 @@ from tests.unit.broker.data.conftest import (
     settle,
 )
 from tests.unit.broker.data.golden_data_plane import golden, golden_text
+from tests.unit.broker.data.pull_support import java_subscription
 
 PULL = RequestCode.PULL_MESSAGE
 
@@ -169,13 +169,6 @@ async def test_sql92_refused_like_a_broker_without_property_filter(make_plane: P
         "The broker does not support consumer to filter message by SQL92",
     )
     # with enablePropertyFilter: tests/unit/broker/data/test_pull_sql92.py
-
-
-def java_subscription(topic: str, sub: str, version: int) -> str:
-    """SubscriptionData as FilterAPI.buildSubscriptionData fills it in the client: tagsSet and their hash codes."""
-    data = orjson.loads(subscription(topic, sub, version=version))
-    data["codeSet"] = [java_string_hash(t) for t in data["tagsSet"]]
-    return orjson.dumps(data).decode()
 
 
 async def register(plane: DataPlane, sub: str = "*", version: int = 1700000000000, model: str = "CLUSTERING") -> None:

@@ -10,18 +10,15 @@ Regenerate only for an intended change of behaviour: ROCKETPY_REGEN_PULL_GOLDEN=
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from pathlib import Path
 
 import pytest
 
-from rocketpy.protocol.codes import LanguageCode, RequestCode
-from rocketpy.remoting.codec import FrameDecoder, encode
-from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
+from rocketpy.protocol.codes import RequestCode
 from tests.unit.broker.data.conftest import CONSUMER, PULL_SUBSCRIPTION, PlaneFactory, client_properties, pull_ext
+from tests.unit.broker.data.pull_support import check_golden, digest, reply_frame, wire_pull
 
 GOLDEN_PATH = Path(__file__).with_name("pull_golden.json")
 REGEN = os.environ.get("ROCKETPY_REGEN_PULL_GOLDEN") == "1"
@@ -49,17 +46,7 @@ async def test_pull_golden(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyP
                 for offset in (-1, 0, 1, 7, hi - 1, hi, hi + 5):
                     ext = pull_ext("G1", "TopicTest", qid, offset, sys_flag=PULL_SUBSCRIPTION, subscription=expr,
                                    max_msg_nums=nums)  # fmt: skip
-                    request = RemotingCommand.request(RequestCode.PULL_MESSAGE, ext)
-                    request.language, request.version, request.opaque = LanguageCode.JAVA, 409, 7
-                    (cmd,) = FrameDecoder().feed(encode(request))
+                    cmd = wire_pull(ext, 7)
                     reply = await plane.call(RequestCode.PULL_MESSAGE, cmd.ext_fields, conn=CONSUMER)
-                    reply.opaque, reply.flag = 7, reply.flag | RESPONSE_FLAG
-                    key = f"q{qid} {expr} x{nums} @{offset}"
-                    frames[key] = hashlib.sha256(encode(reply)).hexdigest()[:24]
-    if REGEN:
-        GOLDEN_PATH.write_text(json.dumps(frames, indent=1, sort_keys=True) + "\n")
-        return
-    golden = json.loads(GOLDEN_PATH.read_text())
-    diff = [k for k in golden if frames.get(k) != golden[k]]
-    assert not diff, f"{len(diff)} pull replies differ: {diff[:5]}"
-    assert frames.keys() == golden.keys()
+                    frames[f"q{qid} {expr} x{nums} @{offset}"] = digest(reply_frame(cmd, reply))
+    check_golden(GOLDEN_PATH, frames, REGEN)

@@ -17,7 +17,6 @@ Regenerate only for an intended change of behaviour: ROCKETPY_REGEN_PULL_CASES=1
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -26,20 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import trio
 
 from rocketpy.broker.config import BrokerRole, BrokerSettings
 from rocketpy.broker.processors.pull_fast import FastPull
 from rocketpy.broker.topic_validator import RMQ_SYS_OFFSET_MOVED_EVENT
-from rocketpy.common.java import java_string_hash
 from rocketpy.protocol.bodies.subscription_group import SubscriptionGroupConfig
 from rocketpy.protocol.bodies.topic_config import TopicConfig
-from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
-from rocketpy.remoting.codec import FrameDecoder, encode
+from rocketpy.protocol.codes import RequestCode, ResponseCode
+from rocketpy.remoting.codec import encode
 from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
-from tests.unit.broker.conftest import FakeConnection, heartbeat, subscription
+from tests.unit.broker.conftest import FakeConnection, heartbeat
 from tests.unit.broker.data.conftest import (
     CONSUMER,
     PULL_COMMIT,
@@ -50,6 +47,7 @@ from tests.unit.broker.data.conftest import (
     client_properties,
     pull_ext,
 )
+from tests.unit.broker.data.pull_support import check_golden, digest, java_subscription, reply_frame, wire_pull
 
 GOLDEN_PATH = Path(__file__).with_name("pull_golden_cases.json")
 REGEN = os.environ.get("ROCKETPY_REGEN_PULL_CASES") == "1"
@@ -59,12 +57,6 @@ TAGS = ["TagA", "TagB", "TagC", None]
 
 # A pull: (queue id, offset, ext overrides); every pull of a case is answered in turn.
 Pull = tuple[int, int, dict[str, Any]]
-
-
-def java_subscription(topic: str, sub: str, version: int, expression_type: str = "TAG") -> str:
-    data = orjson.loads(subscription(topic, sub, expression_type=expression_type, version=version))
-    data["codeSet"] = [java_string_hash(t) for t in data["tagsSet"]]
-    return orjson.dumps(data).decode()
 
 
 def push(qid: int, offset: int, **kw: Any) -> Pull:
@@ -194,18 +186,11 @@ def request_frame(pull: Pull, opaque: int, rocketmq_header: bool) -> RemotingCom
     kw = dict(kw)
     topic = kw.pop("topic", "TopicTest")
     kw.setdefault("subscription", "*")
-    ext = pull_ext("G1", topic, qid, offset, **kw)
-    request = RemotingCommand.request(PULL, ext)
-    request.language, request.version, request.opaque = LanguageCode.JAVA, 409, opaque
-    request.serialize_type = 1 if rocketmq_header else 0
-    (cmd,) = FrameDecoder().feed(encode(request))
-    return cmd
+    return wire_pull(pull_ext("G1", topic, qid, offset, **kw), opaque, rocketmq_header)
 
 
 async def general(plane: DataPlane, cmd: RemotingCommand) -> bytes:
-    reply = await plane.call(PULL, cmd.ext_fields, conn=CONSUMER)
-    reply.opaque, reply.flag, reply.serialize_type = cmd.opaque, reply.flag | RESPONSE_FLAG, cmd.serialize_type
-    return encode(reply)
+    return reply_frame(cmd, await plane.call(PULL, cmd.ext_fields, conn=CONSUMER))
 
 
 Answer = Callable[[DataPlane, RemotingCommand], Any]
@@ -228,7 +213,7 @@ async def run_cases(make_plane: PlaneFactory, answer: Answer) -> dict[str, Any]:
         replies = []
         for n, pull in enumerate(pulls):
             cmd = request_frame(pull, 1000 + n, bool(options.get("rocketmq_header")))
-            replies.append(hashlib.sha256(await answer(plane, cmd)).hexdigest()[:24])
+            replies.append(digest(await answer(plane, cmd)))
         record[name] = {"replies": replies, **effects(plane)}
     result: dict[str, Any] = json.loads(json.dumps(record))
     return result
@@ -236,14 +221,7 @@ async def run_cases(make_plane: PlaneFactory, answer: Answer) -> dict[str, Any]:
 
 async def test_pull_cases_general_path(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time", lambda: 1_700_000_123.456)
-    record = await run_cases(make_plane, general)
-    if REGEN:
-        GOLDEN_PATH.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-        return
-    golden = json.loads(GOLDEN_PATH.read_text())
-    diff = [k for k in golden if record.get(k) != golden[k]]
-    assert not diff, f"{len(diff)} cases differ: {[(k, record.get(k), golden[k]) for k in diff[:2]]}"
-    assert record.keys() == golden.keys()
+    check_golden(GOLDEN_PATH, await run_cases(make_plane, general), REGEN)
 
 
 @dataclass(eq=False)
@@ -293,9 +271,7 @@ async def test_pull_cases_fast_route(make_plane: PlaneFactory, monkeypatch: pyte
     for name in CASES:
         current[0] = name
         record.update(await run_cases_named(make_plane, route, name))
-    golden = json.loads(GOLDEN_PATH.read_text())
-    diff = [k for k in golden if record.get(k) != golden[k]]
-    assert not diff, f"{len(diff)} cases differ: {[(k, record.get(k), golden[k]) for k in diff[:2]]}"
+    check_golden(GOLDEN_PATH, record)
     assert taken == FAST_EXPECTED, repr(taken)
 
 

@@ -28,7 +28,7 @@ from tests.unit.broker.data.conftest import (
     pull_ext,
     settle,
 )
-from tests.unit.broker.data.test_pull_golden_cases import java_subscription
+from tests.unit.broker.data.pull_support import java_subscription
 
 PULL = RequestCode.PULL_MESSAGE
 

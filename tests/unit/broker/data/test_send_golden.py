@@ -189,11 +189,14 @@ def seen_topics(plane: DataPlane, requests: list[Request], create: bool) -> None
             plane.controller.topics.create_in_send_message(topic, ext["c"], PRODUCER.remote_addr, int(ext["d"]), 0)
 
 
-def frames(requests: list[Request]) -> list[bytes]:
+def frames(requests: list[Request], languages: list[LanguageCode] | None = None) -> list[bytes]:
+    """The requests as wire frames (opaques from 100), written by a Java client unless `languages` says which."""
+    assert languages is None or len(languages) == len(requests)
     out = []
     for n, (code, ext, body, ser) in enumerate(requests):
         request = RemotingCommand.request(code, dict(ext) if ext else None, body)
-        request.language, request.version, request.opaque, request.serialize_type = LanguageCode.JAVA, 409, 100 + n, ser
+        request.language = LanguageCode.JAVA if languages is None else languages[n]
+        request.version, request.opaque, request.serialize_type = 409, 100 + n, ser
         out.append(encode(request))
     return out
 
@@ -212,14 +215,25 @@ async def run_case(plane: DataPlane, requests: list[Request], fast: bool = False
     ("each": a read per request, "one": all requests in one read) offered to the C path before both."""
     replies: list[str] = []
     fast_handlers = plane.send.fast_handlers() if fast or native else {}
+    if native:
+        plane.send._fast_send().now_ms = int(FROZEN_NOW * 1000)
+    encoded = frames(requests)
+    reads = [b"".join(encoded)] if native == "one" else encoded
+    taken = await serve_reads(plane, reads, fast_handlers, replies, native=bool(native))
+    return {"replies": replies, "max_phy": plane.store.max_phy_offset, **({"fast": taken} if fast or native else {})}
+
+
+async def serve_reads(
+    plane: DataPlane, reads: list[bytes], fast_handlers: dict[int, Any], replies: list[str], native: bool = False
+) -> int:
+    """The reads as the connection serves them: with `native` the C path (_sendpath) first, the frame it stops at
+    the Python way, then the C path again; each frame the Python way is offered to `fast_handlers` first, then to
+    the general handler (_serve). Appends the reply frames (hex) to `replies`; how many the C path gave with
+    `native`, the fast handlers without."""
     batch = plane.send.batch_handler() if native else None
     if native:
         assert batch is not None, "the C extension rocketpy.broker._sendpath is not built (pip install -e .)"
-        plane.send._fast_send().now_ms = int(FROZEN_NOW * 1000)
     taken = 0
-    encoded = frames(requests)
-    reads = [b"".join(encoded)] if native == "one" else encoded
-    pending: list[bytes] = []
     for data in reads:
         pos = 0
         while pos < len(data):
@@ -230,15 +244,10 @@ async def run_case(plane: DataPlane, requests: list[Request], fast: bool = False
                 if pos == len(data):
                     break
             end = pos + 4 + int.from_bytes(data[pos : pos + 4], "big")
-            pending.append(data[pos:end])
+            served = await _serve(plane, [data[pos:end]], fast_handlers, replies)
+            taken += 0 if native else served
             pos = end
-            if batch is not None:
-                await _serve(plane, pending, fast_handlers, replies)
-                pending = []
-        served = await _serve(plane, pending, fast_handlers, replies)
-        taken += 0 if native else served
-        pending = []
-    return {"replies": replies, "max_phy": plane.store.max_phy_offset, **({"fast": taken} if fast or native else {})}
+    return taken
 
 
 async def _serve(plane: DataPlane, encoded: list[bytes], fast_handlers: dict[int, Any], replies: list[str]) -> int:

@@ -11,8 +11,10 @@ unknown languages, odd digits, queues out of range, retry and system topics, oth
 
 from __future__ import annotations
 
+import itertools
 import struct
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,17 @@ from hypothesis import strategies as st
 
 from rocketpy.broker.processors import send_fast
 from rocketpy.protocol.codes import LanguageCode, RequestCode, ResponseCode
-from rocketpy.remoting.codec import FrameDecoder, encode
-from rocketpy.remoting.command import RemotingCommand
+from rocketpy.remoting.codec import FrameDecoder
 from tests.unit.broker.data.conftest import PRODUCER, DataPlane, PlaneFactory
-from tests.unit.broker.data.test_send_golden import FROZEN_NOW, _serve, seen_topics, split_replies, store_files
+from tests.unit.broker.data.test_send_golden import (
+    FROZEN_NOW,
+    _serve,
+    frames,
+    seen_topics,
+    serve_reads,
+    split_replies,
+    store_files,
+)
 
 TOPICS = ["TopicTest", "TopicB", "T2", "%RETRY%G1", "SCHEDULE_TOPIC_XXXX", "Bad Topic", "NotCreated"]
 NAMES = ["TAGS", "KEYS", "UNIQ_KEY", "WAIT", "CLUSTER", "DELAY", "TRAN_MSG", "a", "MSG_REGION", "名字", "ké", "x😀"]
@@ -97,34 +106,50 @@ def batch_body(draw: st.DrawFn) -> bytes:
     return out
 
 
-def make_frames(requests: list[Any], languages: list[LanguageCode]) -> list[bytes]:
-    out = []
-    for n, ((code, ext, body, _), language) in enumerate(zip(requests, languages, strict=True)):
-        request = RemotingCommand.request(code, dict(ext) if ext else None, body)
-        request.language, request.version, request.opaque = language, 409, 100 + n
-        out.append(encode(request))
-    return out
-
-
 async def serve_native(plane: DataPlane, reads: list[bytes]) -> tuple[list[str], int]:
     """The reads as the connection serves them: the C path first, then one frame the Python way, and so on."""
     replies: list[str] = []
-    taken = 0
-    fast_handlers = plane.send.fast_handlers()
-    batch = plane.send.batch_handler()
-    assert batch is not None
-    for data in reads:
-        pos = 0
-        while pos < len(data):
-            pos, out = batch(PRODUCER, data, pos)  # type: ignore[arg-type]
-            taken += len(split_replies(out))
-            replies.extend(split_replies(out))
-            if pos == len(data):
-                break
-            end = pos + 4 + int.from_bytes(data[pos : pos + 4], "big")
-            await _serve(plane, [data[pos:end]], fast_handlers, replies)
-            pos = end
+    taken = await serve_reads(plane, reads, plane.send.fast_handlers(), replies, native=True)
     return replies, taken
+
+
+def assert_same_stores(python: DataPlane, native: DataPlane) -> None:
+    """After a flush, every file of the two stores (commit log, consume queues, index) has the same bytes."""
+    for plane in (python, native):
+        plane.store.flush()
+    assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
+        Path(python.store.config.store_path_root_dir)
+    )
+
+
+async def compare_planes(
+    make_plane: PlaneFactory,
+    requests: list[Any],
+    cuts: Iterable[int] = (),
+    languages: list[LanguageCode] | None = None,
+    prepared: list[Any] | None = None,
+) -> tuple[DataPlane, DataPlane, int]:
+    """Two brokers over fresh stores, both prepared for `prepared` (the requests themselves unless given), get the
+    requests' frames: one frame by frame the Python way, the other as reads cut before the frames at `cuts`, the C
+    path first. Their replies, their commit logs' ends and, after a flush, every store file must be equal. The two
+    planes (stores closed) and how many requests the C path took."""
+    python, native = make_plane(), make_plane()
+    try:
+        for plane in (python, native):
+            prepare(plane, requests if prepared is None else prepared)
+        encoded = frames(requests, languages)
+        bounds = [0, *cuts, len(encoded)]
+        reads = [b"".join(encoded[a:b]) for a, b in itertools.pairwise(bounds) if a < b]
+        want: list[str] = []
+        await _serve(python, encoded, python.send.fast_handlers(), want)
+        got, taken = await serve_native(native, reads)
+        assert got == want
+        assert native.store.max_phy_offset == python.store.max_phy_offset
+        assert_same_stores(python, native)
+    finally:
+        python.store.close()
+        native.store.close()
+    return python, native, taken
 
 
 def prepare(plane: DataPlane, requests: list[Any]) -> None:
@@ -147,26 +172,8 @@ async def test_native_equals_python(
     monkeypatch.setattr(time, "time", lambda: FROZEN_NOW)
     languages = [data.draw(st.sampled_from([LanguageCode.JAVA] * 6 + [LanguageCode.GO, LanguageCode.CPP]))
                  for _ in requests]  # fmt: skip
-    encoded = make_frames(requests, languages)
-    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(encoded) - 1)), max_size=4)))
-    reads = [b"".join(encoded[a:b]) for a, b in zip([0, *cuts], [*cuts, len(encoded)], strict=True) if a < b]
-    python, native = make_plane(), make_plane()
-    try:
-        for plane in (python, native):
-            prepare(plane, requests)
-        want: list[str] = []
-        await _serve(python, encoded, python.send.fast_handlers(), want)
-        got, _ = await serve_native(native, reads)
-        assert got == want
-        assert native.store.max_phy_offset == python.store.max_phy_offset
-        for plane in (python, native):
-            plane.store.flush()
-        assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
-            Path(python.store.config.store_path_root_dir)
-        )
-    finally:
-        python.store.close()
-        native.store.close()
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(requests) - 1)), max_size=4)))
+    await compare_planes(make_plane, requests, cuts, languages)
 
 
 async def test_native_takes_everyday_sends(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,20 +186,7 @@ async def test_native_takes_everyday_sends(make_plane: PlaneFactory, monkeypatch
                  send_v2_ext("TopicTest", queue_id=n % 2,
                              properties=client_properties(keys=f"k{n} j{n}", uniq=f"U{n}")),
                  b"b" * (n % 50), 0) for n in range(400)]  # fmt: skip
-    python, native = make_plane(), make_plane()
-    for plane in (python, native):
-        prepare(plane, requests)
-    want: list[str] = []
-    encoded = make_frames(requests, [LanguageCode.JAVA] * len(requests))
-    await _serve(python, encoded, python.send.fast_handlers(), want)
-    reads = [b"".join(encoded[i : i + 64]) for i in range(0, len(encoded), 64)]
-    got, taken = await serve_native(native, reads)
-    assert got == want
-    for plane in (python, native):
-        plane.store.flush()
-    assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
-        Path(python.store.config.store_path_root_dir)
-    )
+    _, _, taken = await compare_planes(make_plane, requests, range(64, len(requests), 64))  # reads of 64
     # the C path took all but the first (whose put_message creates the commit log's first file) and the few
     # where an index file rolls (4 of 256 entries for 1,200 keys) or the commit log reserves room ahead
     assert 390 <= taken < 400, taken
@@ -236,20 +230,9 @@ async def test_native_takes_send_message_by_long_names(
         ext = send_v2_ext("TopicTest", queue_id=n % 3, properties=client_properties(keys=f"k{n}", uniq=f"U{n}"))
         requests.append((RequestCode.SEND_MESSAGE, {LONG_NAMES[k]: v for k, v in ext.items() if k in LONG_NAMES},
                          b"v1-%d" % n, 0))  # fmt: skip
-    python, native = make_plane(), make_plane()
-    for plane in (python, native):
-        prepare(plane, [(RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest"), b"", 0)])
-    want: list[str] = []
-    encoded = make_frames(requests, [LanguageCode.JAVA] * len(requests))
-    await _serve(python, encoded, python.send.fast_handlers(), want)
-    got, taken = await serve_native(native, [b"".join(encoded)])
-    assert got == want
+    prepared = [(RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest"), b"", 0)]
+    _, _, taken = await compare_planes(make_plane, requests, prepared=prepared)
     assert taken == len(requests) - 1, send_fast._sendpath.last_stop_line()  # the first creates the first file
-    for plane in (python, native):
-        plane.store.flush()
-    assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
-        Path(python.store.config.store_path_root_dir)
-    )
 
 
 @pytest.mark.parametrize("code", [RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_MESSAGE])
@@ -265,7 +248,7 @@ async def test_first_send_teaches_the_native_path(make_plane: PlaneFactory, code
         if code == RequestCode.SEND_MESSAGE:
             ext = {LONG_NAMES[k]: v for k, v in ext.items() if k in LONG_NAMES}
         requests.append((code, ext, b"m%d" % n, 0))
-    replies, taken = await serve_native(plane, make_frames(requests, [LanguageCode.JAVA] * 4))
+    replies, taken = await serve_native(plane, frames(requests))
     assert taken == 3
     assert [FrameDecoder().feed(bytes.fromhex(r))[0].code for r in replies] == [ResponseCode.SUCCESS] * 4
     offsets = [
@@ -287,14 +270,13 @@ async def test_native_on_mangled_frames(
     monkeypatch.setattr(time, "time", lambda: FROZEN_NOW)
     ext = send_v2_ext("TopicTest", queue_id=1, properties=client_properties(keys="a b", uniq="U1"))
     if data.draw(st.booleans()):
-        (frame,) = make_frames([(RequestCode.SEND_MESSAGE_V2, ext, b"body", 0)], [LanguageCode.JAVA])
+        (frame,) = frames([(RequestCode.SEND_MESSAGE_V2, ext, b"body", 0)])
     else:  # a batch: its entries' lengths are more to get wrong
         from rocketpy.broker.processors.send_support import encode_batch
 
         entries = [(0, b"e0", "TAGS\x01T\x02KEYS\x01k1 k2"), (1, b"e1", "UNIQ_KEY\x01U9")]
         batch_ext = send_v2_ext("TopicTest", queue_id=1, batch=True, properties="WAIT\x01true")
-        (frame,) = make_frames([(RequestCode.SEND_BATCH_MESSAGE, batch_ext, encode_batch(entries), 0)],
-                               [LanguageCode.JAVA])  # fmt: skip
+        (frame,) = frames([(RequestCode.SEND_BATCH_MESSAGE, batch_ext, encode_batch(entries), 0)])
     mangled = bytearray(frame)
     for _ in range(data.draw(st.integers(1, 4))):
         kind = data.draw(st.sampled_from(["set", "cut", "insert"]))
@@ -310,7 +292,7 @@ async def test_native_on_mangled_frames(
         hlen = int.from_bytes(mangled[4:8], "big") & 0xFFFFFF
         if hlen > len(mangled) - 8:
             mangled[5:8] = (len(mangled) - 8 - 4).to_bytes(3, "big") if len(mangled) >= 12 else b"\0\0\0"
-    warm = make_frames([(RequestCode.SEND_MESSAGE_V2, ext, b"warm", 0)], [LanguageCode.JAVA])[0]
+    warm = frames([(RequestCode.SEND_MESSAGE_V2, ext, b"warm", 0)])[0]
     python, native = make_plane(), make_plane()
     try:
         want: list[str] = []
@@ -328,11 +310,7 @@ async def test_native_on_mangled_frames(
         assert len(decoded) == 1
         await _serve(python, [bytes(mangled[:pos])], python.send.fast_handlers(), want)
         assert split_replies(out) == want
-        for plane in (python, native):
-            plane.store.flush()
-        assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
-            Path(python.store.config.store_path_root_dir)
-        )
+        assert_same_stores(python, native)
     finally:
         python.store.close()
         native.store.close()
@@ -352,7 +330,7 @@ async def test_consume_queue_failure_leaves_the_batch_to_recovery(
     plane = make_plane()
     warm = (RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest", properties=client_properties(keys="w")), b"w", 0)
     prepare(plane, [warm])
-    await serve_native(plane, make_frames([warm], [LanguageCode.JAVA]))  # the commit log's first file
+    await serve_native(plane, frames([warm]))  # the commit log's first file
     real = ConsumeQueue.put_run
 
     def put_run(self: ConsumeQueue, first: int, units: bytes | bytearray) -> None:
@@ -364,7 +342,7 @@ async def test_consume_queue_failure_leaves_the_batch_to_recovery(
     requests = [(RequestCode.SEND_MESSAGE_V2,
                  send_v2_ext("TopicTest", queue_id=q, properties=client_properties(keys=f"k{n}", uniq=f"U{n}")),
                  b"m%d" % n, 0) for n, q in enumerate([0, 1, 0, 1, 0])]  # fmt: skip
-    _, taken = await serve_native(plane, [b"".join(make_frames(requests, [LanguageCode.JAVA] * 5))])
+    _, taken = await serve_native(plane, [b"".join(frames(requests))])
     assert taken == 5
     assert not plane.store.writeable
     monkeypatch.setattr(ConsumeQueue, "put_run", real)
@@ -410,19 +388,7 @@ async def test_native_takes_batches(make_plane: PlaneFactory, monkeypatch: pytes
         else:
             ext = send_v2_ext("TopicTest", queue_id=n % 2, properties=client_properties(keys=f"s{n}", uniq=f"S{n}"))
             requests.append((RequestCode.SEND_MESSAGE_V2, ext, b"single", 0))
-    python, native = make_plane(), make_plane()
-    for plane in (python, native):
-        prepare(plane, requests)
-    want: list[str] = []
-    encoded = make_frames(requests, [LanguageCode.JAVA] * len(requests))
-    await _serve(python, encoded, python.send.fast_handlers(), want)
-    got, taken = await serve_native(native, [b"".join(encoded)])
-    assert got == want
+    python, native, taken = await compare_planes(make_plane, requests)
     assert taken == len(requests) - 1, send_fast._sendpath.last_stop_line()
     assert native.stats.put_times.total == python.stats.put_times.total  # (latencies: each path's own)
     assert sum(native.stats.latency.distribution) == sum(python.stats.latency.distribution)
-    for plane in (python, native):
-        plane.store.flush()
-    assert store_files(Path(native.store.config.store_path_root_dir)) == store_files(
-        Path(python.store.config.store_path_root_dir)
-    )
