@@ -35,6 +35,7 @@ from tests.unit.broker.data.conftest import (
     pull_ext,
     send_v2_ext,
 )
+from tests.unit.broker.data.pull_support import java_subscription
 from tests.unit.broker.data.test_pull_golden_cases import (
     CASES,
     CONSUMER,
@@ -42,7 +43,6 @@ from tests.unit.broker.data.test_pull_golden_cases import (
     GOLDEN_PATH,
     ParkingConnection,
     general,
-    java_subscription,
     run_cases_named,
 )
 
