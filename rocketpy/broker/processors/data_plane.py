@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from rocketpy.remoting.connection import Connection
 
 
+_PULL_HEAD = b'{"code":11,'  # a PULL_MESSAGE header as fastjson writes it (fields in name order)
+
+
 @dataclass(slots=True)
 class DataPlane:
     stats: BrokerStats
@@ -101,9 +104,15 @@ class DataPlane:
             end = len(data)
             while pos < end:
                 at = pos
-                pos, replies = take_pulls(conn, data, pos)
-                if pos == at and sends is not None:
+                # the Java client's header starts with its code: try the likely handler first (either decides)
+                if data.startswith(_PULL_HEAD, pos + 8) or sends is None:
+                    pos, replies = take_pulls(conn, data, pos)
+                    if pos == at and sends is not None:
+                        pos, replies = sends(conn, data, pos)
+                else:
                     pos, replies = sends(conn, data, pos)
+                    if pos == at:
+                        pos, replies = take_pulls(conn, data, pos)
                 if replies:
                     out.append(replies)
                 if pos == at:
