@@ -53,6 +53,7 @@ _MARKS = ("\x00s", "\x00n", "\x00l", "\x00h")  # suggestWhichBrokerId, nextBegin
 _FLAGS_TAKEN = FLAG_COMMIT_OFFSET | FLAG_SUSPEND  # with FLAG_SUBSCRIPTION or FLAG_CLASS_FILTER: the general path
 _SUCCESS, _RETRY, _NOT_FOUND = ResponseCode.SUCCESS, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_NOT_FOUND
 _Template = tuple[str, str, str, str, str, str]
+_Fields = tuple[int, str, str, int, int, int, int, int, int, int]  # _serve_fields' request fields, opaque first
 
 
 class FastPull:
@@ -100,7 +101,7 @@ class FastPull:
                                   int(t), int(v), first)  # fmt: skip
 
     def _serve_fields(
-        self, conn: Connection, source: RemotingCommand | memoryview, opaque: int, group_name: str, topic: str,
+        self, conn: Connection, source: RemotingCommand | memoryview | bytes, opaque: int, group_name: str, topic: str,
         queue_id: int, offset: int, nums: int, sys_flag: int, commit: int, suspend_ms: int, sub_version: int,
         first: bool,
     ) -> bytes | None:  # fmt: skip
@@ -152,8 +153,11 @@ class FastPull:
         if template is None:  # held, as the general path holds it, then re-run by it without suspending
             millis = suspend_ms if b.long_polling_enable else b.short_polling_time_mills
             matcher = codes_matcher(codes) or match_all
-            cmd = source if isinstance(source, RemotingCommand) else decode_frame(source)
-            self.holds.park(topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, cmd))
+            request = source if isinstance(source, RemotingCommand) else bytes(source)  # not the whole read's buffer
+            fields = (opaque, group_name, topic, queue_id, offset, nums, sys_flag, commit, suspend_ms, sub_version)
+            self.holds.park(
+                topic, queue_id, offset, millis / 1000, matcher, partial(self._resume, conn, request, fields)
+            )
             return b""
         p0, p1, p2, p3, p4, p5 = template
         header = (f"{p0}{suggest}{p1}{result.next_begin_offset}{p2}{result.min_offset}{p3}{result.max_offset}"
@@ -177,15 +181,17 @@ class FastPull:
             pos = end
         return pos, b"".join(replies)
 
-    def _resume(self, conn: Connection, cmd: RemotingCommand) -> None:
-        """executeRequestWhenWakeup: the second pass, answered (the general path's where this one declines)."""
+    def _resume(self, conn: Connection, request: RemotingCommand | bytes, fields: _Fields) -> None:
+        """executeRequestWhenWakeup: the second pass, answered (the general path's where this one declines, from
+        the request decoded now if it was parked as its frame)."""
         if conn.closed:
             return
-        data = self._serve(conn, cmd, False)
+        data = self._serve_fields(conn, request, *fields, False)
         if data is not None:
             if conn.send_frame_nowait(data):
                 self._unflushed[conn] = None
             return
+        cmd = request if isinstance(request, RemotingCommand) else decode_frame(request)
         header = PullMessageRequestHeader.from_ext(cmd.ext_fields)
         ctx = RequestContext(conn, None, cmd)  # type: ignore[arg-type]  # the pass uses the connection only
         reply = self.pull._counted(ctx, header, allow_suspend=False).reply
