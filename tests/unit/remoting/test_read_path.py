@@ -174,3 +174,32 @@ async def test_every_read_is_followed_by_a_pass_through_the_scheduler(
     # trio runs each runnable task once per pass, in an order of its choice: one pass per read means at least
     # reads - 2 turns of the spinner between the first read and the last
     assert seen[-1] - seen[0] >= reads - 2, (seen, reads)
+
+
+async def test_replies_the_socket_does_not_take_at_once_follow_in_order(nursery: trio.Nursery) -> None:
+    """A read's replies go straight to the socket; what it does not take (a peer that is not reading yet) is left to
+    the writer task, and the replies of later reads queue behind it."""
+    big = RemotingCommand.response(ResponseCode.SUCCESS, body=b"r" * (1 << 20))
+    big.flag = 1
+
+    def answer(conn: Connection, data: bytes, pos: int) -> tuple[int, bytes]:
+        out = b""
+        while len(data) - pos >= 4:
+            end = pos + 4 + int.from_bytes(data[pos : pos + 4], "big")
+            if end > len(data):
+                break
+            (cmd,) = FrameDecoder().feed(data[pos:end])
+            big.opaque = cmd.opaque
+            out += encode(big)
+            pos = end
+        return pos, out
+
+    srv = RemotingServer({CODE: general}, batch_handler=answer)
+    port = await nursery.start(srv.serve, 0, "127.0.0.1")
+    _, sock = connect(port)
+    with sock:
+        for i in range(6):
+            await sock.send(frame(i))  # 6 MiB of replies in all, while this peer reads nothing
+            await trio.sleep(0.02)
+        got, closed = await replies(sock, 6)
+    assert got == list(range(6)) and not closed
