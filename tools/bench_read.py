@@ -2,18 +2,19 @@
 """The per-read cost of a connection: rocketpy's remoting Connection answering with a trivial batch handler.
 
     python tools/bench_read.py [--seconds 10] [--connections 16] [--depth 1] [--rounds 1]
-    python tools/bench_read.py --callgrind [--depth 1]     server instructions per message under valgrind
+    python tools/bench_read.py --callgrind [--depth 1] [--fast]     server instructions per message (valgrind)
 
 A RemotingServer in a process of its own (`--serve`, the code on PYTHONPATH) takes every frame of a read in a batch
 handler that does no work beyond counting and answers each frame with the same pre-encoded reply, so what its CPU
 time measures is the read loop itself: recv, the handler call, the reply's send, trio's wait and scheduler pass.
 Senders are threads of this process (blocking sockets, `--depth` SEND_MESSAGE_V2 frames in flight per connection);
-with `--depth 1` nearly every read holds one frame, as under the official benchmark's synchronous producers.
+with `--depth 1` nearly every read holds one frame. `--fast` answers each frame from a fast handler after the
+codec has decoded it into a RemotingCommand, the path of pulls and of every request the batch handler leaves.
 
 Printed per round: server user and system CPU us per message (utime, stime from /proc over the measured window),
-their sum, frames per read (from the server's own counts) and TPS. User time is what the Python code costs; the
-system time is mostly the loopback TCP stack. Compare two revisions in the same minutes on a shared machine,
-several rounds each (PYTHONPATH pointing at each).
+their sum, frames per read (from the server's own counts; 1.00 with `--fast`, which counts calls) and TPS. User
+time is what the Python code costs; the system time is mostly the loopback TCP stack. Compare two revisions in the
+same minutes on a shared machine, several rounds each (PYTHONPATH pointing at each).
 
 `--callgrind` runs the server under `valgrind --tool=callgrind` twice, for 500 and 2,500 messages over one
 connection, and prints the difference per message: the instructions the server executes per message, a figure that
@@ -42,12 +43,12 @@ if str(REPO) not in sys.path:
 WARMUP_S = 2.0
 
 
-def serve(connections: int) -> None:
+def serve(connections: int, fast: bool) -> None:
     """The server side: port on stdout, then on each line of stdin the batch handler's `calls frames`; it exits
     once `connections` connections have closed (0: never)."""
     import trio
 
-    from rocketpy.protocol.codes import ResponseCode
+    from rocketpy.protocol.codes import RequestCode, ResponseCode
     from rocketpy.remoting.codec import encode
     from rocketpy.remoting.command import RESPONSE_FLAG, RemotingCommand
     from rocketpy.remoting.connection import Connection
@@ -69,12 +70,20 @@ def serve(connections: int) -> None:
         counts[1] += n
         return pos, one * n
 
+    code = RequestCode.SEND_MESSAGE_V2
+
+    def one_fast(conn: Connection, cmd: RemotingCommand) -> bytes:
+        counts[0] += 1  # calls, not reads, on this path
+        counts[1] += 1
+        return one
+
     def report() -> None:
         for _ in sys.stdin:
             print(counts[0], counts[1], flush=True)
 
     async def main() -> None:
-        server = RemotingServer({}, batch_handler=batch)
+        # --fast: frame by frame, each decoded into a RemotingCommand and answered by a fast handler (as pulls are)
+        server = RemotingServer({}, fast_handlers={code: one_fast}) if fast else RemotingServer({}, batch_handler=batch)
         closed = [0]
         async with trio.open_nursery() as nursery:
 
@@ -127,10 +136,10 @@ class Sender(threading.Thread):
                 sock.sendall(frame * min(got, self.limit - self.replies))
 
 
-def instructions(messages: int, depth: int, frame: bytes) -> int:
+def instructions(messages: int, depth: int, frame: bytes, path: list[str]) -> int:
     """The server's instructions (valgrind) while it answers `messages` on one connection, start-up included."""
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__, "--serve",
-           "--connections", "1"]  # fmt: skip
+           "--connections", "1", *path]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     assert proc.stdout is not None and proc.stderr is not None
@@ -147,7 +156,7 @@ def instructions(messages: int, depth: int, frame: bytes) -> int:
 
 
 def round_once(args: argparse.Namespace, frame: bytes) -> str:
-    cmd = [sys.executable, __file__, "--serve", "--connections", "0"]
+    cmd = [sys.executable, __file__, "--serve", "--connections", "0", *(["--fast"] if args.fast else [])]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     try:
@@ -185,9 +194,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--depth", type=int, default=1, help="requests in flight per connection (1)")
     parser.add_argument("--rounds", type=int, default=1, help="server processes started one after the other (1)")
     parser.add_argument("--callgrind", action="store_true", help="server instructions per message under valgrind")
+    parser.add_argument("--fast", action="store_true", help="a fast handler per decoded frame, not a batch handler")
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.connections)
+        serve(args.connections, args.fast)
         return 0
     from tools.bench_raw import request_frame
 
@@ -197,7 +207,8 @@ def main(argv: list[str]) -> int:
             print("bench_read: valgrind is not installed", file=sys.stderr)
             return 2
         low, high = 500, 2500
-        per = (instructions(high, args.depth, frame) - instructions(low, args.depth, frame)) / (high - low)
+        path = ["--fast"] if args.fast else []
+        per = (instructions(high, args.depth, frame, path) - instructions(low, args.depth, frame, path)) / (high - low)
         print(f"server, one connection x {args.depth} deep: {per:,.0f} instructions per message")
         return 0
     print(f"{args.connections} connections x {args.depth} deep, {len(frame)}-byte frames, {args.seconds:.0f} s")
