@@ -116,7 +116,7 @@ class Connection:
     _outbox: list[bytes] = field(default_factory=list)
     _outbox_bytes: int = 0
     _wake_writer: trio.Event = field(default_factory=trio.Event)
-    _drained: trio.Event = field(default_factory=trio.Event)
+    _drained: trio.Event | None = None  # set when the replies are all written; made only for a reader that waits
     _tasks: int = 0
     _overloads: int = 0
     _reading: bool = False  # the reader waits in receive_some, since `_read_since` (trio time)
@@ -154,34 +154,55 @@ class Connection:
         idle = self.idle_timeout if self.idle_timeout > 0 else math.inf
         raw = self._raw
         batch = self.batch_handler if self.before_hook is None else None
+        wait_readable = trio.lowlevel.wait_readable
+        held = 0  # bytes of an incomplete frame the decoder holds back
         with trio.CancelScope() as idle_scope:
             if idle < math.inf:
                 nursery.start_soon(self._idle_watch, idle_scope, idle)
             while True:
                 # A large frame is read in large pieces: one read per turn of the event loop would make a busy
                 # server take hundreds of turns per 16 MiB frame.
-                size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE)
+                size = min(max(decoder.missing, _READ_SIZE), _MAX_READ_SIZE) if held else _READ_SIZE
+                waited = True  # other tasks had their turn since the last read
                 if raw is None:
                     self._read_since, self._reading = trio.current_time(), True
-                    data = await self.stream.receive_some(size)
+                    data = bytes(await self.stream.receive_some(size))
                     self._reading = False
                 else:
-                    data, waited = await self._receive(raw, size)
+                    waited = False
+                    while True:  # straight from the non-blocking socket; trio waits only when nothing is there
+                        try:
+                            data = raw.recv(size)
+                            break
+                        except BlockingIOError:
+                            pass
+                        except OSError as exc:
+                            if raw.fileno() == -1:
+                                raise trio.ClosedResourceError("the connection was closed") from None
+                            raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
+                        self._read_since, self._reading, waited = trio.current_time(), True, True
+                        await wait_readable(raw)
+                        self._reading = False
                 if not data:
                     return
+                bad = commands = None
                 if batch is not None:
-                    data = decoder.take(bytes(data))
+                    if held:
+                        data, held = decoder.take(data), 0
                     pos, replies = batch(self, data, 0)
+                    data = b"" if pos == len(data) else data[pos:]  # mostly it takes every frame
                     if replies:
-                        self._outbox.append(replies)
-                        self._outbox_bytes += len(replies)
-                    if pos:
-                        data = data[pos:]
-                bad = None
-                try:
-                    commands = decoder.feed(data)
-                except CodecError as exc:  # the frames before the bad one are served first, as Netty does
-                    commands, bad = exc.decoded, exc
+                        if raw is not None and not self._outbox and not self._writing:
+                            replies = self._send_now(raw, replies)  # no queue when the socket takes it all
+                        if replies:
+                            self._outbox.append(replies)
+                            self._outbox_bytes += len(replies)
+                if data:
+                    try:
+                        commands = decoder.feed(data)
+                    except CodecError as exc:  # the frames before the bad one are served first, as Netty does
+                        commands, bad = exc.decoded, exc
+                    held = decoder.buffered
                 if commands:
                     self._in_read = raw is not None
                     try:
@@ -196,28 +217,23 @@ class Connection:
                     return
                 if self._outbox_bytes > _HIGH_WATER and not await self._wait_drained(idle):
                     return
-                if raw is not None and not waited:
+                if not waited:
                     # The data was there at once: give the other connections their turn now, as a Netty event loop
-                    # serves each ready channel's read in turn (one pass through trio's scheduler per read).
+                    # serves each ready channel's read in turn (one pass through trio's scheduler per read). A read
+                    # after a wait had that pass already. (Waiting at once after a short read instead, to skip the
+                    # recv that may fail with EAGAIN, costs more: see docs/benchmarks.md, "Per-read cost".)
                     await trio.lowlevel.checkpoint()
         log.info("closing idle connection %s", self.remote_addr)  # only the idle watch ends the loop this way
 
-    async def _receive(self, raw: socket.socket, size: int) -> tuple[bytes, bool]:
-        """recv on the non-blocking socket; trio waits only when nothing is there yet. Also says whether it
-        waited (other tasks had their turn meanwhile)."""
-        waited = False
-        while True:
-            try:
-                return raw.recv(size), waited
-            except BlockingIOError:
-                pass
-            except OSError as exc:
-                if raw.fileno() == -1:
-                    raise trio.ClosedResourceError("the connection was closed") from None
-                raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
-            self._read_since, self._reading, waited = trio.current_time(), True, True
-            await trio.lowlevel.wait_readable(raw)
-            self._reading = False
+    @staticmethod
+    def _send_now(raw: socket.socket, data: bytes) -> bytes:
+        """What of `data` the socket does not take now (b"" mostly); a broken socket takes nothing, and the writer's
+        send_all then raises as trio does."""
+        try:
+            sent = raw.send(data)
+        except OSError:
+            return data
+        return data[sent:] if sent < len(data) else b""
 
     def _write_now(self) -> None:
         """Send what is queued straight away when the writer task has nothing in flight (so the order holds);
@@ -234,8 +250,9 @@ class Connection:
             sent = 0
         if sent == len(data):
             self._outbox, self._outbox_bytes = [], 0
-            self._drained.set()
-            self._drained = trio.Event()
+            if self._drained is not None:
+                self._drained.set()
+                self._drained = None
             return
         rest = data[sent:]
         self._outbox, self._outbox_bytes = [rest], len(rest)
@@ -300,10 +317,13 @@ class Connection:
     async def _wait_drained(self, idle: float) -> bool:
         """Stop reading until the replies are written; a peer that reads none of them for `idle` s is dropped
         (Netty's IdleStateHandler counts neither reads nor completed writes then)."""
-        if not self._outbox and not self._writing:  # written already (the reader's own write took it all)
+        if self.closed or (not self._outbox and not self._writing):  # written (the reader's own write took it all)
             return True
+        if self._drained is None:
+            self._drained = trio.Event()
+        drained = self._drained
         with trio.move_on_after(idle):
-            await self._drained.wait()
+            await drained.wait()
             return True
         log.info("closing connection %s: it has read none of its replies for %.0f s", self.remote_addr, idle)
         return False
@@ -389,8 +409,9 @@ class Connection:
                     await self.stream.send_all(batch[0] if len(batch) == 1 else b"".join(batch))
                 finally:
                     self._writing = False
-            self._drained.set()
-            self._drained = trio.Event()
+            if self._drained is not None:
+                self._drained.set()
+                self._drained = None
 
     async def send_response(self, request: RemotingCommand, response: RemotingCommand) -> None:
         self.send_response_nowait(request, response)
@@ -460,7 +481,8 @@ class Connection:
         for waiter in self._pending.values():
             waiter.close()
         self._pending.clear()
-        self._drained.set()
+        if self._drained is not None:
+            self._drained.set()
         with trio.CancelScope(shield=True):
             await self.stream.aclose()
 
