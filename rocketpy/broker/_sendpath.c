@@ -461,6 +461,7 @@ typedef struct {
     int topic;
     long qid;
     int64_t first, next;
+    int64_t max_end; /* the largest phys + size of its units (ConsumeQueue.max_physic_offset's candidate) */
     Buf units;
 } Queue;
 
@@ -579,6 +580,7 @@ static int find_queue(Ctx *c, int topic, long qid) {
     q->topic = topic;
     q->qid = qid;
     q->first = q->next = next;
+    q->max_end = -1;
     q->units.b = NULL;
     q->units.n = q->units.cap = 0;
     return c->nqueues++;
@@ -747,6 +749,7 @@ static int64_t write_record(Ctx *c, Topic *t, Queue *qu, int64_t queue_id, int64
     put32(u + 8, (uint32_t)rec);
     put64(u + 12, (uint64_t)tags_code);
     qu->units.n += 20;
+    if (phys + rec > qu->max_end) qu->max_end = phys + rec;
     return queue_offset;
 }
 
@@ -1293,7 +1296,8 @@ PyDoc_STRVAR(send_batch_doc,
 "Store and answer the SEND_MESSAGE_V2 frames of data[pos:] FastSend would (see the module comment); stop at the\n"
 "first other one. `index` is None (indexing off) or a list [view|None, slots, entries, begin_ts, end_ts,\n"
 "begin_phy, end_phy, slot_count, index_count, service_end_phy] whose header values are updated in place.\n"
-"queues: [(topic, queue_id, first_offset, next_offset, units)], topics: [(topic, count, bytes)] of single sends,\n"
+"queues: [(topic, queue_id, first_offset, next_offset, units, max_end)], topics: [(topic, count, bytes)] of\n"
+"single sends,\n"
 "batches: [(topic, count, bytes)] per SEND_BATCH_MESSAGE. now_ms: the\n"
 "store timestamp of every record, or -1 for the clock (tests pin it).");
 
@@ -1407,8 +1411,9 @@ static PyObject *send_batch(PyObject *self, PyObject *const *args, Py_ssize_t na
     for (int i = 0; i < c.nqueues; i++) {
         Queue *q = &c.queues[i];
         if (q->next == q->first) continue;
-        PyObject *item = Py_BuildValue("(OlLLy#)", c.topics[q->topic].topic, q->qid, (long long)q->first,
-                                       (long long)q->next, (const char *)q->units.b, q->units.n);
+        PyObject *item = Py_BuildValue("(OlLLy#L)", c.topics[q->topic].topic, q->qid, (long long)q->first,
+                                       (long long)q->next, (const char *)q->units.b, q->units.n,
+                                       (long long)q->max_end);
         PyObject *kv = Py_BuildValue("((Ol)L)", c.topics[q->topic].topic, q->qid, (long long)q->next);
         int bad = !item || !kv || PyList_Append(queues, item) < 0 || PyList_Append(offsets, kv) < 0;
         Py_XDECREF(item);

@@ -32,7 +32,7 @@ def send_batch(
     bytes,
     int,
     int,
-    list[tuple[str, int, int, int, bytes]],
+    list[tuple[str, int, int, int, bytes, int]],
     list[tuple[str, int, int]],
     list[tuple[str, int, int]],
 ]: ...

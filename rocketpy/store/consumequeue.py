@@ -151,13 +151,15 @@ class ConsumeQueue:
             self.max_physic_offset = phys + size
         return True
 
-    def put_run(self, first_offset: int, entries: bytes | bytearray) -> None:
+    def put_run(self, first_offset: int, entries: bytes | bytearray, max_end: int | None = None) -> None:
         """``put(first_offset + i, *UNIT.unpack_from(entries, 20 * i))`` for each whole unit of ``entries``, in
         order, with the same effect (files, bytes, ``wrote``, ``max_physic_offset``, fillers, warnings).
 
         For the native send path, which hands over the entries of a read's messages at once: the units that
         ``put``'s own fast path would append one by one (the tail file's next entries, while they fit) go in
         one slice per file; anything else (a gap, existing entries, no file yet, a new file) is ``put``.
+        ``max_end``, when the caller knows it, is the largest phys + size of all the units (else it is read from
+        them); it is taken only when the whole run goes in one slice.
         """
         view = memoryview(entries)
         end = len(view) // UNIT_SIZE * UNIT_SIZE
@@ -173,7 +175,7 @@ class ConsumeQueue:
                         chunk = view[at : at + fit]
                         tail.view[rel : rel + fit] = chunk
                         tail.wrote = rel + fit
-                        top = _max_end(chunk)
+                        top = max_end if max_end is not None and fit == end else _max_end(chunk)
                         if top > self.max_physic_offset:
                             self.max_physic_offset = top
                         at += fit

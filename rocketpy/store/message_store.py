@@ -65,7 +65,7 @@ T = TypeVar("T")
 # index state) -> (wrote, last store timestamp, consume-queue runs, records, bytes, extra)
 BatchWriter = Callable[
     [memoryview, int, int, int, int, int, dict[tuple[str, int], int], list[Any] | None],
-    tuple[int, int, list[tuple[str, int, int, int, bytes]], int, int, T],
+    tuple[int, int, list[tuple[str, int, int, int, bytes, int]], int, int, T],
 ]
 
 
@@ -361,10 +361,10 @@ class MessageStore:
                  h.index_count) = index[3:9]  # fmt: skip
             done: list[ConsumeQueue] = []
             try:
-                for topic, queue_id, first, _, units in queues:
+                for topic, queue_id, first, _, units, max_end in queues:
                     cq = self.queues.get((topic, queue_id)) or self._queue(topic, queue_id)
                     done.append(cq)
-                    cq.put_run(first, units)
+                    cq.put_run(first, units, max_end)
                     if self.arrival_listener is not None:
                         self.arrival_listener(topic, queue_id, cq.max_offset)
                 self.last_dispatch_timestamp = store_ts

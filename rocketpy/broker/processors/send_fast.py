@@ -77,7 +77,7 @@ _UNUSABLE = _Plan((), -1, -1, -1)  # names the general path must handle (duplica
 _MULTI_TAG = TopicFilterType.MULTI_TAG
 # what FastSend.batch's writer gives MessageStore.append_batch: (wrote, last store timestamp, consume-queue runs,
 # records, bytes, send_batch's own tuple: (pos, done, replies, wrote, last store timestamp, runs, topics, batches))
-_BatchResult = tuple[int, int, list[tuple[str, int, int, int, bytes]], int, int, tuple[Any, ...]]
+_BatchResult = tuple[int, int, list[tuple[str, int, int, int, bytes, int]], int, int, tuple[Any, ...]]
 
 
 class FastSend:

@@ -70,8 +70,11 @@ def run_for(step: Step, reference: ConsumeQueue) -> tuple[int, list[Unit]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from([5, 7]), steps)
-def test_put_run_equals_the_put_loop(tmp_path_factory: pytest.TempPathFactory, per_file: int, plan: list[Step]) -> None:
+@given(st.sampled_from([5, 7]), steps, st.booleans())
+def test_put_run_equals_the_put_loop(
+    tmp_path_factory: pytest.TempPathFactory, per_file: int, plan: list[Step], known_end: bool
+) -> None:
+    """With or without the caller's max_end (the native send path knows it)."""
     root = tmp_path_factory.mktemp("run")
     batched = ConsumeQueue(root / "a", "T", 3, UNIT_SIZE * per_file)
     looped = ConsumeQueue(root / "b", "T", 3, UNIT_SIZE * per_file)
@@ -82,7 +85,9 @@ def test_put_run_equals_the_put_loop(tmp_path_factory: pytest.TempPathFactory, p
         for step in plan:
             first, run = run_for(step, looped)
             before = len(handler.seen)
-            batched.put_run(first, b"".join(UNIT.pack(*u) for u in run) + b"\x01" * (len(run) % 3))  # + a torn unit
+            max_end = max((phys + size for phys, size, _ in run), default=None) if known_end else None
+            entries = b"".join(UNIT.pack(*u) for u in run) + b"\x01" * (len(run) % 3)  # + a torn unit
+            batched.put_run(first, entries, max_end)
             from_batch = handler.seen[before:]
             for i, unit in enumerate(run):
                 looped.put(first + i, *unit)

@@ -145,6 +145,9 @@ async def compare_planes(
         got, taken = await serve_native(native, reads)
         assert got == want
         assert native.store.max_phy_offset == python.store.max_phy_offset
+        python_ends, native_ends = ({k: cq.max_physic_offset for k, cq in plane.store.queues.items()}
+                                    for plane in (python, native))  # fmt: skip
+        assert native_ends == python_ends  # the consume queues' record ends (the C path hands them over)
         assert_same_stores(python, native)
     finally:
         python.store.close()
@@ -333,10 +336,10 @@ async def test_consume_queue_failure_leaves_the_batch_to_recovery(
     await serve_native(plane, frames([warm]))  # the commit log's first file
     real = ConsumeQueue.put_run
 
-    def put_run(self: ConsumeQueue, first: int, units: bytes | bytearray) -> None:
+    def put_run(self: ConsumeQueue, first: int, units: bytes | bytearray, max_end: int | None = None) -> None:
         if self.queue_id == 1:
             raise OSError(28, "No space left on device")
-        real(self, first, units)
+        real(self, first, units, max_end)
 
     monkeypatch.setattr(ConsumeQueue, "put_run", put_run)
     requests = [(RequestCode.SEND_MESSAGE_V2,
