@@ -6,6 +6,7 @@ int32 (a scheduled message's entry holds its delivery time) and a commit-log fil
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,3 +143,51 @@ def test_codes_beyond_int64_leave_it_to_python(golden_store: MessageStore, count
         golden_store, "T", 0, 0, 32, codes
     )
     assert counted == [False]
+
+
+# ---------------------------------------------------------------- collect() called directly, at its arguments' edges
+
+UNIT = struct.Struct(">qiq")
+LOG = bytes(range(100))
+LIMITS = (1000, 32, 1000, 32)  # bytes and count in memory, then on disk
+
+
+def collect(units: list[tuple[int, int, int]], *, log_from: int = 0, log_end: int = 100, wrote: int = 100,
+            max_py: int = 100, memory: int = 10**9, max_nums: int = 32, limits: tuple[int, int, int, int] = LIMITS,
+            codes: frozenset[int] | None = None) -> tuple[int, int, int, int, bytes] | None:  # fmt: skip
+    from rocketpy.store import _readpath
+
+    entries = b"".join(UNIT.pack(*u) for u in units)
+    return _readpath.collect(memoryview(entries), len(entries), codes, memoryview(LOG), log_from, log_end, wrote, max_py,
+                                    memory, max_nums, *limits)  # fmt: skip
+
+
+TWO = [(0, 10, 0), (10, 10, 0)]
+
+
+def test_collect_a_log_end_near_int64_max_does_not_read_past_the_log() -> None:
+    """A record whose end (offset + size) passes INT64_MAX is not written (read_queue's `pos + size > wrote`): it
+    must not wrap around into a read before the log's buffer."""
+    far = 2**63 - 10
+    assert collect([(far, 100, 0)], log_end=2**63 - 1) is None
+    assert collect([(2**62, 10, 0)], log_from=-(2**63), log_end=2**63 - 1) is None
+
+
+def test_collect_memory_limits_at_int64_edges_as_read_queue() -> None:
+    """isTheBatchFull with extreme limits, as Python's integers judge it (no wrap-around): the second record is
+    past the in-memory count limit in both cases, so the walk stops after the first (or leaves it to Python)."""
+    first = (1, 1, 10, 10, LOG[:10])  # the second entry scanned (its offset the last looked at), not taken
+    assert collect(TWO, max_py=-(2**63), memory=100, limits=(1000, 1, 1000, 8)) in (None, first)
+    assert collect(TWO, limits=(1000, -(2**63), 1000, 8)) in (None, first)
+    assert collect(TWO, max_py=10**9, memory=0, limits=(1000, 8, 1000, -(2**63))) in (None, first)
+
+
+class _ManyCodes(frozenset):  # type: ignore[type-arg]
+    """A set whose iteration yields more codes than its size says."""
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(1000))
+
+
+def test_collect_takes_only_plain_sets_of_codes() -> None:
+    assert collect(TWO, codes=_ManyCodes([1])) is None  # the Python loop decides (it never overflows the C table)
