@@ -157,9 +157,9 @@ def collect(units: list[tuple[int, int, int]], *, log_from: int = 0, log_end: in
             codes: frozenset[int] | None = None) -> tuple[int, int, int, int, bytes] | None:  # fmt: skip
     from rocketpy.store import _readpath
 
-    entries = b"".join(UNIT.pack(*u) for u in units)
-    return _readpath.collect(memoryview(entries), len(entries), codes, memoryview(LOG), log_from, log_end, wrote, max_py,
-                                    memory, max_nums, *limits)  # fmt: skip
+    entries = memoryview(b"".join(UNIT.pack(*u) for u in units))
+    return _readpath.collect(entries, len(entries), codes, memoryview(LOG), log_from, log_end, wrote, max_py, memory,
+                             max_nums, *limits)  # fmt: skip
 
 
 TWO = [(0, 10, 0), (10, 10, 0)]
