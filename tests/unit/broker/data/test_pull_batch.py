@@ -27,6 +27,7 @@ from rocketpy.protocol.codes import LanguageCode, RequestCode
 from rocketpy.remoting.codec import CodecError, FrameDecoder, encode
 from rocketpy.remoting.command import RemotingCommand
 from rocketpy.remoting.connection import RequestContext, _as_reply
+from rocketpy.store.message_store import MessageStore
 from tests.unit.broker.conftest import heartbeat
 from tests.unit.broker.data.conftest import (
     PULL_COMMIT,
@@ -115,9 +116,8 @@ def read_of(kinds: list[str]) -> bytes:
     return b"".join(out)
 
 
-async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[bytes, Any]:
-    """The read through the broker's combined batch handler first (or not), the rest frame by frame as a connection
-    serves it (fast handler, then the table's)."""
+async def broker(make_plane: PlaneFactory) -> tuple[DataPlane, Any, dict[int, Any], ParkingConnection]:
+    """A plane whose TopicTest has a record in each queue and the consumer group G1 of BEAT subscribed."""
     test_plane = make_plane()
     test_plane.controller.topics.update_topic_config(TopicConfig("TopicTest", 2, 2, 6))
     plane = build_data_plane(test_plane.controller, test_plane.store)
@@ -129,6 +129,13 @@ async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[b
     for q in range(2):  # something to pull
         seed = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest", queue_id=q), b"seed")
         await handlers[RequestCode.SEND_MESSAGE_V2](RequestContext(conn, None, seed), seed)  # type: ignore[arg-type]
+    return test_plane, plane, handlers, conn
+
+
+async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[bytes, Any]:
+    """The read through the broker's combined batch handler first (or not), the rest frame by frame as a connection
+    serves it (fast handler, then the table's)."""
+    test_plane, plane, handlers, conn = await broker(make_plane)
     out: list[bytes] = []
     pos = 0
     if batched:
@@ -164,6 +171,29 @@ async def test_mixed_reads_as_frame_by_frame(make_plane: PlaneFactory, kinds: li
         mp.setattr(time, "time", lambda: FROZEN_NOW)
         data = read_of(kinds)
         assert await serve(make_plane, data, True) == await serve(make_plane, data, False)
+
+
+async def test_a_pull_the_store_fails_is_left_to_the_connections_route(
+    make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception serving a pull (here the store's read) is answered by the connection as a failing fast handler's
+    (SYSTEM_ERROR, Java's answer to a processor's exception): the batch leaves that frame to it, with the frames
+    before it answered, instead of letting the exception close the connection."""
+    _, plane, _, conn = await broker(make_plane)
+    data = read_of(["pull", "pull"])
+    batch = plane.batch_handler()
+    assert batch is not None
+    end, replies = batch(conn, data, 0)  # type: ignore[arg-type]
+    assert end == len(data) and replies
+
+    def fail(*args: object) -> None:
+        raise OSError("the disk is gone")
+
+    monkeypatch.setattr(MessageStore, "get_message_joined", fail)
+    assert batch(conn, data, 0) == (0, b"")  # type: ignore[arg-type]
+    cmd = FrameDecoder().feed(data)[0]
+    with pytest.raises(OSError):
+        plane.fast_handlers()[RequestCode.PULL_MESSAGE](conn, cmd)  # type: ignore[arg-type]
 
 
 PULL_FRAME = frame(RequestCode.PULL_MESSAGE, {**pull_ext("G1", "TopicTest", 1, 7, sys_flag=3, sub_version=100),
