@@ -234,7 +234,7 @@ _sizes = st.one_of(st.integers(-2, 110), st.sampled_from([2**31 - 1, -(2**31), 0
 _codes = st.one_of(st.integers(0, 3), st.sampled_from([2**32 + 1, -(2**32) + 2, 2**63 - 1, -(2**63)]))
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(
     units=st.lists(st.tuples(_offsets, _sizes, _codes), max_size=12),
     log_from=st.one_of(st.sampled_from([0, 0, 5, 2**63 - 60]), st.sampled_from(EDGES)),

@@ -249,7 +249,7 @@ def _json_text(value: str, how: int) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(data=st.data())
 def test_pull_headers_written_any_json_way_are_taken_only_as_the_decoder_reads_them(data: st.DataObject) -> None:
     """Headers a JSON writer could produce (any key order, whitespace, escapes, duplicate or unknown keys, odd
