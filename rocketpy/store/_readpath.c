@@ -50,24 +50,23 @@ static PyObject *collect(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     }
     long long v[11];
-    /* limit, then log_from .. disk_count (args 4..13) */
-    v[0] = PyLong_AsLongLong(args[1]);
-    for (int i = 4; i < 14; i++) v[i - 3] = PyLong_AsLongLong(args[i]);
-    if (PyErr_Occurred()) return NULL;
+    for (int i = 0; i < 11; i++) /* limit, then log_from .. disk_count (args 4..13); no call with an error set */
+        if ((v[i] = PyLong_AsLongLong(args[i == 0 ? 1 : i + 3])) == -1 && PyErr_Occurred()) return NULL;
     long long limit = v[0], log_from = v[1], log_end = v[2], log_wrote = v[3], max_py = v[4], memory = v[5];
     long long max_nums = v[6], mem_bytes = v[7], mem_count = v[8], disk_bytes = v[9], disk_count = v[10];
 
     int64_t codes[MAX_CODES];
     Py_ssize_t ncodes = -1; /* -1: every code matches */
     PyObject *code_set = args[2];
-    if (code_set != Py_None) {
-        if (!PyAnySet_Check(code_set) || PySet_GET_SIZE(code_set) > MAX_CODES) Py_RETURN_NONE;
+    if (code_set != Py_None) { /* exactly a set (a subclass could iterate more codes than its size says) */
+        if (!(PyFrozenSet_CheckExact(code_set) || PySet_CheckExact(code_set)) || PySet_GET_SIZE(code_set) > MAX_CODES)
+            Py_RETURN_NONE;
         ncodes = 0;
         PyObject *it = PyObject_GetIter(code_set);
         if (it == NULL) return NULL;
         PyObject *key;
         int usable = 1;
-        while (usable && (key = PyIter_Next(it)) != NULL) {
+        while (usable && ncodes < MAX_CODES && (key = PyIter_Next(it)) != NULL) {
             int overflow = 0;
             long long c = PyLong_Check(key) ? PyLong_AsLongLongAndOverflow(key, &overflow) : 0;
             if (!PyLong_Check(key) || overflow || (c == -1 && PyErr_Occurred())) usable = 0;
@@ -82,6 +81,10 @@ static PyObject *collect(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         if (!usable) Py_RETURN_NONE;
     }
 
+    /* Offsets are never negative (what read_queue would make of them is left to it): every difference below then
+     * stays within int64, as Python's integers compute it. */
+    if (log_from < 0 || log_end < log_from || max_py < 0) Py_RETURN_NONE;
+
     Py_buffer eb, lb;
     if (PyObject_GetBuffer(args[0], &eb, PyBUF_SIMPLE) < 0) return NULL;
     if (PyObject_GetBuffer(args[3], &lb, PyBUF_SIMPLE) < 0) {
@@ -94,6 +97,7 @@ static PyObject *collect(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     if (limit > eb.len) limit = eb.len;
     if (limit < 0) limit = 0;
     if (log_wrote > lb.len) log_wrote = lb.len;
+    if (log_wrote < 0) log_wrote = 0; /* no record is written in either case (its size is positive) */
     Py_ssize_t units = (Py_ssize_t)(limit / UNIT_SIZE);
     long long total = 0, count = 0, max_pulling = 0;
     Py_ssize_t n = 0;
@@ -115,17 +119,17 @@ static PyObject *collect(PyObject *self, PyObject *const *args, Py_ssize_t nargs
                 break;
             }
             if (max_py - phys > memory) {
-                if (total + size > disk_bytes || count > disk_count - 1) {
+                if (total + size > disk_bytes || count >= disk_count) { /* count > disk_count - 1 */
                     n--;
                     break;
                 }
-            } else if (total + size > mem_bytes || count > mem_count - 1) {
+            } else if (total + size > mem_bytes || count >= mem_count) {
                 n--;
                 break;
             }
         }
         if (ncodes >= 0 && !code_wanted(code, codes, ncodes)) continue;
-        if (phys < log_from || phys >= log_end || size <= 0 || phys - log_from + size > log_wrote) {
+        if (phys < log_from || phys >= log_end || size <= 0 || size > log_wrote - (phys - log_from)) {
             unsure = 1; /* another file, a record gone or not written: read_queue's file lookups decide */
             break;
         }

@@ -172,8 +172,11 @@ class FastPull:
         max_frame = conn.max_frame_length
         while (got := _sendpath.pull_frame(data, pos, max_frame, _LANGUAGES)) is not None:
             end, opaque, group, topic, q, o, n, f, c, t, v = got
-            reply = self._serve_fields(conn, memoryview(data)[pos + 4 : end], opaque, group, topic, q, o, n, f, c, t, v,
-                                       True)  # fmt: skip
+            try:
+                reply = self._serve_fields(conn, memoryview(data)[pos + 4 : end], opaque, group, topic, q, o, n, f, c,
+                                           t, v, True)  # fmt: skip
+            except Exception:  # left to the connection, which answers a failing fast handler (SYSTEM_ERROR)
+                reply = None
             if reply is None:
                 break
             if reply:

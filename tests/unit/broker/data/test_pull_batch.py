@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import trio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rocketpy.broker.processors import send_fast
@@ -27,6 +27,7 @@ from rocketpy.protocol.codes import LanguageCode, RequestCode
 from rocketpy.remoting.codec import CodecError, FrameDecoder, encode
 from rocketpy.remoting.command import RemotingCommand
 from rocketpy.remoting.connection import RequestContext, _as_reply
+from rocketpy.store.message_store import MessageStore
 from tests.unit.broker.conftest import heartbeat
 from tests.unit.broker.data.conftest import (
     PULL_COMMIT,
@@ -115,9 +116,8 @@ def read_of(kinds: list[str]) -> bytes:
     return b"".join(out)
 
 
-async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[bytes, Any]:
-    """The read through the broker's combined batch handler first (or not), the rest frame by frame as a connection
-    serves it (fast handler, then the table's)."""
+async def broker(make_plane: PlaneFactory) -> tuple[DataPlane, Any, dict[int, Any], ParkingConnection]:
+    """A plane whose TopicTest has a record in each queue and the consumer group G1 of BEAT subscribed."""
     test_plane = make_plane()
     test_plane.controller.topics.update_topic_config(TopicConfig("TopicTest", 2, 2, 6))
     plane = build_data_plane(test_plane.controller, test_plane.store)
@@ -129,6 +129,13 @@ async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[b
     for q in range(2):  # something to pull
         seed = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, send_v2_ext("TopicTest", queue_id=q), b"seed")
         await handlers[RequestCode.SEND_MESSAGE_V2](RequestContext(conn, None, seed), seed)  # type: ignore[arg-type]
+    return test_plane, plane, handlers, conn
+
+
+async def serve(make_plane: PlaneFactory, data: bytes, batched: bool) -> tuple[bytes, Any]:
+    """The read through the broker's combined batch handler first (or not), the rest frame by frame as a connection
+    serves it (fast handler, then the table's)."""
+    test_plane, plane, handlers, conn = await broker(make_plane)
     out: list[bytes] = []
     pos = 0
     if batched:
@@ -166,6 +173,29 @@ async def test_mixed_reads_as_frame_by_frame(make_plane: PlaneFactory, kinds: li
         assert await serve(make_plane, data, True) == await serve(make_plane, data, False)
 
 
+async def test_a_pull_the_store_fails_is_left_to_the_connections_route(
+    make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception serving a pull (here the store's read) is answered by the connection as a failing fast handler's
+    (SYSTEM_ERROR, Java's answer to a processor's exception): the batch leaves that frame to it, with the frames
+    before it answered, instead of letting the exception close the connection."""
+    _, plane, _, conn = await broker(make_plane)
+    data = read_of(["pull", "pull"])
+    batch = plane.batch_handler()
+    assert batch is not None
+    end, replies = batch(conn, data, 0)  # type: ignore[arg-type]
+    assert end == len(data) and replies
+
+    def fail(*args: object) -> None:
+        raise OSError("the disk is gone")
+
+    monkeypatch.setattr(MessageStore, "get_message_joined", fail)
+    assert batch(conn, data, 0) == (0, b"")  # type: ignore[arg-type]
+    cmd = FrameDecoder().feed(data)[0]
+    with pytest.raises(OSError):
+        plane.fast_handlers()[RequestCode.PULL_MESSAGE](conn, cmd)  # type: ignore[arg-type]
+
+
 PULL_FRAME = frame(RequestCode.PULL_MESSAGE, {**pull_ext("G1", "TopicTest", 1, 7, sys_flag=3, sub_version=100),
                                               "bname": "broker-a"}, 4242)  # fmt: skip
 
@@ -200,3 +230,71 @@ def test_pull_frame_reads_the_java_clients_header() -> None:
     assert got == (2 + len(PULL_FRAME), 4242, "G1", "TopicTest", 1, 7, 32, 3, 0, 15000, 100)
     assert _sendpath.pull_frame(PULL_FRAME[:-1], 0, 1 << 24, _LANGUAGES) is None  # incomplete
     assert _sendpath.pull_frame(PULL_FRAME, 0, len(PULL_FRAME) - 1, _LANGUAGES) is None  # over the frame limit
+
+
+PULL_NAMES = ["consumerGroup", "topic", "queueId", "queueOffset", "maxMsgNums", "sysFlag", "commitOffset",
+              "suspendTimeoutMillis", "subVersion"]  # fmt: skip
+_texts = st.sampled_from(["G1", "TopicTest", "", "é", "a b", "\U0001f600", "\x7f", "\ufffe", "\x00", '"', "\\"])
+_odd_digits = st.sampled_from(["-1", "+1", " 1", "1.0", "", "0" * 19, "1" * 10, "\u0661", "0x1"])
+_json_ws = st.sampled_from(["", "", "", " ", "\n", "\t", "\r"])
+_top_values = st.sampled_from(["0", "-0", "11", "2147483648", "-2147483649", "1.0", "1e1", '"11"', "null", "01"])
+
+
+def _json_text(value: str, how: int) -> str:
+    """A JSON string as a writer may choose to escape it: raw UTF-8, ASCII escapes, or every character escaped."""
+    if how == 1:
+        return json.dumps(value, ensure_ascii=True)
+    if how == 2:
+        return '"' + "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else c for c in value) + '"'
+    return json.dumps(value, ensure_ascii=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_pull_headers_written_any_json_way_are_taken_only_as_the_decoder_reads_them(data: st.DataObject) -> None:
+    """Headers a JSON writer could produce (any key order, whitespace, escapes, duplicate or unknown keys, odd
+    numbers): what pull_frame takes, the decoder decodes to the same values and FastPull._serve would take."""
+    draw = data.draw
+
+    def rare() -> bool:  # most headers hold a single oddity, or none
+        return draw(st.integers(0, 9)) == 0
+
+    ext = {
+        k: draw(_texts) if rare() else draw(st.sampled_from(["G1", "TopicTest", "é\U0001f600"])) for k in PULL_NAMES[:2]
+    }
+    for k in PULL_NAMES[2:]:
+        short = k in ("queueId", "maxMsgNums", "sysFlag")
+        ext[k] = str(draw(st.one_of(st.integers(0, 999), st.integers(0, 10**9 - 1 if short else 10**18 - 1))))
+    if rare():
+        ext[draw(st.sampled_from(PULL_NAMES[2:]))] = draw(_odd_digits)
+    items = [(k, _json_text(v, draw(st.integers(1, 2)) if rare() else 0)) for k, v in ext.items()]
+    if rare():
+        items.append((draw(st.sampled_from([*PULL_NAMES, "bname", "other"])),
+                      draw(st.sampled_from(['"1"', '"TAG"', "1", "null", "true"]))))  # fmt: skip
+    items = draw(st.permutations(items))
+    top = {"code": "11", "flag": "0", "language": '"JAVA"', "opaque": str(draw(st.integers(-(2**31), 2**31 - 1)))}
+    if rare():
+        top[draw(st.sampled_from([*top, "version", "remark"]))] = draw(_top_values)
+    if rare():
+        top["language"] = draw(st.sampled_from(['"CPP"', '"java"', '"J\\u0041VA"', "0", '"NOPE"']))
+
+    def ws() -> str:
+        return draw(_json_ws)
+
+    ext_text = "{" + ",".join(f'{ws()}"{k}"{ws()}:{ws()}{v}{ws()}' for k, v in items) + "}"
+    fields = draw(st.permutations([*top.items(), ("extFields", ext_text)]))
+    header = (ws() + "{" + ",".join(f'{ws()}"{k}"{ws()}:{ws()}{v}{ws()}' for k, v in fields) + "}" + ws()).encode()
+    wire = (4 + len(header)).to_bytes(4) + len(header).to_bytes(4) + header
+    got = _sendpath.pull_frame(wire, 0, 1 << 24, _LANGUAGES)
+    event("taken" if got is not None else "left")
+    if got is None:
+        return
+    end, opaque, group, topic, *numbers = got
+    (cmd,) = FrameDecoder().feed(wire)
+    taken = cmd.ext_fields or {}
+    assert end == len(wire)
+    assert (cmd.code, cmd.flag, cmd.opaque, cmd.body) == (RequestCode.PULL_MESSAGE, 0, opaque, None)
+    assert (taken["consumerGroup"], taken["topic"]) == (group, topic)
+    texts = [taken[k] for k in PULL_NAMES[2:]]
+    assert all(t.isascii() and t.isdigit() and len(t) < (10 if k in (2, 4, 5) else 19) for k, t in enumerate(texts, 2))
+    assert [int(t) for t in texts] == numbers
