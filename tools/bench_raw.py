@@ -494,23 +494,7 @@ def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[R
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
-    p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
-    p.add_argument("--phase", choices=("send", "route", "async"), default="send", help="send (default), route, async")
-    p.add_argument("--depth", type=int, help=f"requests in flight per connection (256; route: {ROUTE_DEPTH})")
-    p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
-    p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
-    p.add_argument(
-        "--batch", type=int, default=0, help="send: write blocks of B pre-encoded frames, count replies in bulk (off)"
-    )
-    p.add_argument(
-        "--brokers",
-        type=int,
-        help="send, rocketpy target only: `rocketpy serve --brokers N`, connections spread round robin (the Java "
-        "reference runs one broker)",
-    )
-    args = parse_args(p, argv)
+    args = parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     try:
         java = require_tool("java")
@@ -542,9 +526,30 @@ def main(argv: list[str]) -> int:
     return print_results(title, ("replies", "not SUCCESS"), results)
 
 
-def parse_args(p: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
+    p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
+    p.add_argument("--phase", choices=("send", "route", "async"), default="send", help="send (default), route, async")
+    p.add_argument("--depth", type=int, help=f"requests in flight per connection (256; route: {ROUTE_DEPTH})")
+    p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
+    p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
+    p.add_argument(
+        "--batch", type=int, default=0, help="send: write blocks of B pre-encoded frames, count replies in bulk (off)"
+    )
+    p.add_argument(
+        "--brokers",
+        type=int,
+        help="send, rocketpy target only: `rocketpy serve --brokers N`, connections spread round robin (the Java "
+        "reference runs one broker)",
+    )
+    return p
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse and check the options; the depth defaults by phase. --brokers and --batch apply to the send phase,
     --brokers > 1 to the rocketpy target alone."""
+    p = build_parser()
     args = p.parse_args(argv)
     if args.depth is None:
         args.depth = ROUTE_DEPTH if args.phase == "route" else 256
