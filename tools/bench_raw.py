@@ -52,7 +52,7 @@ import threading
 import time
 from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -333,7 +333,9 @@ def _per_process(pids: list[int]) -> dict[int, float | None]:
     return {pid: cpu_seconds([pid]) for pid in pids}
 
 
-def cores_used(before: dict[int, float | None], after: dict[int, float | None], seconds: float) -> dict[int, float]:
+def cores_used(
+    before: Mapping[int, float | None], after: Mapping[int, float | None], seconds: float
+) -> dict[int, float]:
     """Cores each process used over `seconds` (its CPU seconds per second); processes without both figures left out."""
     out = {}
     for pid, c0 in before.items():
