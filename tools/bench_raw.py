@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import socket
 import struct
@@ -357,6 +358,7 @@ class RawResult:
     latency: Latency | None = None
     note: str = ""
     sender_cpu_us_per_msg: float = 0.0
+    sender_sys_share: float = 0.0  # of the sender's CPU, the kernel's part (socket calls)
     cores: dict[str, float] = field(default_factory=dict)  # process label -> cores used in the window
 
 
@@ -376,11 +378,11 @@ def pump(
         t.start()
     time.sleep(WARMUP_S)
     c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
-    p0, s0 = _per_process(pids), time.process_time()
+    p0, s0 = _per_process(pids), os.times()
     l0 = [len(s.latencies) for s in senders]
     time.sleep(args.seconds)
     c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
-    p1, s1 = _per_process(pids), time.process_time()
+    p1, s1 = _per_process(pids), os.times()
     l1 = [len(s.latencies) for s in senders]
     for s in senders:
         s.stop.set()
@@ -394,12 +396,15 @@ def pump(
     result.tps = result.replies / (t1 - t0)
     if c0 is not None and c1 is not None and result.replies:
         result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
+    sender_cpu = (s1.user - s0.user) + (s1.system - s0.system)
     if result.replies:
-        result.sender_cpu_us_per_msg = (s1 - s0) * 1e6 / result.replies
+        result.sender_cpu_us_per_msg = sender_cpu * 1e6 / result.replies
+    if sender_cpu > 0:
+        result.sender_sys_share = (s1.system - s0.system) / sender_cpu
     for pid, cores in cores_used(p0, p1, t1 - t0).items():
         label = labels.get(pid, "other")
         result.cores[label] = result.cores.get(label, 0.0) + cores
-    result.cores["sender (this process)"] = (s1 - s0) / (t1 - t0)
+    result.cores["sender (this process)"] = sender_cpu / (t1 - t0)
     window = array("q")
     for s, a, b in zip(senders, l0, l1, strict=True):
         window.extend(s.latencies[a:b])
@@ -605,7 +610,8 @@ def ratio_row(results: list[RawResult]) -> str | None:
 def cores_line(r: RawResult) -> str:
     """The sender's CPU per reply and every process's cores in the window, servers first."""
     cells = ", ".join(f"{label} {cores:.2f}" for label, cores in r.cores.items())
-    return f"sender CPU {r.sender_cpu_us_per_msg:.1f} us/msg; cores used: {cells}"
+    sender = f"sender CPU {r.sender_cpu_us_per_msg:.2f} us/msg ({r.sender_sys_share:.0%} in the kernel)"
+    return f"{sender}; cores used: {cells}"
 
 
 def _ratio(numerator: float, denominator: float) -> str:

@@ -16,8 +16,10 @@ from rocketpy.remoting.command import RemotingCommand
 from tools.bench_raw import (
     _CODE0,
     _REPLY,
+    RawResult,
     Sender,
     build_parser,
+    cores_line,
     cores_used,
     count_marks,
     parse_args,
@@ -167,3 +169,12 @@ def test_cores_used_per_process() -> None:
     after = {1: 12.0, 2: 5.5, 3: 1.0}
     assert cores_used(before, after, 2.0) == {1: 1.0, 2: 0.25}
     assert cores_used(before, after, 0.0) == {}
+
+
+def test_cores_line_names_every_process() -> None:
+    r = RawResult("rocketpy", sender_cpu_us_per_msg=0.75, sender_sys_share=0.6)
+    r.cores = {"serve (NameServer)": 0.01, "broker-a": 0.9, "broker-b": 0.85, "sender (this process)": 0.3}
+    assert cores_line(r) == (
+        "sender CPU 0.75 us/msg (60% in the kernel); cores used: serve (NameServer) 0.01, broker-a 0.90, "
+        "broker-b 0.85, sender (this process) 0.30"
+    )
