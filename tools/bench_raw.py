@@ -330,6 +330,20 @@ def _labels(pids: list[int]) -> dict[int, str]:
     return labels
 
 
+def machine_ticks(stat: str) -> tuple[int, int]:
+    """(busy, idle) clock ticks of all CPUs from the `cpu` line of /proc/stat (idle counts iowait too)."""
+    fields = [int(x) for x in stat.split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, idle
+
+
+def _machine() -> tuple[int, int]:
+    try:
+        return machine_ticks(Path("/proc/stat").read_text())
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+
+
 def _per_process(pids: list[int]) -> dict[int, float | None]:
     return {pid: cpu_seconds([pid]) for pid in pids}
 
@@ -359,6 +373,7 @@ class RawResult:
     note: str = ""
     sender_cpu_us_per_msg: float = 0.0
     sender_sys_share: float = 0.0  # of the sender's CPU, the kernel's part (socket calls)
+    machine_idle: float | None = None  # share of all CPUs' time idle in the window
     cores: dict[str, float] = field(default_factory=dict)  # process label -> cores used in the window
 
 
@@ -378,11 +393,11 @@ def pump(
         t.start()
     time.sleep(WARMUP_S)
     c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
-    p0, s0 = _per_process(pids), os.times()
+    p0, s0, m0 = _per_process(pids), os.times(), _machine()
     l0 = [len(s.latencies) for s in senders]
     time.sleep(args.seconds)
     c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
-    p1, s1 = _per_process(pids), os.times()
+    p1, s1, m1 = _per_process(pids), os.times(), _machine()
     l1 = [len(s.latencies) for s in senders]
     for s in senders:
         s.stop.set()
@@ -405,6 +420,9 @@ def pump(
         label = labels.get(pid, "other")
         result.cores[label] = result.cores.get(label, 0.0) + cores
     result.cores["sender (this process)"] = sender_cpu / (t1 - t0)
+    busy, idle = m1[0] - m0[0], m1[1] - m0[1]
+    if busy + idle > 0:
+        result.machine_idle = idle / (busy + idle)
     window = array("q")
     for s, a, b in zip(senders, l0, l1, strict=True):
         window.extend(s.latencies[a:b])
@@ -611,7 +629,8 @@ def cores_line(r: RawResult) -> str:
     """The sender's CPU per reply and every process's cores in the window, servers first."""
     cells = ", ".join(f"{label} {cores:.2f}" for label, cores in r.cores.items())
     sender = f"sender CPU {r.sender_cpu_us_per_msg:.2f} us/msg ({r.sender_sys_share:.0%} in the kernel)"
-    return f"{sender}; cores used: {cells}"
+    idle = "" if r.machine_idle is None else f"; machine {os.cpu_count()} CPUs, {r.machine_idle:.0%} idle"
+    return f"{sender}; cores used: {cells}{idle}"
 
 
 def _ratio(numerator: float, denominator: float) -> str:

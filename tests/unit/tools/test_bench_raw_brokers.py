@@ -22,6 +22,7 @@ from tools.bench_raw import (
     cores_line,
     cores_used,
     count_marks,
+    machine_ticks,
     parse_args,
     process_label,
     request_frame,
@@ -178,3 +179,8 @@ def test_cores_line_names_every_process() -> None:
         "sender CPU 0.75 us/msg (60% in the kernel); cores used: serve (NameServer) 0.01, broker-a 0.90, "
         "broker-b 0.85, sender (this process) 0.30"
     )
+
+
+def test_machine_ticks_counts_iowait_as_idle() -> None:
+    stat = "cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 50 2 25 400 10 0 1 1 0 0\n"
+    assert machine_ticks(stat) == (100 + 5 + 50 + 1 + 2 + 3, 820)
