@@ -120,6 +120,7 @@ class Servers:
     processes: list[ServerProcess] = field(default_factory=list)
     ready_times: list[str] = field(default_factory=list)
     cluster: bool = False  # several brokers: topics are created with -c
+    broker_addrs: list[str] = field(default_factory=list)  # every broker's address (`serve --brokers N`)
 
     def pids(self) -> list[int]:
         """The server processes and their children (the brokers of `serve --brokers N`)."""
@@ -212,6 +213,7 @@ def start_java(ctx: Context, workdir: Path) -> Servers:
             str(conf),
         ]
         servers.broker_addr = f"127.0.0.1:{br_port}"
+        servers.broker_addrs = [servers.broker_addr]
         servers.processes.append(_spawn("java-broker", br_cmd, bdir, servers.broker_addr))
         waited = _await_ready(servers.processes[1], [BROKER_BOOT], [br_port])
         servers.ready_times.append(f"Broker JVM ready {waited:.2f}s after its launch")
@@ -259,6 +261,7 @@ def start_rocketpy(ctx: Context, workdir: Path) -> Servers:
     env = {**os.environ, "HOME": str(workdir), "ROCKETMQ_HOME": str(REFERENCE_DIR), "PYTHONUNBUFFERED": "1"}
     server = _spawn("rocketpy-serve", cmd, workdir, f"127.0.0.1:{br_port}", env=env)
     servers = Servers(f"127.0.0.1:{ns_port}", f"127.0.0.1:{br_port}", [server], cluster=n is not None)
+    servers.broker_addrs = [f"127.0.0.1:{p}" for p in ports[1:]]
     try:
         _await_ready(server, markers, ports)
     except TargetError as exc:

@@ -2,6 +2,7 @@
 """Raw pipelined sender: pre-encoded SEND_MESSAGE_V2 frames against rocketpy and the Java reference (issue 12).
 
     python tools/bench_raw.py [--seconds 20] [--connections 4] [--depth 256] [--size 128] [--targets java,rocketpy]
+                              [--batch B] [--brokers N]
     python tools/bench_raw.py --phase route [--seconds 20] [--connections 4] [--depth 64]
     python tools/bench_raw.py --phase async [--seconds 20] [--depth 256] [--size 128]
 
@@ -16,6 +17,15 @@ its reply, matched by opaque (one perf_counter_ns per write and per read, not pe
 the window, nearest rank. It includes the sender's own queueing (its GIL share, the frames of a batch written
 before it), so `--connections 16 --depth 2`, the analogue of the official benchmark's synchronous senders, is the
 configuration to read it in. This is a tool, not a test: nothing here asserts a timing.
+
+`--batch B` is the cheapest sender: each connection writes pre-encoded blocks of B frames, a new block whenever
+B more replies came back, and counts replies by the start of their JSON header (bytes.count, no per-frame Python);
+its latency is per block, from the block's write to the read that brought the reply count past its last frame.
+`--brokers N` (rocketpy only: the Java reference runs one broker) starts `rocketpy serve --brokers N`, creates the
+topics on the cluster (8 queues on every broker) and spreads the connections over the N brokers round robin; the
+server CPU is that of every process (the supervisor with its NameServer, each broker). Each target's line under
+the table gives the sender's own CPU per reply and the cores each process used in the window, to tell which one
+is the bottleneck.
 
 `--phase route` does the same against the NameServer port with GET_ROUTEINFO_BY_TOPIC (the header a 4.9.8
 MQClientAPIImpl.getTopicRouteInfoFromNameServer sends), first for one topic, then for a mix of five registered
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import socket
 import struct
@@ -41,7 +52,8 @@ import tempfile
 import threading
 import time
 from array import array
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +66,7 @@ from rocketpy.broker.processors.send_support import properties_string  # noqa: E
 from rocketpy.protocol.codes import RequestCode  # noqa: E402
 from rocketpy.remoting.codec import encode  # noqa: E402
 from rocketpy.remoting.command import RemotingCommand  # noqa: E402
+from rocketpy.serve_cluster import broker_names  # noqa: E402
 from tools.bench.procs import BenchSetupError, bench_classpath, cpu_seconds, process_tree, require_tool  # noqa: E402
 from tools.bench.results import ratio  # noqa: E402
 from tools.bench_broker import (  # noqa: E402
@@ -82,7 +95,7 @@ FRAMES = 4096  # distinct pre-encoded requests per run, cycled: far more than an
 ROUTE_DEPTH = 64
 
 
-def request_frame(topic: str, queue_id: int, opaque: int, size: int, n: int) -> bytes:
+def request_frame(topic: str, queue_id: int, opaque: int, size: int, n: int, broker: str = BROKER_NAME) -> bytes:
     """A SEND_MESSAGE_V2 frame as DefaultMQProducerImpl.sendKernelImpl builds it (TAGS, KEYS-less, WAIT, UNIQ_KEY)."""
     uniq = f"7F0000010B6418B4AAC2{n:012X}"
     props = properties_string({"TAGS": "TagA", "WAIT": "true", "UNIQ_KEY": uniq})
@@ -99,7 +112,7 @@ def request_frame(topic: str, queue_id: int, opaque: int, size: int, n: int) -> 
         "j": "0",
         "k": "false",
         "m": "false",
-        "n": "broker-a",
+        "n": broker,
     }
     cmd = RemotingCommand.request(RequestCode.SEND_MESSAGE_V2, ext, bytes(size))
     cmd.opaque = opaque
@@ -157,6 +170,21 @@ def take_replies(buf: bytes | bytearray, opaques: list[int] | None = None) -> tu
     return got, failed, pos
 
 
+_REPLY = b'{"code":'  # a reply frame's JSON header starts so, once per frame (send replies have no body)
+
+
+def count_marks(carry: bytes, data: bytes, mark: bytes) -> int:
+    """Occurrences of `mark` in the stream whose next read is `data`, after `carry` (the previous read's last
+    len(mark) - 1 bytes): those inside `data` and the one straddling the two reads (no mark overlaps itself)."""
+    k = len(mark) - 1
+    return data.count(mark) + (carry[-k:] + data[:k]).count(mark)
+
+
+def spread(addrs: Sequence[str], connections: int) -> list[str]:
+    """The broker each connection is sent to: round robin over `addrs`."""
+    return [addrs[i % len(addrs)] for i in range(connections)]
+
+
 def nearest_rank(ordered: Sequence[int], permille: int) -> int:
     """The `permille`/10 percentile of ascending `ordered` by nearest rank (the smallest value with at least that
     share of the values at or below it); integer arithmetic, as AsyncSendBench computes it."""
@@ -192,6 +220,7 @@ class Sender:
     addr: tuple[str, int]
     frames: list[bytes]
     depth: int
+    batch: int = 0  # > 0: blocks of this many frames, replies counted by their header's start (module docstring)
     replies: int = 0
     failed: int = 0
     error: str | None = None
@@ -208,6 +237,9 @@ class Sender:
     def _run(self) -> None:
         with socket.create_connection(self.addr, timeout=30) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.batch:
+                self._run_blocks(sock)
+                return
             frames, nframes = self.frames, len(self.frames)
             clock, latencies, opaques = time.perf_counter_ns, self.latencies, list[int]()
             written = [0] * (nframes + 1)  # write time by opaque
@@ -238,6 +270,95 @@ class Sender:
                     sock.sendall(b"".join(frames[i % nframes] for i in range(nxt, nxt + got)))
                     nxt += got
 
+    def _run_blocks(self, sock: socket.socket) -> None:
+        """`depth // batch` blocks in flight; a block's latency is from its write to the read that brought the
+        cumulative reply count past its end (replies come back in order on a connection)."""
+        size = self.batch
+        blocks = [b"".join(self.frames[i : i + size]) for i in range(0, len(self.frames) - size + 1, size)]
+        inflight = self.depth // size
+        if inflight >= len(blocks):
+            raise ValueError(f"{inflight} blocks in flight need more than the {len(blocks)} distinct blocks")
+        clock, latencies, written = time.perf_counter_ns, self.latencies, deque[int]()
+        now = clock()
+        sock.sendall(b"".join(blocks[:inflight]))
+        written.extend([now] * inflight)
+        nxt, pending, carry = inflight, 0, b""
+        keep = len(_CODE0) - 1
+        while not self.stop.is_set():
+            data = sock.recv(1 << 20)
+            now = clock()
+            if not data:
+                raise ConnectionError("server closed the connection")
+            got = count_marks(carry, data, _REPLY)
+            self.failed += got - count_marks(carry, data, _CODE0)
+            carry = (carry + data[-keep:])[-keep:]
+            self.replies += got
+            pending += got
+            done, pending = divmod(pending, size)
+            if done:
+                for _ in range(done):
+                    latencies.append(now - written.popleft())
+                now = clock()
+                sock.sendall(b"".join(blocks[(nxt + i) % len(blocks)] for i in range(done)))
+                written.extend([now] * done)
+                nxt += done
+
+
+def process_label(argv: Sequence[str]) -> str:
+    """A server process's short name from its command line: the broker's name, the supervisor, or the JVM's
+    main class."""
+    for arg in argv:
+        if arg.startswith("--brokerName="):
+            return arg.split("=", 1)[1]
+    if "org.apache.rocketmq.namesrv.NamesrvStartup" in argv:
+        return "java-namesrv"
+    if "org.apache.rocketmq.broker.BrokerStartup" in argv:
+        return "java-broker"
+    if "serve" in argv:
+        return "serve (NameServer)" if any(a.startswith("--brokers") for a in argv) else "serve"
+    return "other"
+
+
+def _labels(pids: list[int]) -> dict[int, str]:
+    labels = {}
+    for pid in pids:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            argv = []
+        labels[pid] = process_label(argv)
+    return labels
+
+
+def machine_ticks(stat: str) -> tuple[int, int]:
+    """(busy, idle) clock ticks of all CPUs from the `cpu` line of /proc/stat (idle counts iowait too)."""
+    fields = [int(x) for x in stat.split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, idle
+
+
+def _machine() -> tuple[int, int]:
+    try:
+        return machine_ticks(Path("/proc/stat").read_text())
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+
+
+def _per_process(pids: list[int]) -> dict[int, float | None]:
+    return {pid: cpu_seconds([pid]) for pid in pids}
+
+
+def cores_used(
+    before: Mapping[int, float | None], after: Mapping[int, float | None], seconds: float
+) -> dict[int, float]:
+    """Cores each process used over `seconds` (its CPU seconds per second); processes without both figures left out."""
+    out = {}
+    for pid, c0 in before.items():
+        c1 = after.get(pid)
+        if c0 is not None and c1 is not None and seconds > 0:
+            out[pid] = (c1 - c0) / seconds
+    return out
+
 
 @dataclass
 class RawResult:
@@ -250,24 +371,33 @@ class RawResult:
     label: str = ""
     latency: Latency | None = None
     note: str = ""
+    sender_cpu_us_per_msg: float = 0.0
+    sender_sys_share: float = 0.0  # of the sender's CPU, the kernel's part (socket calls)
+    machine_idle: float | None = None  # share of all CPUs' time idle in the window
+    cores: dict[str, float] = field(default_factory=dict)  # process label -> cores used in the window
 
 
 def pump(
-    addr: tuple[str, int], frames: list[bytes], args: argparse.Namespace, pids: list[int], result: RawResult
+    plan: list[tuple[tuple[str, int], list[bytes]]], args: argparse.Namespace, pids: list[int], result: RawResult
 ) -> None:
-    """`args.connections` senders `args.depth` deep for a warm-up and `args.seconds`; fills rate, CPU per reply and
-    the latencies of the replies read in the window."""
-    if args.depth >= len(frames):
-        raise TargetError(f"--depth {args.depth} needs fewer in flight than the {len(frames)} distinct opaques")
-    senders = [Sender(addr, frames, args.depth) for _ in range(args.connections)]
+    """One sender per (address, frames) of `plan`, `args.depth` deep, for a warm-up and `args.seconds`; fills rate,
+    the servers' and the sender's CPU per reply, the cores of each process and the latencies of the replies read in
+    the window."""
+    if any(args.depth >= len(frames) for _, frames in plan):
+        raise TargetError(f"--depth {args.depth} needs fewer in flight than the {FRAMES} distinct opaques")
+    batch = getattr(args, "batch", 0)
+    senders = [Sender(addr, frames, args.depth, batch) for addr, frames in plan]
     threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
+    labels = _labels(pids)
     for t in threads:
         t.start()
     time.sleep(WARMUP_S)
     c0, n0, t0 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+    p0, s0, m0 = _per_process(pids), os.times(), _machine()
     l0 = [len(s.latencies) for s in senders]
     time.sleep(args.seconds)
     c1, n1, t1 = cpu_seconds(pids), sum(s.replies for s in senders), time.monotonic()
+    p1, s1, m1 = _per_process(pids), os.times(), _machine()
     l1 = [len(s.latencies) for s in senders]
     for s in senders:
         s.stop.set()
@@ -281,6 +411,18 @@ def pump(
     result.tps = result.replies / (t1 - t0)
     if c0 is not None and c1 is not None and result.replies:
         result.cpu_us_per_msg = (c1 - c0) * 1e6 / result.replies
+    sender_cpu = (s1.user - s0.user) + (s1.system - s0.system)
+    if result.replies:
+        result.sender_cpu_us_per_msg = sender_cpu * 1e6 / result.replies
+    if sender_cpu > 0:
+        result.sender_sys_share = (s1.system - s0.system) / sender_cpu
+    for pid, cores in cores_used(p0, p1, t1 - t0).items():
+        label = labels.get(pid, "other")
+        result.cores[label] = result.cores.get(label, 0.0) + cores
+    result.cores["sender (this process)"] = sender_cpu / (t1 - t0)
+    busy, idle = m1[0] - m0[0], m1[1] - m0[1]
+    if busy + idle > 0:
+        result.machine_idle = idle / (busy + idle)
     window = array("q")
     for s, a, b in zip(senders, l0, l1, strict=True):
         window.extend(s.latencies[a:b])
@@ -317,8 +459,17 @@ def measure(target: str, ctx: Context, args: argparse.Namespace) -> RawResult:
     result = RawResult(target)
     try:
         with booted(target, ctx, "raw") as (servers, _):
-            frames = [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i) for i in range(FRAMES)]
-            pump(host_port(servers.broker_addr), frames, args, servers.pids(), result)
+            addrs = servers.broker_addrs or [servers.broker_addr]
+            names = broker_names(len(addrs)) if servers.cluster else [BROKER_NAME]
+            frames = {
+                addr: [request_frame(TOPIC_SEND, i % QUEUES, i + 1, args.size, i, name) for i in range(FRAMES)]
+                for addr, name in zip(addrs, names, strict=True)
+            }
+            plan = [(host_port(addr), frames[addr]) for addr in spread(addrs, args.connections)]
+            pids = servers.pids()
+            if servers.cluster and len(pids) != len(addrs) + 1:
+                raise TargetError(f"expected the supervisor and {len(addrs)} brokers, found processes {pids}")
+            pump(plan, args, pids, result)
     except TargetError as exc:
         result.error = str(exc)
     return result
@@ -360,7 +511,7 @@ def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[R
             pids = process_tree(servers.processes[0].proc.pid)  # the NameServer JVM, or rocketpy's one process
             for result, topics in zip(results, ((TOPIC_SEND,), ROUTE_MIX), strict=True):
                 frames = [route_frame(topics[i % len(topics)], i + 1) for i in range(FRAMES)]
-                pump(addr, frames, args, pids, result)
+                pump([(addr, frames)] * args.connections, args, pids, result)
     except TargetError as exc:
         for result in results:
             result.error = result.error or str(exc)
@@ -368,16 +519,7 @@ def measure_route(target: str, ctx: Context, args: argparse.Namespace) -> list[R
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
-    p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
-    p.add_argument("--phase", choices=("send", "route", "async"), default="send", help="send (default), route, async")
-    p.add_argument("--depth", type=int, help=f"requests in flight per connection (256; route: {ROUTE_DEPTH})")
-    p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
-    p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
-    args = p.parse_args(argv)
-    if args.depth is None:
-        args.depth = ROUTE_DEPTH if args.phase == "route" else 256
+    args = parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     try:
         java = require_tool("java")
@@ -386,7 +528,7 @@ def main(argv: list[str]) -> int:
     except (BenchSetupError, InteropSetupError) as exc:
         print(f"bench_raw: cannot prepare the Java side: {exc}", file=sys.stderr)
         return 2
-    settings = Settings(args.seconds, args.size, 1, tuple(targets), "ASYNC_FLUSH", False, False)
+    settings = Settings(args.seconds, args.size, 1, tuple(targets), "ASYNC_FLUSH", False, False, brokers=args.brokers)
     ctx = Context(settings, java, client_cp, server_cp)
     if args.phase == "async":
         try:
@@ -397,10 +539,65 @@ def main(argv: list[str]) -> int:
         return report_async([measure_async(t, ctx, args, driver_cp) for t in targets], args)
     if args.phase == "route":
         return report_route([r for t in targets for r in measure_route(t, ctx, args)], args)
+    print(_loadavg(), "at the start", flush=True)
     results = [measure(t, ctx, args) for t in targets]
     title = f"raw pipelined SEND_MESSAGE_V2: {args.connections} connections x {args.depth} deep, {args.size}-byte"
-    title += " bodies; latency from a frame's write to the read of its reply"
+    if args.batch:
+        title += f" bodies, written in blocks of {args.batch}; latency from a block's write to the read of its end"
+    else:
+        title += " bodies; latency from a frame's write to the read of its reply"
+    if args.brokers is not None:
+        title += f"; `rocketpy serve --brokers {args.brokers}`, connections round robin"
     return print_results(title, ("replies", "not SUCCESS"), results)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--seconds", type=int, default=20, help="measured window after a 3 s warm-up (20)")
+    p.add_argument("--connections", type=int, default=4, help="sender connections (4)")
+    p.add_argument("--phase", choices=("send", "route", "async"), default="send", help="send (default), route, async")
+    p.add_argument("--depth", type=int, help=f"requests in flight per connection (256; route: {ROUTE_DEPTH})")
+    p.add_argument("--size", type=int, default=128, help="message body size in bytes (128)")
+    p.add_argument("--targets", default="java,rocketpy", help="comma-separated: java, rocketpy (both)")
+    p.add_argument(
+        "--batch", type=int, default=0, help="send: write blocks of B pre-encoded frames, count replies in bulk (off)"
+    )
+    p.add_argument(
+        "--brokers",
+        type=int,
+        help="send, rocketpy target only: `rocketpy serve --brokers N`, connections spread round robin (the Java "
+        "reference runs one broker)",
+    )
+    return p
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse and check the options; the depth defaults by phase. --brokers and --batch apply to the send phase,
+    --brokers > 1 to the rocketpy target alone."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    if args.depth is None:
+        args.depth = ROUTE_DEPTH if args.phase == "route" else 256
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if not targets or any(t not in ("java", "rocketpy") for t in targets):
+        p.error(f"--targets takes java and/or rocketpy, not {args.targets!r}")
+    if min(args.seconds, args.connections, args.depth, args.size) < 1 or args.batch < 0:
+        p.error("--seconds, --connections, --depth and --size must be positive, --batch not negative")
+    if args.brokers is not None:
+        if args.phase != "send":
+            p.error("--brokers applies to the send phase only")
+        if not 1 <= args.brokers <= 26:
+            p.error("--brokers takes 1 to 26")
+        if args.brokers > 1 and "java" in targets:
+            p.error("--brokers > 1 needs --targets rocketpy: the Java reference runs one broker")
+    if args.batch:
+        if args.phase != "send":
+            p.error("--batch applies to the send phase only")
+        if args.depth % args.batch or args.depth < 2 * args.batch:
+            p.error("--depth must be a multiple of --batch and at least twice it (blocks in flight)")
+        if args.depth + args.batch > FRAMES:
+            p.error(f"--depth + --batch must not exceed the {FRAMES} distinct opaques")
+    return args
 
 
 LATENCY_HEAD = f"{'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'max ms':>8}"
@@ -428,6 +625,14 @@ def ratio_row(results: list[RawResult]) -> str | None:
     return f"{'rp/java':<10} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
 
 
+def cores_line(r: RawResult) -> str:
+    """The sender's CPU per reply and every process's cores in the window, servers first."""
+    cells = ", ".join(f"{label} {cores:.2f}" for label, cores in r.cores.items())
+    sender = f"sender CPU {r.sender_cpu_us_per_msg:.2f} us/msg ({r.sender_sys_share:.0%} in the kernel)"
+    idle = "" if r.machine_idle is None else f"; machine {os.cpu_count()} CPUs, {r.machine_idle:.0%} idle"
+    return f"{sender}; cores used: {cells}{idle}"
+
+
 def _ratio(numerator: float, denominator: float) -> str:
     value = ratio(numerator, denominator)
     return "n/a" if value is None else f"{value:.2f}"
@@ -452,6 +657,8 @@ def print_results(title: str, counts: tuple[str, str], results: list[RawResult])
     for r in results:
         if r.note:
             print(f"{r.target}: {r.note}")
+        if r.error is None and r.cores:
+            print(f"{r.target}: {cores_line(r)}")
     print(_loadavg())
     return 0 if all(r.error is None for r in results) else 1
 
