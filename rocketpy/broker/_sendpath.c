@@ -288,11 +288,15 @@ static inline int str_is(const Str *s, const char *lit) {
     return !s->escaped && (size_t)s->n == n && memcmp(s->p, lit, n) == 0;
 }
 
-/* The request header as decode_json_header reads it, restricted to what a client's SEND_MESSAGE_V2 holds: 0 when
- * anything is unusual (the Python decoder then judges it). */
-static int parse_header(const unsigned char *p, const unsigned char *e, Header *h) {
+/* A request's JSON header as decode_json_header reads it, restricted to what a Java client writes: the top-level
+ * code/flag/opaque/version (int32), language/serializeTypeCurrentRPC (strings) and extFields, an object of string
+ * values each handed to `field` (which returns 0 to refuse the header), each key once; 0 when anything is unusual
+ * (the Python decoder then judges it). */
+typedef int (*ExtField)(void *state, const Str *key, const Str *value);
+
+static int parse_json_header(const unsigned char *p, const unsigned char *e, int32_t *code, int32_t *flag,
+                             int32_t *opaque, Str *language, ExtField field, void *state) {
     unsigned seen = 0;
-    memset(h, 0, sizeof(*h));
     p = skip_ws(p, e);
     if (p >= e || *p != '{') return 0;
     p = skip_ws(p + 1, e);
@@ -310,15 +314,15 @@ static int parse_header(const unsigned char *p, const unsigned char *e, Header *
             bit = key.p[0] == 'c' ? 1 : key.p[0] == 'f' ? 2 : key.p[0] == 'o' ? 4 : 8;
             p = scan_int(p, e, &iv);
             if (!p) return 0;
-            if (bit == 1) h->code = iv;
-            else if (bit == 2) h->flag = iv;
-            else if (bit == 4) h->opaque = iv;
+            if (bit == 1) *code = iv;
+            else if (bit == 2) *flag = iv;
+            else if (bit == 4) *opaque = iv;
         } else if (str_is(&key, "language") || str_is(&key, "serializeTypeCurrentRPC")) {
             Str v;
             bit = key.p[0] == 'l' ? 16 : 32;
             p = scan_string(p, e, &v);
             if (!p) return 0;
-            if (bit == 16) h->language = v;
+            if (bit == 16) *language = v;
         } else if (str_is(&key, "extFields")) {
             bit = 64;
             if (p >= e || *p != '{') return 0;
@@ -326,7 +330,6 @@ static int parse_header(const unsigned char *p, const unsigned char *e, Header *
             if (p < e && *p == '}') {
                 p++;
             } else {
-                unsigned ext_seen = 0, long_seen = 0;
                 for (;;) {
                     Str k, v;
                     p = scan_string(p, e, &k);
@@ -335,20 +338,7 @@ static int parse_header(const unsigned char *p, const unsigned char *e, Header *
                     if (p >= e || *p != ':') return 0;
                     p = skip_ws(p + 1, e);
                     p = scan_string(p, e, &v);
-                    if (!p) return 0;
-                    if (k.n == 1 && k.p[0] >= 'a' && k.p[0] <= 'n') {
-                        unsigned i = k.p[0] - 'a';
-                        if (ext_seen & (1u << i)) return 0;
-                        ext_seen |= 1u << i;
-                        h->ext[i] = v;
-                    } else if (k.n > 1) {
-                        int i = long_index(&k);
-                        if (i >= 0) {
-                            if (long_seen & (1u << i)) return 0;
-                            long_seen |= 1u << i;
-                            h->lext[i] = v;
-                        }
-                    }
+                    if (!p || !field(state, &k, &v)) return 0;
                     p = skip_ws(p, e);
                     if (p < e && *p == ',') {
                         p = skip_ws(p + 1, e);
@@ -377,6 +367,37 @@ static int parse_header(const unsigned char *p, const unsigned char *e, Header *
         }
         return 0;
     }
+}
+
+typedef struct {
+    Header *h;
+    unsigned ext_seen, long_seen;
+} SendFields;
+
+/* SEND_MESSAGE_V2's one-letter names (a .. n) and SEND_MESSAGE's long ones; other keys are ignored. */
+static int send_field(void *state, const Str *k, const Str *v) {
+    SendFields *s = state;
+    if (k->n == 1 && k->p[0] >= 'a' && k->p[0] <= 'n') {
+        unsigned i = k->p[0] - 'a';
+        if (s->ext_seen & (1u << i)) return 0;
+        s->ext_seen |= 1u << i;
+        s->h->ext[i] = *v;
+    } else if (k->n > 1) {
+        int i = long_index(k);
+        if (i >= 0) {
+            if (s->long_seen & (1u << i)) return 0;
+            s->long_seen |= 1u << i;
+            s->h->lext[i] = *v;
+        }
+    }
+    return 1;
+}
+
+/* The header of a send request (parse_json_header; 0 when anything is unusual). */
+static int parse_header(const unsigned char *p, const unsigned char *e, Header *h) {
+    memset(h, 0, sizeof(*h));
+    SendFields s = {h, 0, 0};
+    return parse_json_header(p, e, &h->code, &h->flag, &h->opaque, &h->language, send_field, &s);
 }
 
 /* ---------------------------------------------------------------- Java hashes */
@@ -1148,87 +1169,29 @@ static const char *PULL_NAMES[PULL_KEYS] = {"consumerGroup", "topic", "queueId",
                                             "commitOffset", "suspendTimeoutMillis", "subVersion", "subscription",
                                             "expressionType", "bname"}; /* PullMessageRequestHeader's, 4.9.8 */
 
-/* The header of a PULL_MESSAGE request as decode_json_header reads it, restricted to what the Java client writes:
- * top-level code/flag/opaque/version/language/serializeTypeCurrentRPC/extFields, string ext values; 0 otherwise. */
+typedef struct {
+    Str *ext;
+    unsigned seen;
+} PullFields;
+
+/* PullMessageRequestHeader's names, each once; any other key refuses the header (the general path answers). */
+static int pull_field(void *state, const Str *k, const Str *v) {
+    PullFields *s = state;
+    int i = 0;
+    while (i < PULL_KEYS && !((size_t)k->n == strlen(PULL_NAMES[i]) && memcmp(k->p, PULL_NAMES[i], k->n) == 0)) i++;
+    if (i == PULL_KEYS || s->seen & (1u << i)) return 0;
+    s->seen |= 1u << i;
+    s->ext[i] = *v;
+    return 1;
+}
+
+/* The header of a PULL_MESSAGE request (parse_json_header; 0 when anything is unusual). */
 static int parse_pull_header(const unsigned char *p, const unsigned char *e, int32_t *code, int32_t *flag,
                              int32_t *opaque, Str *language, Str *ext) {
-    unsigned seen = 0;
     memset(ext, 0, sizeof(Str) * PULL_KEYS);
     memset(language, 0, sizeof(Str));
-    p = skip_ws(p, e);
-    if (p >= e || *p != '{') return 0;
-    p = skip_ws(p + 1, e);
-    for (;;) {
-        Str key;
-        p = scan_string(p, e, &key);
-        if (!p || key.escaped) return 0;
-        p = skip_ws(p, e);
-        if (p >= e || *p != ':') return 0;
-        p = skip_ws(p + 1, e);
-        unsigned bit;
-        int32_t iv;
-        if (str_is(&key, "code") || str_is(&key, "flag") || str_is(&key, "opaque") || str_is(&key, "version")) {
-            bit = key.p[0] == 'c' ? 1 : key.p[0] == 'f' ? 2 : key.p[0] == 'o' ? 4 : 8;
-            p = scan_int(p, e, &iv);
-            if (!p) return 0;
-            if (bit == 1) *code = iv;
-            else if (bit == 2) *flag = iv;
-            else if (bit == 4) *opaque = iv;
-        } else if (str_is(&key, "language") || str_is(&key, "serializeTypeCurrentRPC")) {
-            Str v;
-            bit = key.p[0] == 'l' ? 16 : 32;
-            p = scan_string(p, e, &v);
-            if (!p) return 0;
-            if (bit == 16) *language = v;
-        } else if (str_is(&key, "extFields")) {
-            bit = 64;
-            if (p >= e || *p != '{') return 0;
-            p = skip_ws(p + 1, e);
-            if (p < e && *p == '}') return 0; /* no fields: the general path answers */
-            unsigned ext_seen = 0;
-            for (;;) {
-                Str k, v;
-                p = scan_string(p, e, &k);
-                if (!p || k.escaped) return 0;
-                p = skip_ws(p, e);
-                if (p >= e || *p != ':') return 0;
-                p = skip_ws(p + 1, e);
-                p = scan_string(p, e, &v);
-                if (!p) return 0;
-                int i = 0;
-                while (i < PULL_KEYS && !((size_t)k.n == strlen(PULL_NAMES[i]) && memcmp(k.p, PULL_NAMES[i], k.n) == 0))
-                    i++;
-                if (i == PULL_KEYS) return 0; /* a field the 4.9.8 client does not write */
-                if (ext_seen & (1u << i)) return 0;
-                ext_seen |= 1u << i;
-                ext[i] = v;
-                p = skip_ws(p, e);
-                if (p < e && *p == ',') {
-                    p = skip_ws(p + 1, e);
-                    continue;
-                }
-                if (p < e && *p == '}') {
-                    p++;
-                    break;
-                }
-                return 0;
-            }
-        } else {
-            return 0; /* remark, or a key the client does not write */
-        }
-        if (seen & bit) return 0;
-        seen |= bit;
-        p = skip_ws(p, e);
-        if (p < e && *p == ',') {
-            p = skip_ws(p + 1, e);
-            continue;
-        }
-        if (p < e && *p == '}') {
-            p = skip_ws(p + 1, e);
-            return p == e && (seen & 64) && (seen & 1);
-        }
-        return 0;
-    }
+    PullFields s = {ext, 0};
+    return parse_json_header(p, e, code, flag, opaque, language, pull_field, &s);
 }
 
 PyDoc_STRVAR(pull_frame_doc,

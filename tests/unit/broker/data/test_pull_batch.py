@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import pytest
-import trio
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -37,15 +36,7 @@ from tests.unit.broker.data.conftest import (
     send_v2_ext,
 )
 from tests.unit.broker.data.pull_support import java_subscription
-from tests.unit.broker.data.test_pull_golden_cases import (
-    CASES,
-    CONSUMER,
-    FAST_EXPECTED,
-    GOLDEN_PATH,
-    ParkingConnection,
-    general,
-    run_cases_named,
-)
+from tests.unit.broker.data.test_pull_golden_cases import CONSUMER, ParkingConnection, check_fast_route
 
 FROZEN_NOW = 1_700_000_123.456
 
@@ -57,36 +48,14 @@ pytestmark = pytest.mark.skipif(not send_fast.NATIVE, reason="test_send_native.t
 
 async def test_pull_cases_batch_route(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time", lambda: 1_700_000_123.456)
-    taken: dict[str, int] = {}
-    current = [""]
 
-    async def route(plane: DataPlane, cmd: RemotingCommand) -> bytes:
-        conn = ParkingConnection(CONSUMER.remote_addr)
-        fast = FastPull(plane.pull)
+    def batch(plane: DataPlane, cmd: RemotingCommand, conn: ParkingConnection) -> bytes | None:
         frame = encode(cmd)
-        pos, replies = fast.batch(conn, frame, 0)  # type: ignore[arg-type]
-        if pos == 0:
-            assert replies == b""
-            data = fast(conn, cmd)  # type: ignore[arg-type]
-            if data is None:
-                return await general(plane, cmd)
-        else:
-            assert pos == len(frame)
-            taken[current[0]] = taken.get(current[0], 0) + 1
-            data = replies
-        with trio.fail_after(5):
-            while not data and not conn.later:  # parked: answered by an arrival, the periodic check or the deadline
-                await trio.sleep(0.001)
-        return data or conn.later.pop()
+        pos, replies = FastPull(plane.pull).batch(conn, frame, 0)  # type: ignore[arg-type]
+        assert pos in (0, len(frame)) and (pos or not replies)
+        return replies if pos else None
 
-    record: dict[str, Any] = {}
-    for name in CASES:
-        current[0] = name
-        record.update(await run_cases_named(make_plane, route, name))
-    golden = json.loads(GOLDEN_PATH.read_text())
-    diff = [k for k in golden if record.get(k) != golden[k]]
-    assert not diff, f"{len(diff)} cases differ: {[(k, record.get(k), golden[k]) for k in diff[:2]]}"
-    assert taken == FAST_EXPECTED, repr(taken)
+    await check_fast_route(make_plane, batch)
 
 
 def frame(code: int, ext: dict[str, str] | None, opaque: int, body: bytes | None = None) -> bytes:

@@ -253,12 +253,21 @@ FAST_EXPECTED = {"push_all": 7, "push_tags": 8, "push_tag_nothing_matches": 3, "
 async def test_pull_cases_fast_route(make_plane: PlaneFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The connection's route (FastPull first, the general handler when it declines) gives the golden record."""
     monkeypatch.setattr(time, "time", lambda: 1_700_000_123.456)
+    await check_fast_route(make_plane, lambda plane, cmd, conn: FastPull(plane.pull)(conn, cmd))  # type: ignore[arg-type]
+
+
+FastPass = Callable[[DataPlane, RemotingCommand, ParkingConnection], bytes | None]
+
+
+async def check_fast_route(make_plane: PlaneFactory, fast_pass: FastPass) -> None:
+    """Every case through `fast_pass` (its reply, b"" when it parked the pull, None when it declined: then the
+    general handler answers) gives the golden record, and the pass takes the pulls of FAST_EXPECTED."""
     taken: dict[str, int] = {}
     current = [""]
 
     async def route(plane: DataPlane, cmd: RemotingCommand) -> bytes:
         conn = ParkingConnection(CONSUMER.remote_addr)
-        fast = FastPull(plane.pull)(conn, cmd)  # type: ignore[arg-type]
+        fast = fast_pass(plane, cmd, conn)
         if fast is None:
             return await general(plane, cmd)
         taken[current[0]] = taken.get(current[0], 0) + 1
