@@ -236,8 +236,11 @@ class BrokerStats:
     def note_put_failed(self) -> None:
         self.put_failed_times += 1
 
-    def note_get(self, group: str, topic: str, found: int, elapsed_ms: int, size: int = 0) -> None:
-        """One getMessage call: FOUND with `found` records (`size` bytes), or a miss when `found` is 0."""
+    def note_get(
+        self, group: str, topic: str, found: int, elapsed_ms: int, size: int = 0, latency: bool = False
+    ) -> None:
+        """One getMessage call: FOUND with `found` records (`size` bytes), or a miss when `found` is 0; `latency`:
+        a FOUND one also counts its time in GROUP_GET_LATENCY (transferMsgByHeap's incGroupGetLatency)."""
         now = self.clock_ms()  # once for every figure of the call (Java reads it within microseconds)
         if now >= self._next_morning:
             self._roll_day(now)
@@ -246,7 +249,7 @@ class BrokerStats:
         if found:
             self.get_found.add(1, now)
             self.get_transferred.add(found, now)
-            self.manager.on_get(group, topic, found, size, now)
+            self.manager.on_get(group, topic, found, size, now, elapsed_ms if latency else None)
         else:
             self.get_miss.add(1, now)
 

@@ -109,6 +109,7 @@ class BrokerStatsManager:
         self._put_items_cluster = cluster_name
         self._get_items: dict[tuple[str, str], tuple[StatsItem, StatsItem, StatsItem]] = {}  # on_get's, per pair
         self._get_items_cluster = cluster_name
+        self._latency_items: dict[tuple[str, str], StatsItem] = {}  # on_get's GROUP_GET_LATENCY items, per pair
 
     def _add(self, name: str, key: str, value: int, times: int, now: int | None = None) -> None:
         if now is None:
@@ -172,9 +173,11 @@ class BrokerStatsManager:
         size.add(now, wrote_bytes, count)
         broker.add(now, count, 0)
 
-    def on_get(self, group: str, topic: str, messages: int, size: int, now: int | None = None) -> None:
-        """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums (through the pair's kept items, as
-        `_topic_put_items` keeps a topic's)."""
+    def on_get(self, group: str, topic: str, messages: int, size: int, now: int | None = None,
+               latency_ms: int | None = None) -> None:  # fmt: skip
+        """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums, and with `latency_ms` incGroupGetLatency
+        (`on_get_latency`) at the same instant, through the pair's kept items (as `_topic_put_items` keeps a
+        topic's)."""
         if now is None:
             now = self.clock_ms()
         items = self._get_items.get((group, topic))
@@ -189,6 +192,11 @@ class BrokerStatsManager:
         nums.add(now, messages, 1)
         total.add(now, size, 1)
         broker.add(now, messages, 0)
+        if latency_ms is not None:
+            latency = self._latency_items.get((group, topic))
+            if latency is None:  # made on first use only, as Java's set gets it (not with transferMsgByHeap=false)
+                latency = self._latency_items[(group, topic)] = self.item(GROUP_GET_LATENCY, f"{topic}@{group}", now)
+            latency.add(now, latency_ms, 1)
 
     def on_get_latency(self, group: str, topic: str, queue_id: int, elapsed_ms: int) -> None:
         """incGroupGetLatency (transferMsgByHeap) without enableQueueStat: key topic@group."""

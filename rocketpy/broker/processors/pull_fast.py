@@ -144,9 +144,7 @@ class FastPull:
         # from here on the request is answered (or held): the general path's effects, in its order
         stats = self.stats
         count = result.message_count
-        stats.note_get(group_name, topic, count, elapsed, result.total)
-        if count and b.transfer_msg_by_heap:
-            stats.manager.on_get_latency(group_name, topic, queue_id, elapsed)
+        stats.note_get(group_name, topic, count, elapsed, result.total, b.transfer_msg_by_heap)
         suggest = self.pull._suggest_broker(result, group)
         if first and sys_flag & FLAG_COMMIT_OFFSET:
             self.offsets.commit(conn.remote_addr, group_name, topic, queue_id, commit)
