@@ -20,6 +20,7 @@ before any checkpoint counts on them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import mmap
 import os
@@ -80,9 +81,17 @@ class MappedFile:
         """Make [flushed, upto) durable.  fdatasync writes the file's dirty pages, mmap-dirtied ones included,
         and releases the GIL while it waits for the disk."""
         upto = self.wrote if upto is None else upto
-        if upto <= self.flushed or self.fd < 0:
+        fd = self.fd
+        if upto <= self.flushed or fd < 0:
             return
-        os.fdatasync(self.fd)
+        try:
+            os.fdatasync(fd)
+        except OSError as e:
+            # closed meanwhile by another thread (an admin's cleanUnusedTopic destroying a consume queue while
+            # the flush thread flushes it): nothing is left to flush
+            if e.errno == errno.EBADF and self.fd < 0:
+                return
+            raise
         self.flushed = upto
 
     def release_below(self, upto: int, start: int = 0) -> None:
@@ -103,9 +112,9 @@ class MappedFile:
     def close(self) -> None:
         """Unmap; if the broker still holds slices of this file the mapping stays until they are dropped."""
         self.view.release()
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        fd, self.fd = self.fd, -1  # -1 first: a flush racing this close sees the file closed
+        if fd >= 0:
+            os.close(fd)
         try:
             self.mm.close()
         except BufferError:

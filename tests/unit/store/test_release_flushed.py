@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from rocketpy.store.index import ENTRY_SIZE, HEADER_SIZE, IndexFile
 from rocketpy.store.mapped_file import MappedFile, MappedFileQueue
 
@@ -67,3 +69,19 @@ def test_release_of_a_closed_file_is_a_no_op(tmp_path: Path) -> None:
     f = MappedFile(tmp_path / "00000000000000000000", 0, MIB, create=True)
     f.close()
     f.release_below(MIB)
+
+
+def test_flush_of_a_file_closed_meanwhile_is_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flush thread flushing a consume-queue file that another thread closes at that moment (an admin's
+    cleanUnusedTopic destroying the queue): nothing to flush, no error."""
+    f = MappedFile(tmp_path / "00000000000000000000", 0, 4096, create=True)
+    f.wrote = 100
+    real = os.fdatasync
+
+    def racing(fd: int) -> None:
+        f.close()  # the other thread's destroy, between the flush's check and its fdatasync
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", racing)
+    f.flush()
+    assert f.fd == -1 and f.flushed == 0
