@@ -176,8 +176,8 @@ class BrokerStatsManager:
     def on_get(self, group: str, topic: str, messages: int, size: int, now: int | None = None,
                latency_ms: int | None = None) -> None:  # fmt: skip
         """A FOUND pull: incGroupGetNums, incGroupGetSize, incBrokerGetNums, and with `latency_ms` incGroupGetLatency
-        (`on_get_latency`) at the same instant, through the pair's kept items (as `_topic_put_items` keeps a
-        topic's)."""
+        (transferMsgByHeap, without enableQueueStat: key topic@group) at the same instant, through the pair's kept
+        items (as `_topic_put_items` keeps a topic's)."""
         if now is None:
             now = self.clock_ms()
         items = self._get_items.get((group, topic))
@@ -197,10 +197,6 @@ class BrokerStatsManager:
             if latency is None:  # made on first use only, as Java's set gets it (not with transferMsgByHeap=false)
                 latency = self._latency_items[(group, topic)] = self.item(GROUP_GET_LATENCY, f"{topic}@{group}", now)
             latency.add(now, latency_ms, 1)
-
-    def on_get_latency(self, group: str, topic: str, queue_id: int, elapsed_ms: int) -> None:
-        """incGroupGetLatency (transferMsgByHeap) without enableQueueStat: key topic@group."""
-        self._add(GROUP_GET_LATENCY, f"{topic}@{group}", elapsed_ms, 1)
 
     def on_send_back_put(self, group: str, back_topic: str, stored_topic: str, wrote_bytes: int) -> None:
         """consumerSendMsgBack after PUT_OK: a copy delayed into SCHEDULE_TOPIC_XXXX counts as a put there, and

@@ -227,8 +227,8 @@ class Connection:
 
     @staticmethod
     def _send_now(raw: socket.socket, data: bytes) -> bytes:
-        """What of `data` the socket does not take now (b"" mostly); a broken socket takes nothing, and the writer's
-        send_all then raises as trio does."""
+        """What of `data` the socket does not take now (b"" mostly); a socket that would block or is broken takes
+        nothing, and the writer's send_all then waits or raises as trio does."""
         try:
             sent = raw.send(data)
         except OSError:
@@ -243,18 +243,13 @@ class Connection:
             self._wake_writer.set()
             return
         batch = self._outbox
-        data = batch[0] if len(batch) == 1 else b"".join(batch)
-        try:
-            sent = raw.send(data)
-        except OSError:  # would block; or broken, which the writer's send_all then raises as trio does
-            sent = 0
-        if sent == len(data):
+        rest = self._send_now(raw, batch[0] if len(batch) == 1 else b"".join(batch))
+        if not rest:
             self._outbox, self._outbox_bytes = [], 0
             if self._drained is not None:
                 self._drained.set()
                 self._drained = None
             return
-        rest = data[sent:]
         self._outbox, self._outbox_bytes = [rest], len(rest)
         self._wake_writer.set()
 

@@ -294,9 +294,8 @@ class PullMessageProcessor:
         began = time.monotonic()
         result = self.store.get_message(h.topic, h.queue_id, h.queue_offset, h.max_msg_nums, matcher, records)
         elapsed = int((time.monotonic() - began) * 1000)
-        self.stats.note_get(h.consumer_group, h.topic, result.message_count, elapsed, result.buffer_total_size)
-        if result.message_count and self.settings.broker.transfer_msg_by_heap:
-            self.stats.manager.on_get_latency(h.consumer_group, h.topic, h.queue_id, elapsed)
+        self.stats.note_get(h.consumer_group, h.topic, result.message_count, elapsed, result.buffer_total_size,
+                            self.settings.broker.transfer_msg_by_heap)  # fmt: skip
         code = status_code(result.status, h.queue_offset)
         role = self.settings.store.broker_role
         suggest = self._suggest_broker(result, group)

@@ -41,7 +41,7 @@ def note_get_by_parts(
         stats.manager._add(GROUP_GET_SIZE, key, size, 1)
         stats.manager._add(BROKER_GET_NUMS, stats.manager.cluster_name, found, 0)
         if latency:
-            stats.manager.on_get_latency(group, topic, 0, elapsed)
+            stats.manager._add(GROUP_GET_LATENCY, key, elapsed, 1)  # incGroupGetLatency
     else:
         stats.get_miss.add()
 
